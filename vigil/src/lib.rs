@@ -1,0 +1,69 @@
+//! # vigil
+//!
+//! An async runtime for Rust that keeps watch over its tasks.
+//!
+//! vigil runs futures on a current-thread or a work-stealing multi-thread
+//! scheduler, keeps time with a hierarchical timer wheel, and runs blocking
+//! work on a separate pool. Its public names follow Tokio's, so code moves
+//! over with a change of crate name.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! #[vigil::main(flavor = "current_thread")]
+//! async fn main() {
+//!     let task = vigil::spawn(async {
+//!         vigil::time::sleep(Duration::from_millis(10)).await;
+//!         "done"
+//!     });
+//!     assert_eq!(task.await.unwrap(), "done");
+//! }
+//! # main();
+//! ```
+//!
+//! ## Layout
+//!
+//! The modules depend on each other in one direction only:
+//! `driver` (the timer wheel and the parking of idle threads) <- `runtime`
+//! (tasks, schedulers, blocking pool) <- `task`, `time` (the user API).
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
+
+pub(crate) mod loom;
+
+pub(crate) mod driver;
+pub mod runtime;
+pub mod task;
+pub mod time;
+
+#[cfg(feature = "macros")]
+pub use vigil_macros::{main, test};
+
+pub use task::spawn;
+
+use std::future::Future;
+
+/// Runs `future` to completion on a fresh current-thread runtime, and
+/// returns its output. Tasks spawned inside it run on this thread too; any
+/// still unfinished when `future` completes are cancelled.
+///
+/// ```
+/// let n = vigil::block_on(async {
+///     let a = vigil::spawn(async { 20 });
+///     let b = vigil::task::spawn_local(async { 22 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(n, 42);
+/// ```
+///
+/// # Panics
+/// If called from a thread that already drives a vigil runtime, or if the
+/// runtime cannot be built.
+#[track_caller]
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let rt = runtime::Builder::new_current_thread()
+        .build()
+        .expect("vigil::block_on could not build a runtime");
+    rt.block_on(future)
+}

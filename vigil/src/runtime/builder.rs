@@ -1,0 +1,225 @@
+use super::blocking::BlockingPool;
+use super::config::Config;
+use super::scheduler::{current_thread, multi_thread};
+use super::{Handle, Runtime, RuntimeKind};
+use crate::driver::Driver;
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+type ThreadNameFn = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Configures and builds a [`Runtime`].
+///
+/// ```
+/// let rt = vigil::runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .enable_all()
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 40 + 2 }), 42);
+/// ```
+pub struct Builder {
+    kind: Kind,
+    worker_threads: Option<usize>,
+    thread_name: ThreadNameFn,
+    thread_stack_size: Option<usize>,
+    max_blocking_threads: usize,
+    keep_alive: Duration,
+    event_interval: u32,
+    global_queue_interval: Option<u32>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    CurrentThread,
+    MultiThread,
+}
+
+impl Builder {
+    /// A runtime whose tasks all run on the thread that calls
+    /// [`Runtime::block_on`]. It can run `!Send` futures with
+    /// [`spawn_local`](crate::task::spawn_local).
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Kind::CurrentThread)
+    }
+
+    /// A work-stealing runtime with one worker thread per CPU core by
+    /// default.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Kind::MultiThread)
+    }
+
+    fn new(kind: Kind) -> Builder {
+        Builder {
+            kind,
+            worker_threads: None,
+            thread_name: Arc::new(|| "vigil-worker".to_string()),
+            thread_stack_size: None,
+            max_blocking_threads: 512,
+            keep_alive: Duration::from_secs(10),
+            event_interval: 61,
+            global_queue_interval: None,
+        }
+    }
+
+    /// Enables every driver. vigil's drivers are always on, so this is a
+    /// no-op kept for code coming from Tokio.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Enables the timer driver (always on; a no-op for Tokio compatibility).
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Number of worker threads of a multi-thread runtime (default: the
+    /// number of CPU cores). Ignored by the current-thread runtime.
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "a runtime needs at least one worker thread");
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Name of the runtime's worker and blocking threads.
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread_name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// A function producing the name of each new runtime thread.
+    pub fn thread_name_fn<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self.thread_name = Arc::new(f);
+        self
+    }
+
+    /// Stack size of the runtime's threads.
+    pub fn thread_stack_size(&mut self, size: usize) -> &mut Self {
+        self.thread_stack_size = Some(size);
+        self
+    }
+
+    /// Upper bound on threads started for
+    /// [`spawn_blocking`](crate::task::spawn_blocking) (default 512). Beyond
+    /// it, blocking work waits in a queue.
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "the blocking pool needs at least one thread");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking thread waits for work before it exits
+    /// (default 10 s).
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.keep_alive = duration;
+        self
+    }
+
+    /// Tasks run between two non-blocking checks of timers (default 61).
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn event_interval(&mut self, n: u32) -> &mut Self {
+        assert!(n > 0, "event_interval must be positive");
+        self.event_interval = n;
+        self
+    }
+
+    /// Every `n` scheduler ticks the global queue is checked before the
+    /// local one, so tasks woken from outside are never starved.
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
+        assert!(n > 0, "global_queue_interval must be positive");
+        self.global_queue_interval = Some(n);
+        self
+    }
+
+    /// Builds the runtime. Fails only if the OS refuses a resource (a thread).
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let blocking_name = self.thread_name.clone();
+        let blocking_pool = BlockingPool::new(
+            blocking_name,
+            self.thread_stack_size,
+            self.max_blocking_threads,
+            self.keep_alive,
+        );
+        let (driver, driver_handle) = Driver::new();
+        let config = Config {
+            event_interval: self.event_interval,
+            global_queue_interval: self.global_queue_interval.unwrap_or(match self.kind {
+                Kind::CurrentThread => 31,
+                Kind::MultiThread => 61,
+            }),
+            measure_polls: false,
+        };
+        let spawner = blocking_pool.spawner().clone();
+        let (handle, kind) = match self.kind {
+            Kind::CurrentThread => {
+                let handle = current_thread::Handle::new(driver, driver_handle, spawner, config);
+                (
+                    super::scheduler::Handle::CurrentThread(handle),
+                    RuntimeKind::CurrentThread,
+                )
+            }
+            Kind::MultiThread => {
+                let workers = self.worker_threads.unwrap_or_else(default_worker_threads);
+                let (handle, cores) =
+                    multi_thread::Handle::new(workers, driver, driver_handle, spawner, config);
+                let threads = multi_thread::launch(
+                    &handle,
+                    cores,
+                    &*self.thread_name,
+                    self.thread_stack_size,
+                )?;
+                (
+                    super::scheduler::Handle::MultiThread(handle),
+                    RuntimeKind::MultiThread(threads),
+                )
+            }
+        };
+        blocking_pool
+            .spawner()
+            .set_runtime_handle(handle.downgrade());
+        Ok(Runtime::from_parts(Handle { inner: handle }, kind, blocking_pool))
+    }
+}
+
+fn default_worker_threads() -> usize {
+    if let Some(n) = std::env::var("VIGIL_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return n;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("kind", &self.kind)
+            .field("worker_threads", &self.worker_threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,175 @@
+//! Per-thread runtime context: which runtime this thread belongs to, which
+//! scheduler core it drives, and which task it is polling right now.
+//!
+//! `vigil::spawn` finds its runtime here; a waker finds out here whether it
+//! is being woken by its own task (a self-wake, which the watchdog counts)
+//! and whether it can push straight onto this thread's local run queue.
+
+use super::scheduler;
+use std::sync::Arc;
+use crate::runtime::task::Header;
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+use std::ptr::NonNull;
+
+struct Context {
+    /// The runtime handle `spawn` and `Handle::current` use.
+    handle: RefCell<Option<scheduler::Handle>>,
+    /// Set while this thread drives a runtime (inside `block_on` or as a
+    /// worker): blocking on another runtime here would stall its tasks.
+    driving: Cell<bool>,
+    /// The scheduler state of the core this thread is running, if any.
+    scheduler: Cell<*const scheduler::Context>,
+    /// The task being polled on this thread.
+    current_task: Cell<Option<NonNull<Header>>>,
+}
+
+thread_local! {
+    static CONTEXT: Context = const {
+        Context {
+            handle: RefCell::new(None),
+            driving: Cell::new(false),
+            scheduler: Cell::new(std::ptr::null()),
+            current_task: Cell::new(None),
+        }
+    };
+}
+
+/// Restores the previous handle when dropped.
+pub(crate) struct SetHandleGuard {
+    prev: Option<scheduler::Handle>,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// Makes `handle` the current runtime of this thread until the guard drops.
+pub(crate) fn set_handle(handle: &scheduler::Handle) -> SetHandleGuard {
+    let prev = CONTEXT.with(|c| c.handle.borrow_mut().replace(handle.clone()));
+    SetHandleGuard {
+        prev,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for SetHandleGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        let _ = CONTEXT.try_with(|c| *c.handle.borrow_mut() = prev);
+    }
+}
+
+/// The current runtime handle, if this thread is inside one.
+pub(crate) fn try_current() -> Option<scheduler::Handle> {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().clone())
+        .ok()
+        .flatten()
+}
+
+/// Marks this thread as driving a runtime until the guard drops; panics if
+/// it already is (blocking here would freeze the runtime's tasks).
+pub(crate) struct DrivingGuard {
+    _not_send: PhantomData<*const ()>,
+}
+
+#[track_caller]
+pub(crate) fn enter_driving() -> DrivingGuard {
+    if CONTEXT.with(|c| c.driving.replace(true)) {
+        panic!(
+            "vigil: a runtime was started (or `block_on` called) on a thread that is already \
+             running vigil tasks. Blocking here would freeze every task of that runtime. \
+             Use `.await` instead, or move the blocking code into \
+             `vigil::task::spawn_blocking` (or onto a thread of your own)."
+        );
+    }
+    DrivingGuard {
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for DrivingGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.driving.set(false));
+    }
+}
+
+/// `true` while this thread drives a runtime.
+pub(crate) fn is_driving() -> bool {
+    CONTEXT.try_with(|c| c.driving.get()).unwrap_or(false)
+}
+
+/// Runs `f` with `cx` as this thread's scheduler context.
+pub(crate) fn set_scheduler<R>(cx: &scheduler::Context, f: impl FnOnce() -> R) -> R {
+    struct Reset(*const scheduler::Context);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            let _ = CONTEXT.try_with(|c| c.scheduler.set(self.0));
+        }
+    }
+    let prev = CONTEXT.with(|c| c.scheduler.replace(cx));
+    let _reset = Reset(prev);
+    f()
+}
+
+/// Calls `f` with this thread's scheduler context, if any.
+pub(crate) fn with_scheduler<R>(f: impl FnOnce(Option<&scheduler::Context>) -> R) -> R {
+    let ptr = CONTEXT
+        .try_with(|c| c.scheduler.get())
+        .unwrap_or(std::ptr::null());
+    // SAFETY: the pointer is set only by `set_scheduler`, for the duration of
+    // a closure that borrows the context, and reset when that closure ends.
+    f(unsafe { ptr.as_ref() })
+}
+
+/// Marks `task` as the one being polled on this thread until the guard drops.
+pub(crate) struct CurrentTaskGuard {
+    prev: Option<NonNull<Header>>,
+}
+
+pub(crate) fn set_current_task(task: NonNull<Header>) -> CurrentTaskGuard {
+    let prev = CONTEXT
+        .try_with(|c| c.current_task.replace(Some(task)))
+        .ok()
+        .flatten();
+    CurrentTaskGuard { prev }
+}
+
+impl Drop for CurrentTaskGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.current_task.set(self.prev));
+    }
+}
+
+/// `true` if `task` is being polled on this thread right now.
+pub(crate) fn is_current_task(task: NonNull<Header>) -> bool {
+    CONTEXT
+        .try_with(|c| c.current_task.get() == Some(task))
+        .unwrap_or(false)
+}
+
+/// The id of the task being polled on this thread, if any.
+pub(crate) fn current_task_id() -> Option<crate::runtime::task::Id> {
+    CONTEXT
+        .try_with(|c| {
+            c.current_task.get().map(|t| {
+                // SAFETY: the pointer is set only while that task is polled,
+                // which keeps it alive.
+                unsafe { t.as_ref() }.meta.id
+            })
+        })
+        .ok()
+        .flatten()
+}
+
+/// The driver of the runtime this thread runs in, if any.
+pub(crate) fn try_driver_handle() -> Option<Arc<crate::driver::Handle>> {
+    try_current().map(|h| h.driver().clone())
+}
+
+/// The driver of the current runtime; panics with a clear message outside one.
+#[track_caller]
+pub(crate) fn driver_handle() -> Arc<crate::driver::Handle> {
+    try_driver_handle().expect(
+        "a vigil timer was polled outside a vigil runtime: poll it from a task \
+         spawned on a runtime, or inside `Runtime::block_on` / `vigil::block_on`",
+    )
+}

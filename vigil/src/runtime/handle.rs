@@ -1,0 +1,154 @@
+use super::context;
+use super::scheduler;
+use super::task::TaskMeta;
+use crate::task::JoinHandle;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+/// A cloneable reference to a runtime, to spawn onto it from anywhere.
+///
+/// Inside a runtime, [`Handle::current`] returns the runtime's handle.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+/// Returned by [`Handle::try_current`] outside a runtime.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    _priv: (),
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("this thread is not inside a vigil runtime")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+/// Keeps a runtime current on this thread; see [`Handle::enter`].
+pub struct EnterGuard<'a> {
+    _guard: context::SetHandleGuard,
+    _p: PhantomData<&'a Handle>,
+}
+
+impl fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EnterGuard")
+    }
+}
+
+impl Handle {
+    /// The handle of the runtime this thread is running in.
+    ///
+    /// # Panics
+    /// Outside a runtime (use [`Handle::try_current`] to check instead).
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Handle::try_current() {
+            Ok(handle) => handle,
+            Err(_) => panic!(
+                "vigil::runtime::Handle::current() was called outside a vigil runtime: call it \
+                 from a task or inside `Runtime::block_on`, or keep the `Handle` from \
+                 `Runtime::handle()` and pass it along"
+            ),
+        }
+    }
+
+    /// The handle of the runtime this thread is running in, if any.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::try_current()
+            .map(|inner| Handle { inner })
+            .ok_or(TryCurrentError { _priv: () })
+    }
+
+    /// Spawns a task on this runtime. The task starts running right away on
+    /// a multi-thread runtime, and when the runtime's `block_on` runs on a
+    /// current-thread one.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_named(future, None)
+    }
+
+    #[track_caller]
+    pub(crate) fn spawn_named<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let meta = TaskMeta::new(name, std::panic::Location::caller());
+        self.inner.spawn(future, meta)
+    }
+
+    /// Runs a blocking closure on this runtime's blocking pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, func: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.spawn_blocking_named(func, None)
+    }
+
+    #[track_caller]
+    pub(crate) fn spawn_blocking_named<F, R>(&self, func: F, name: Option<Box<str>>) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let meta = TaskMeta::new(name, std::panic::Location::caller());
+        self.inner.blocking().spawn_blocking(func, meta)
+    }
+
+    /// Runs `future` to completion on this thread; see [`super::Runtime::block_on`].
+    ///
+    /// # Panics
+    /// If called from a thread that is already running a vigil runtime.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match &self.inner {
+            scheduler::Handle::CurrentThread(h) => h.block_on(future),
+            scheduler::Handle::MultiThread(_) => {
+                let _driving = context::enter_driving();
+                let _current = context::set_handle(&self.inner);
+                super::park_thread::block_on(std::pin::pin!(future))
+            }
+        }
+    }
+
+    /// Makes this runtime current on this thread until the guard drops.
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::set_handle(&self.inner),
+            _p: PhantomData,
+        }
+    }
+
+    /// Number of tasks alive on this runtime (spawned and not finished).
+    pub fn num_alive_tasks(&self) -> usize {
+        match &self.inner {
+            scheduler::Handle::CurrentThread(h) => h.num_tasks(),
+            scheduler::Handle::MultiThread(h) => h.num_tasks(),
+        }
+    }
+
+    /// Number of worker threads (1 for a current-thread runtime).
+    pub fn num_workers(&self) -> usize {
+        match &self.inner {
+            scheduler::Handle::CurrentThread(_) => 1,
+            scheduler::Handle::MultiThread(h) => h.num_workers(),
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}

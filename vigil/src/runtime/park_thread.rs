@@ -1,0 +1,62 @@
+//! Blocking a plain thread on one future, without driving any scheduler.
+//!
+//! Used by `block_on` of the multi-thread runtime (its tasks run on the
+//! workers; the calling thread only waits for its own future) and by a
+//! current-thread `block_on` that waits for another thread to release the
+//! scheduler.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::Thread;
+
+pub(crate) struct ThreadWaker {
+    woken: AtomicBool,
+    thread: Thread,
+}
+
+impl ThreadWaker {
+    pub(crate) fn new() -> Arc<ThreadWaker> {
+        Arc::new(ThreadWaker {
+            woken: AtomicBool::new(true),
+            thread: std::thread::current(),
+        })
+    }
+
+    /// Consumes a pending wake-up.
+    pub(crate) fn take_woken(&self) -> bool {
+        self.woken.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.thread.unpark();
+        }
+    }
+}
+
+/// Polls `future` whenever it is woken, sleeping in between.
+pub(crate) fn block_on<F: Future>(mut future: Pin<&mut F>) -> F::Output {
+    let state = ThreadWaker::new();
+    let waker = Waker::from(state.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if state.take_woken() {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+        // `park` may return spuriously; the flag tells a real wake.
+        if !state.woken.load(Ordering::Acquire) {
+            std::thread::park();
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! The current-thread scheduler: every task runs on the thread that calls
+//! `block_on`.
+//!
+//! The run queue is a plain `VecDeque` owned by the [`Core`]; only the thread
+//! holding the core touches it, so a wake from inside a task is a push with
+//! no atomics. Wakes from other threads go to the injection queue and unpark
+//! the driver. Because tasks never leave the driving thread, this scheduler
+//! can also run `!Send` futures (`spawn_local`), which are bound to the first
+//! thread that spawns one.
+
+use super::inject::Inject;
+use crate::driver::{self, Driver};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use crate::runtime::blocking;
+use crate::runtime::config::Config;
+use crate::runtime::context;
+use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+use std::thread::{Thread, ThreadId};
+use std::time::Duration;
+
+/// Shared state of a current-thread runtime.
+pub(crate) struct Handle {
+    inject: Inject<Arc<Handle>>,
+    owned: OwnedTasks,
+    owned_local: OwnedTasks,
+    pub(crate) driver: Arc<driver::Handle>,
+    pub(crate) blocking: blocking::Spawner,
+    config: Config,
+    /// The core, when no thread is driving the scheduler.
+    core: Mutex<Option<Box<Core>>>,
+    /// Threads in `block_on` waiting for the core to come free.
+    core_waiters: Mutex<Vec<Thread>>,
+    /// The thread `!Send` tasks are bound to, once one was spawned.
+    local_owner: OnceLock<ThreadId>,
+}
+
+/// What the driving thread owns.
+pub(crate) struct Core {
+    tasks: VecDeque<Notified<Arc<Handle>>>,
+    driver: Option<Driver>,
+    tick: u32,
+}
+
+/// The scheduler context of the driving thread.
+pub(crate) struct Context {
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+/// Schedules `!Send` tasks: same queues, separate owned list.
+#[derive(Clone)]
+pub(crate) struct LocalScheduler(Arc<Handle>);
+
+impl Handle {
+    pub(crate) fn new(
+        driver: Driver,
+        driver_handle: Arc<driver::Handle>,
+        blocking: blocking::Spawner,
+        config: Config,
+    ) -> Arc<Handle> {
+        Arc::new(Handle {
+            inject: Inject::new(),
+            owned: OwnedTasks::new(1),
+            owned_local: OwnedTasks::new(1),
+            driver: driver_handle,
+            blocking,
+            config,
+            core: Mutex::new(Some(Box::new(Core {
+                tasks: VecDeque::with_capacity(64),
+                driver: Some(driver),
+                tick: 0,
+            }))),
+            core_waiters: Mutex::new(Vec::new()),
+            local_owner: OnceLock::new(),
+        })
+    }
+
+    #[track_caller]
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::bind_and_schedule(&self.owned, future, self.clone(), meta)
+    }
+
+    /// Spawns a `!Send` future. The caller checked that this thread drives
+    /// the scheduler.
+    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let owner = *self.local_owner.get_or_init(|| std::thread::current().id());
+        assert_eq!(
+            owner,
+            std::thread::current().id(),
+            "vigil: this current-thread runtime already runs `spawn_local` tasks bound to another \
+             thread; spawn local tasks only from that thread"
+        );
+        task::bind_and_schedule(&self.owned_local, future, LocalScheduler(self.clone()), meta)
+    }
+
+    fn schedule_task(self: &Arc<Self>, task: Notified<Arc<Handle>>) {
+        context::with_scheduler(|cx| {
+            if let Some(super::Context::CurrentThread(cx)) = cx {
+                if Arc::ptr_eq(&cx.handle, self) {
+                    if let Some(core) = cx.core.borrow_mut().as_mut() {
+                        core.tasks.push_back(task);
+                        return;
+                    }
+                }
+            }
+            self.inject.push(task);
+            self.driver.unpark();
+        })
+    }
+
+    fn take_core(&self) -> Option<Box<Core>> {
+        self.core.lock().unwrap().take()
+    }
+
+    fn release_core(&self, core: Box<Core>) {
+        *self.core.lock().unwrap() = Some(core);
+        for waiter in self.core_waiters.lock().unwrap().drain(..) {
+            waiter.unpark();
+        }
+    }
+
+    /// Runs `future` to completion on this thread, driving the scheduler's
+    /// tasks while it waits.
+    #[track_caller]
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let _driving = context::enter_driving();
+        let _guard = context::set_handle(&super::Handle::CurrentThread(self.clone()));
+        if let Some(&owner) = self.local_owner.get() {
+            assert_eq!(
+                owner,
+                std::thread::current().id(),
+                "vigil: `block_on` was called from another thread than the one this runtime's \
+                 `spawn_local` tasks are bound to"
+            );
+        }
+        let mut future = std::pin::pin!(future);
+        let thread_waker = std::sync::Arc::new(BlockOnWaker {
+            woken: AtomicBool::new(true),
+            unpark: UnparkTarget::Thread(std::thread::current()),
+        });
+        loop {
+            if let Some(core) = self.take_core() {
+                return self.run_with_core(core, future.as_mut());
+            }
+            // Another thread drives the scheduler. Poll our own future, and
+            // take the core over as soon as it is released.
+            self.core_waiters
+                .lock()
+                .unwrap()
+                .push(std::thread::current());
+            if self.core.lock().unwrap().is_some() {
+                continue;
+            }
+            if thread_waker.woken.swap(false, Ordering::AcqRel) {
+                let waker = Waker::from(thread_waker.clone());
+                let mut cx = TaskContext::from_waker(&waker);
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+            }
+            std::thread::park();
+        }
+    }
+
+    fn run_with_core<F: Future>(self: &Arc<Self>, core: Box<Core>, future: Pin<&mut F>) -> F::Output {
+        let cx = super::Context::CurrentThread(Context {
+            handle: self.clone(),
+            core: RefCell::new(Some(core)),
+        });
+        // Returns the core even if the future panics.
+        struct Release<'a>(&'a super::Context);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                let super::Context::CurrentThread(cx) = self.0 else {
+                    unreachable!()
+                };
+                if let Some(core) = cx.core.borrow_mut().take() {
+                    cx.handle.release_core(core);
+                }
+            }
+        }
+        let _release = Release(&cx);
+        let super::Context::CurrentThread(inner) = &cx else {
+            unreachable!()
+        };
+        context::set_scheduler(&cx, || self.run(inner, future))
+    }
+
+    fn run<F: Future>(self: &Arc<Self>, cx: &Context, mut future: Pin<&mut F>) -> F::Output {
+        let block_on_waker = std::sync::Arc::new(BlockOnWaker {
+            woken: AtomicBool::new(true),
+            unpark: UnparkTarget::Driver(self.driver.clone()),
+        });
+        let waker = Waker::from(block_on_waker.clone());
+        let mut task_cx = TaskContext::from_waker(&waker);
+        let event_interval = self.config.event_interval;
+        loop {
+            if block_on_waker.woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(out) = future.as_mut().poll(&mut task_cx) {
+                    return out;
+                }
+            }
+            let mut ran = 0;
+            while ran < event_interval {
+                if block_on_waker.woken.load(Ordering::Acquire) {
+                    break;
+                }
+                let task = {
+                    let mut core = cx.core.borrow_mut();
+                    let core = core.as_mut().expect("core missing");
+                    core.tick = core.tick.wrapping_add(1);
+                    self.next_task(core)
+                };
+                let Some(task) = task else { break };
+                task.run();
+                ran += 1;
+            }
+            let timeout = if ran == event_interval || block_on_waker.woken.load(Ordering::Acquire) {
+                // Still busy: let timers (and later I/O) in, without sleeping.
+                Some(Duration::ZERO)
+            } else {
+                None
+            };
+            self.park(cx, timeout);
+        }
+    }
+
+    fn next_task(&self, core: &mut Core) -> Option<Notified<Arc<Handle>>> {
+        if core.tick % self.config.global_queue_interval == 0 {
+            self.inject.pop().or_else(|| core.tasks.pop_front())
+        } else {
+            core.tasks.pop_front().or_else(|| self.inject.pop())
+        }
+    }
+
+    fn park(&self, cx: &Context, timeout: Option<Duration>) {
+        let mut driver = {
+            let mut core = cx.core.borrow_mut();
+            let core = core.as_mut().expect("core missing");
+            if timeout.is_none() && !core.tasks.is_empty() {
+                return;
+            }
+            core.driver.take().expect("driver missing")
+        };
+        // Timers fired here wake tasks, which land on `core.tasks`: the core
+        // must stay reachable (not borrowed) while parked.
+        let timeout = if self.inject.is_empty() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
+        };
+        driver.park(&self.driver, timeout);
+        if let Some(core) = cx.core.borrow_mut().as_mut() {
+            core.driver = Some(driver);
+        }
+    }
+
+    /// Cancels every task and drops its future, on this thread, with this
+    /// runtime as the current one (a destructor may call `spawn`; its task is
+    /// cancelled at once).
+    pub(crate) fn shutdown(self: &Arc<Self>) {
+        let _guard = context::set_handle(&super::Handle::CurrentThread(self.clone()));
+        let core = self.take_core();
+        let on_owner_thread = self
+            .local_owner
+            .get()
+            .is_none_or(|owner| *owner == std::thread::current().id());
+        let cx = super::Context::CurrentThread(Context {
+            handle: self.clone(),
+            core: RefCell::new(core),
+        });
+        context::set_scheduler(&cx, || {
+            self.owned.close_and_shutdown_all(true);
+            self.owned_local.close_and_shutdown_all(on_owner_thread);
+        });
+        let super::Context::CurrentThread(cx) = cx else {
+            unreachable!()
+        };
+        if let Some(mut core) = cx.core.into_inner() {
+            core.tasks.clear();
+            *self.core.lock().unwrap() = Some(core);
+        }
+        self.inject.close();
+        self.driver.shutdown();
+    }
+
+    /// Number of live tasks.
+    pub(crate) fn num_tasks(&self) -> usize {
+        self.owned.len() + self.owned_local.len()
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedule_task(task);
+    }
+
+    fn release(&self, task: RawTask) -> bool {
+        self.owned.remove(task)
+    }
+
+    fn measure_polls(&self) -> bool {
+        self.config.measure_polls
+    }
+}
+
+impl Schedule for LocalScheduler {
+    fn schedule(&self, task: Notified<Self>) {
+        // SAFETY: the reference is handed over unchanged; the scheduler type
+        // parameter only selects `release`, which the vtable remembers.
+        let task = unsafe { Notified::from_raw(task.into_raw()) };
+        self.0.schedule_task(task);
+    }
+
+    fn release(&self, task: RawTask) -> bool {
+        self.0.owned_local.remove(task)
+    }
+
+    fn measure_polls(&self) -> bool {
+        self.0.config.measure_polls
+    }
+}
+
+impl Context {
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    /// `true` while this thread holds the core (inside `block_on`).
+    pub(crate) fn has_core(&self) -> bool {
+        self.core.borrow().is_some()
+    }
+}
+
+enum UnparkTarget {
+    Driver(Arc<driver::Handle>),
+    Thread(Thread),
+}
+
+/// The waker of the future passed to `block_on`.
+struct BlockOnWaker {
+    woken: AtomicBool,
+    unpark: UnparkTarget,
+}
+
+impl Wake for BlockOnWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref()
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            match &self.unpark {
+                UnparkTarget::Driver(d) => d.unpark(),
+                UnparkTarget::Thread(t) => t.unpark(),
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CurrentThread").finish_non_exhaustive()
+    }
+}

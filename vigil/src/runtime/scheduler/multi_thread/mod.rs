@@ -1,0 +1,19 @@
+//! The multi-thread, work-stealing scheduler.
+//!
+//! Each worker thread owns a [`worker::Core`]: a bounded local run queue, a
+//! LIFO slot, and its parker. A task woken by the task running on the same
+//! worker goes into the LIFO slot and runs next (a message passed to a task
+//! is handled while it is hot in cache); the slot is used at most a few times
+//! in a row so two tasks ping-ponging cannot starve the queue. Wakes from
+//! outside the runtime go to the global injection queue, which every worker
+//! checks every `global_queue_interval` ticks so it is never starved by busy
+//! local queues. A worker with nothing to do steals half of another worker's
+//! queue, and only then sleeps; see [`idle`] for how sleepers are woken one
+//! at a time.
+
+mod idle;
+mod park;
+pub(crate) mod queue;
+mod worker;
+
+pub(crate) use worker::{launch, Context, Handle};

@@ -1,0 +1,426 @@
+//! Worker threads: the run loop, scheduling from inside a task, stealing,
+//! parking and shutdown.
+
+use super::idle::Idle;
+use super::park::{self, Parker, SharedDriver, Unparker};
+use super::queue::{self, Local, Steal};
+use crate::driver::{self, Driver};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use crate::runtime::blocking;
+use crate::runtime::config::Config;
+use crate::runtime::context;
+use crate::runtime::scheduler::inject::Inject;
+use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::io;
+
+/// How many times in a row the LIFO slot may preempt the run queue.
+const MAX_LIFO_POLLS: u32 = 3;
+
+type Task = Notified<Arc<Handle>>;
+
+/// Shared state of a multi-thread runtime.
+pub(crate) struct Handle {
+    remotes: Box<[Remote]>,
+    inject: Inject<Arc<Handle>>,
+    idle: Idle,
+    owned: OwnedTasks,
+    shared_driver: Arc<SharedDriver>,
+    pub(crate) driver: Arc<driver::Handle>,
+    pub(crate) blocking: blocking::Spawner,
+    config: Config,
+    is_shutdown: AtomicBool,
+    /// Cores handed back by exiting workers; the last one finishes shutdown.
+    exited_cores: Mutex<Vec<Box<Core>>>,
+}
+
+/// What other workers may touch of a worker.
+struct Remote {
+    steal: Steal<Arc<Handle>>,
+    unpark: Unparker,
+}
+
+/// What a worker owns.
+pub(crate) struct Core {
+    index: usize,
+    tick: u32,
+    lifo_slot: Option<Task>,
+    lifo_polls: u32,
+    run_queue: Local<Arc<Handle>>,
+    is_searching: bool,
+    parker: Option<Parker>,
+    rand: u32,
+}
+
+/// The scheduler context of a worker thread.
+pub(crate) struct Context {
+    handle: Arc<Handle>,
+    core: RefCell<Option<Box<Core>>>,
+}
+
+impl Handle {
+    pub(crate) fn new(
+        num_workers: usize,
+        driver: Driver,
+        driver_handle: Arc<driver::Handle>,
+        blocking: blocking::Spawner,
+        config: Config,
+    ) -> (Arc<Handle>, Vec<Box<Core>>) {
+        let shared_driver = Arc::new(SharedDriver::new(driver, driver_handle.clone()));
+        let mut remotes = Vec::with_capacity(num_workers);
+        let mut cores = Vec::with_capacity(num_workers);
+        for index in 0..num_workers {
+            let (steal, run_queue) = queue::local();
+            let (parker, unpark) = park::pair(shared_driver.clone());
+            remotes.push(Remote { steal, unpark });
+            cores.push(Box::new(Core {
+                index,
+                tick: 0,
+                lifo_slot: None,
+                lifo_polls: 0,
+                run_queue,
+                is_searching: false,
+                parker: Some(parker),
+                rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+            }));
+        }
+        let handle = Arc::new(Handle {
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(num_workers),
+            owned: OwnedTasks::new(num_workers),
+            shared_driver,
+            driver: driver_handle,
+            blocking,
+            config,
+            is_shutdown: AtomicBool::new(false),
+            exited_cores: Mutex::new(Vec::with_capacity(num_workers)),
+        });
+        (handle, cores)
+    }
+
+    #[track_caller]
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        task::bind_and_schedule(&self.owned, future, self.clone(), meta)
+    }
+
+    fn schedule_task(self: &Arc<Self>, task: Task, is_yield: bool) {
+        context::with_scheduler(|cx| {
+            if let Some(crate::runtime::scheduler::Context::MultiThread(cx)) = cx {
+                if Arc::ptr_eq(&cx.handle, self) {
+                    if let Some(core) = cx.core.borrow_mut().as_mut() {
+                        self.schedule_local(core, task, is_yield);
+                        return;
+                    }
+                }
+            }
+            self.inject.push(task);
+            self.notify_parked();
+        })
+    }
+
+    fn schedule_local(&self, core: &mut Core, task: Task, is_yield: bool) {
+        if is_yield {
+            core.run_queue.push_back(task, &self.inject);
+        } else if let Some(prev) = core.lifo_slot.replace(task) {
+            core.run_queue.push_back(prev, &self.inject);
+        } else {
+            // Only the LIFO slot holds work, which nobody can steal.
+            return;
+        }
+        self.notify_parked();
+    }
+
+    fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].unpark.unpark();
+        }
+    }
+
+    fn notify_if_work_pending(&self) {
+        let pending = !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty());
+        if pending {
+            self.notify_parked();
+        }
+    }
+
+    /// Asks the workers to stop; the last one to stop cancels every task.
+    pub(crate) fn shutdown(&self) {
+        if self.is_shutdown.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        for remote in self.remotes.iter() {
+            remote.unpark.unpark();
+        }
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.is_shutdown.load(Ordering::Acquire)
+    }
+
+    fn finish_shutdown(&self, mut core: Box<Core>) {
+        // Drop whatever this worker still had queued.
+        drop(core.lifo_slot.take());
+        while let Some(task) = core.run_queue.pop() {
+            drop(task);
+        }
+        let mut exited = self.exited_cores.lock().unwrap();
+        exited.push(core);
+        if exited.len() != self.remotes.len() {
+            return;
+        }
+        drop(exited);
+        // Every worker has stopped: no task is running anywhere. Cancel them
+        // all here, on a runtime thread.
+        self.owned.close_and_shutdown_all(true);
+        self.inject.close();
+        self.driver.shutdown();
+    }
+
+    /// Number of live tasks.
+    pub(crate) fn num_tasks(&self) -> usize {
+        self.owned.len()
+    }
+
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+}
+
+impl Schedule for Arc<Handle> {
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: RawTask) -> bool {
+        self.owned.remove(task)
+    }
+
+    fn measure_polls(&self) -> bool {
+        self.config.measure_polls
+    }
+}
+
+/// Starts one thread per core. On failure the threads already started are
+/// stopped and joined before the error is returned.
+pub(crate) fn launch(
+    handle: &Arc<Handle>,
+    cores: Vec<Box<Core>>,
+    thread_name: &(dyn Fn() -> String + Send + Sync),
+    stack_size: Option<usize>,
+) -> io::Result<Vec<std::thread::JoinHandle<()>>> {
+    let mut threads = Vec::with_capacity(cores.len());
+    for core in cores {
+        let mut builder = std::thread::Builder::new().name(thread_name());
+        if let Some(size) = stack_size {
+            builder = builder.stack_size(size);
+        }
+        let worker_handle = handle.clone();
+        match builder.spawn(move || run(worker_handle, core)) {
+            Ok(thread) => threads.push(thread),
+            Err(err) => {
+                handle.shutdown();
+                for thread in threads {
+                    let _ = thread.join();
+                }
+                // No task was spawned yet; release the driver's wakers.
+                handle.driver.shutdown();
+                return Err(err);
+            }
+        }
+    }
+    Ok(threads)
+}
+
+fn run(handle: Arc<Handle>, core: Box<Core>) {
+    let _driving = context::enter_driving();
+    let _current = context::set_handle(&crate::runtime::scheduler::Handle::MultiThread(
+        handle.clone(),
+    ));
+    let cx = crate::runtime::scheduler::Context::MultiThread(Context {
+        handle,
+        core: RefCell::new(None),
+    });
+    let crate::runtime::scheduler::Context::MultiThread(inner) = &cx else {
+        unreachable!()
+    };
+    context::set_scheduler(&cx, || inner.run(core));
+}
+
+impl Context {
+    pub(crate) fn handle(&self) -> &Arc<Handle> {
+        &self.handle
+    }
+
+    fn run(&self, mut core: Box<Core>) {
+        let handle = &*self.handle;
+        let event_interval = handle.config.event_interval;
+        while !handle.is_shutdown() {
+            core.tick = core.tick.wrapping_add(1);
+            if core.tick % event_interval == 0 {
+                // Let due timers in even when every worker is busy.
+                handle.shared_driver.maintenance();
+            }
+            if let Some(task) = self.next_task(&mut core) {
+                core = self.run_task(task, core);
+                continue;
+            }
+            if let Some(task) = self.steal_work(&mut core) {
+                core = self.run_task(task, core);
+                continue;
+            }
+            core = self.park(core);
+        }
+        if core.is_searching {
+            handle.idle.transition_worker_from_searching();
+            core.is_searching = false;
+        }
+        handle.finish_shutdown(core);
+    }
+
+    fn run_task(&self, task: Task, mut core: Box<Core>) -> Box<Core> {
+        let handle = &*self.handle;
+        if core.is_searching {
+            core.is_searching = false;
+            if handle.idle.transition_worker_from_searching() {
+                // We were the last searcher: hand the search on, in case
+                // there is more work than we can do.
+                handle.notify_parked();
+            }
+        }
+        core.lifo_polls = 0;
+        *self.core.borrow_mut() = Some(core);
+        task.run();
+        loop {
+            let mut core = self
+                .core
+                .borrow_mut()
+                .take()
+                .expect("worker core missing after a poll");
+            let Some(next) = core.lifo_slot.take() else {
+                return core;
+            };
+            if core.lifo_polls >= MAX_LIFO_POLLS {
+                core.run_queue.push_back(next, &handle.inject);
+                return core;
+            }
+            core.lifo_polls += 1;
+            *self.core.borrow_mut() = Some(core);
+            next.run();
+        }
+    }
+
+    fn next_task(&self, core: &mut Core) -> Option<Task> {
+        let handle = &*self.handle;
+        if core.tick % handle.config.global_queue_interval == 0 {
+            if let Some(task) = handle.inject.pop() {
+                return Some(task);
+            }
+        }
+        if let Some(task) = core.lifo_slot.take() {
+            return Some(task);
+        }
+        if let Some(task) = core.run_queue.pop() {
+            return Some(task);
+        }
+        self.pop_inject_batch(core)
+    }
+
+    /// Takes a fair share of the injection queue into the local queue.
+    fn pop_inject_batch(&self, core: &mut Core) -> Option<Task> {
+        let handle = &*self.handle;
+        if handle.inject.is_empty() {
+            return None;
+        }
+        let share = handle.inject.len() / handle.remotes.len() + 1;
+        let room = queue::CAPACITY - core.run_queue.len();
+        let n = share.min(room).min(queue::CAPACITY / 2).max(1);
+        let mut first = None;
+        handle.inject.pop_n(n, |task| {
+            if first.is_none() {
+                first = Some(task);
+            } else {
+                core.run_queue.push_back(task, &handle.inject);
+            }
+        });
+        first
+    }
+
+    fn steal_work(&self, core: &mut Core) -> Option<Task> {
+        let handle = &*self.handle;
+        if !core.is_searching {
+            if !handle.idle.transition_worker_to_searching() {
+                return None;
+            }
+            core.is_searching = true;
+        }
+        let n = handle.remotes.len();
+        core.rand ^= core.rand << 13;
+        core.rand ^= core.rand >> 17;
+        core.rand ^= core.rand << 5;
+        let start = core.rand as usize % n;
+        for i in 0..n {
+            let victim = (start + i) % n;
+            if victim == core.index {
+                continue;
+            }
+            if let Some(task) = handle.remotes[victim].steal.steal_into(&mut core.run_queue) {
+                return Some(task);
+            }
+        }
+        self.pop_inject_batch(core)
+    }
+
+    fn park(&self, mut core: Box<Core>) -> Box<Core> {
+        let handle = &*self.handle;
+        let index = core.index;
+        if handle.idle.transition_worker_to_parked(index, core.is_searching) {
+            handle.notify_if_work_pending();
+        }
+        core.is_searching = false;
+        // Work may have been injected between our last look and the state
+        // change above; the pusher may have seen us as awake and woken no one.
+        if !handle.inject.is_empty() && handle.idle.unpark_worker_by_id(index) {
+            core.is_searching = handle.idle.transition_worker_to_searching();
+            return core;
+        }
+        let mut parker = core.parker.take().expect("parker missing");
+        loop {
+            parker.park();
+            if handle.is_shutdown() {
+                break;
+            }
+            if !handle.idle.is_parked(index) {
+                // Woken by `notify_parked`, which counted us as searching.
+                core.is_searching = true;
+                break;
+            }
+            // Woken by the driver (a timer) or spuriously: look for work.
+            if !handle.inject.is_empty() && handle.idle.unpark_worker_by_id(index) {
+                core.is_searching = handle.idle.transition_worker_to_searching();
+                break;
+            }
+        }
+        core.parker = Some(parker);
+        core
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MultiThread")
+            .field("workers", &self.remotes.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,81 @@
+use super::JoinHandle;
+use crate::runtime::Handle;
+use std::future::Future;
+use std::io;
+
+/// Spawns tasks with a name, shown in diagnostics next to the task id and
+/// spawn location.
+///
+/// ```
+/// # vigil::block_on(async {
+/// let handle = vigil::task::Builder::new()
+///     .name("fetch-config")
+///     .spawn(async { 7 })
+///     .unwrap();
+/// assert_eq!(handle.await.unwrap(), 7);
+/// # });
+/// ```
+#[derive(Debug, Default, Clone)]
+pub struct Builder {
+    name: Option<Box<str>>,
+}
+
+impl Builder {
+    /// A builder for an unnamed task.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the task.
+    pub fn name(mut self, name: &str) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Spawns on the current runtime; see [`super::spawn`].
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn spawn<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Ok(super::spawn_inner(future, self.name))
+    }
+
+    /// Spawns on the given runtime.
+    #[track_caller]
+    pub fn spawn_on<F>(self, future: F, handle: &Handle) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Ok(handle.spawn_named(future, self.name))
+    }
+
+    /// Spawns a `!Send` future; see [`super::spawn_local`].
+    #[track_caller]
+    pub fn spawn_local<F>(self, future: F) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Ok(super::spawn_local_inner(future, self.name))
+    }
+
+    /// Runs a blocking closure on the current runtime's blocking pool.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(self, func: F) -> io::Result<JoinHandle<R>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let handle = Handle::current();
+        Ok(handle.spawn_blocking_named(func, self.name))
+    }
+}

@@ -1,0 +1,246 @@
+use super::{AbortHandle, JoinError, JoinHandle};
+use crate::runtime::Handle;
+use slab::Slab;
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+
+/// A collection of tasks, awaited in the order they finish.
+///
+/// Dropping a `JoinSet` aborts every task still in it.
+///
+/// ```
+/// # vigil::block_on(async {
+/// let mut set = vigil::task::JoinSet::new();
+/// for i in 0..10u32 {
+///     set.spawn(async move { i * 2 });
+/// }
+/// let mut total = 0;
+/// while let Some(res) = set.join_next().await {
+///     total += res.unwrap();
+/// }
+/// assert_eq!(total, 90);
+/// # });
+/// ```
+pub struct JoinSet<T> {
+    entries: Slab<(JoinHandle<T>, Waker)>,
+    ready: Arc<Ready>,
+}
+
+/// Which entries were woken, and who waits on the set.
+struct Ready {
+    inner: Mutex<ReadyInner>,
+}
+
+struct ReadyInner {
+    keys: VecDeque<usize>,
+    waker: Option<Waker>,
+}
+
+/// The waker given to one entry's join handle.
+struct EntryWaker {
+    key: usize,
+    ready: Arc<Ready>,
+}
+
+impl Wake for EntryWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref()
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waker = {
+            let mut inner = self.ready.inner.lock().unwrap();
+            inner.keys.push_back(self.key);
+            inner.waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> JoinSet<T> {
+        JoinSet {
+            entries: Slab::new(),
+            ready: Arc::new(Ready {
+                inner: Mutex::new(ReadyInner {
+                    keys: VecDeque::new(),
+                    waker: None,
+                }),
+            }),
+        }
+    }
+
+    /// Number of tasks in the set (finished ones count until joined).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// `true` if the set holds no task.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
+        let abort = handle.abort_handle();
+        let entry = self.entries.vacant_entry();
+        let key = entry.key();
+        let waker = Waker::from(Arc::new(EntryWaker {
+            key,
+            ready: self.ready.clone(),
+        }));
+        entry.insert((handle, waker));
+        // Poll it once so its waker is registered.
+        self.ready.inner.lock().unwrap().keys.push_back(key);
+        abort
+    }
+
+    /// Aborts every task; they are still returned (as cancelled) by
+    /// [`join_next`](Self::join_next).
+    pub fn abort_all(&mut self) {
+        for (_, (handle, _)) in self.entries.iter() {
+            handle.abort();
+        }
+    }
+
+    /// Removes every task from the set without aborting them.
+    pub fn detach_all(&mut self) {
+        self.entries.clear();
+        self.ready.inner.lock().unwrap().keys.clear();
+    }
+
+    /// Waits for the next task to finish. `None` when the set is empty.
+    ///
+    /// Cancel safe: if the `.await` is dropped, no output is lost.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// Returns the output of a task that already finished, without waiting.
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        match self.poll_join_next(&mut cx) {
+            Poll::Ready(res) => res,
+            Poll::Pending => None,
+        }
+    }
+
+    /// Aborts every task and waits for them all to stop.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Waits for every task and returns their outputs in completion order.
+    ///
+    /// # Panics
+    /// Resumes the panic of a task that panicked.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len());
+        while let Some(res) = self.join_next().await {
+            match res {
+                Ok(v) => out.push(v),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("a task of the JoinSet was cancelled: {e}"),
+            }
+        }
+        out
+    }
+
+    /// Polls for the next finished task; see [`join_next`](Self::join_next).
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        loop {
+            let key = {
+                let mut inner = self.ready.inner.lock().unwrap();
+                match inner.keys.pop_front() {
+                    Some(key) => key,
+                    None => {
+                        if self.entries.is_empty() {
+                            return Poll::Ready(None);
+                        }
+                        if !inner.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            inner.waker = Some(cx.waker().clone());
+                        }
+                        return Poll::Pending;
+                    }
+                }
+            };
+            let Some((handle, waker)) = self.entries.get_mut(key) else {
+                continue;
+            };
+            let mut entry_cx = Context::from_waker(waker);
+            if let Poll::Ready(res) = Pin::new(handle).poll(&mut entry_cx) {
+                self.entries.remove(key);
+                return Poll::Ready(Some(res));
+            }
+        }
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns a task on the current runtime into the set.
+    ///
+    /// # Panics
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn spawn<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(super::spawn(future))
+    }
+
+    /// Spawns a task on the given runtime into the set.
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(handle.spawn(future))
+    }
+
+    /// Runs a blocking closure on the blocking pool, into the set.
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, func: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(super::spawn_blocking(func))
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a `!Send` future into the set; see [`super::spawn_local`].
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(super::spawn_local(future))
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> Self {
+        JoinSet::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
+    }
+}

@@ -1,0 +1,142 @@
+//! Spawning and managing tasks.
+//!
+//! A task is a future the runtime polls on its own, concurrently with other
+//! tasks, until it completes. [`spawn`] starts one and returns a
+//! [`JoinHandle`] to await its output; [`spawn_local`] does the same for a
+//! `!Send` future on a current-thread runtime; [`spawn_blocking`] runs a
+//! blocking closure on a thread of the blocking pool. [`Builder`] names
+//! tasks, and every task records where it was spawned, so diagnostics can
+//! point at your code.
+//!
+//! ```
+//! # vigil::block_on(async {
+//! let handle = vigil::task::spawn(async { "hello" });
+//! assert_eq!(handle.await.unwrap(), "hello");
+//!
+//! let sum = vigil::task::spawn_blocking(|| (1..=10).sum::<u32>()).await.unwrap();
+//! assert_eq!(sum, 55);
+//! # });
+//! ```
+
+mod builder;
+mod join_set;
+mod yield_now;
+
+pub use crate::runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
+pub use builder::Builder;
+pub use join_set::JoinSet;
+pub use yield_now::yield_now;
+
+use crate::runtime::context;
+use crate::runtime::scheduler;
+use crate::runtime::task::TaskMeta;
+use crate::runtime::Handle;
+use std::future::Future;
+
+/// Spawns a task on the current runtime and returns a handle to its output.
+///
+/// The task starts at once on a multi-thread runtime; on a current-thread
+/// runtime it runs while that runtime's `block_on` is running. Dropping the
+/// handle detaches the task.
+///
+/// # Panics
+/// Outside a runtime. Spawn from inside a task or `block_on`, or use
+/// [`Handle::spawn`](crate::runtime::Handle::spawn).
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    spawn_inner(future, None)
+}
+
+#[track_caller]
+pub(crate) fn spawn_inner<F>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    current_handle("spawn").spawn_named(future, name)
+}
+
+#[track_caller]
+fn current_handle(what: &str) -> Handle {
+    match Handle::try_current() {
+        Ok(handle) => handle,
+        Err(_) => panic!(
+            "`vigil::{what}` was called outside a vigil runtime. Call it from inside a task or \
+             `Runtime::block_on` / `#[vigil::main]`, or keep a `vigil::runtime::Handle` and use \
+             `Handle::{what}`."
+        ),
+    }
+}
+
+/// Spawns a `!Send` future on the current-thread runtime driving this
+/// thread. It is polled only on this thread.
+///
+/// # Panics
+/// Unless called on a thread inside `block_on` of a current-thread runtime
+/// (including a task running there).
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_local_inner(future, None)
+}
+
+#[track_caller]
+pub(crate) fn spawn_local_inner<F>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let meta = TaskMeta::new(name, std::panic::Location::caller());
+    let spawned = context::with_scheduler(move |cx| match cx {
+        Some(scheduler::Context::CurrentThread(cx)) if cx.has_core() => {
+            Ok(cx.handle().spawn_local(future, meta))
+        }
+        _ => Err(()),
+    });
+    match spawned {
+        Ok(handle) => handle,
+        Err(()) => panic!(
+            "`vigil::task::spawn_local` must be called on a thread that drives a current-thread \
+             runtime (inside `Runtime::block_on` of `Builder::new_current_thread()`, or a task \
+             running there): a `!Send` future can only run on the thread it was created on"
+        ),
+    }
+}
+
+/// Runs a blocking closure on the current runtime's blocking pool, so it
+/// does not stall the async worker threads.
+///
+/// The closure starts once a pool thread is free; it cannot be cancelled
+/// once started (aborting its handle only stops it if it has not started).
+///
+/// # Panics
+/// Outside a runtime.
+#[track_caller]
+pub fn spawn_blocking<F, R>(func: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    current_handle("spawn_blocking").spawn_blocking(func)
+}
+
+/// The id of the task being polled on this thread.
+///
+/// # Panics
+/// Outside a task.
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("`vigil::task::id()` was called outside a task")
+}
+
+/// The id of the task being polled on this thread, if any.
+pub fn try_id() -> Option<Id> {
+    context::current_task_id()
+}
