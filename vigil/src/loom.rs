@@ -8,21 +8,30 @@
 //! builds share one closure-based access API.
 
 #[cfg(loom)]
-pub(crate) use loom::{cell, hint, sync, thread};
+pub(crate) use loom::{cell, sync};
+
+// Under loom every model thread runs on one OS thread, so a `std`
+// thread-local would be shared by all of them (a task "current" on one model
+// thread would look current on the others); loom's gives each model thread
+// its own value. `runtime/context.rs` declares its thread-local through this.
+#[cfg(not(loom))]
+pub(crate) use std::thread_local;
+
+/// `loom::thread_local!` (a 2018-edition macro) does not accept the
+/// `const { .. }` initialiser form, so strip it: loom initialises lazily
+/// anyway.
+#[cfg(loom)]
+macro_rules! loom_thread_local {
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $($init:tt)* };) => {
+        loom::thread_local!($(#[$attr])* $vis static $name: $t = { $($init)* });
+    };
+}
+#[cfg(loom)]
+pub(crate) use loom_thread_local as thread_local;
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use std::sync::{atomic, Arc, Condvar, Mutex, MutexGuard};
-}
-
-#[cfg(not(loom))]
-pub(crate) mod thread {
-    pub(crate) use std::thread::{current, park, park_timeout, spawn, yield_now, Thread};
-}
-
-#[cfg(not(loom))]
-pub(crate) mod hint {
-    pub(crate) use std::hint::spin_loop;
+    pub(crate) use std::sync::{atomic, Mutex, MutexGuard};
 }
 
 #[cfg(not(loom))]

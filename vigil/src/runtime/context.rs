@@ -24,7 +24,7 @@ struct Context {
     current_task: Cell<Option<NonNull<Header>>>,
 }
 
-thread_local! {
+crate::loom::thread_local! {
     static CONTEXT: Context = const {
         Context {
             handle: RefCell::new(None),
@@ -90,11 +90,6 @@ impl Drop for DrivingGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.driving.set(false));
     }
-}
-
-/// `true` while this thread drives a runtime.
-pub(crate) fn is_driving() -> bool {
-    CONTEXT.try_with(|c| c.driving.get()).unwrap_or(false)
 }
 
 /// Runs `f` with `cx` as this thread's scheduler context.

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 /// Owned by the runtime: shutting it down stops the threads.
 pub(crate) struct BlockingPool {
     spawner: Spawner,
+    /// Set once `shutdown` ran: a bounded wait must not become unbounded
+    /// when the pool is dropped afterwards.
+    is_shut_down: bool,
 }
 
 /// Cheap handle used to queue blocking work.
@@ -69,6 +72,7 @@ impl BlockingPool {
                     handle: OnceLock::new(),
                 }),
             },
+            is_shut_down: false,
         }
     }
 
@@ -79,13 +83,13 @@ impl BlockingPool {
     /// Stops accepting work, cancels what has not started, and waits (at
     /// most `timeout`) for running closures to return. Threads still busy
     /// after that are left to finish on their own.
-    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+    pub(crate) fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.is_shut_down, true) {
+            return;
+        }
         let inner = &self.spawner.inner;
         let pending: Vec<_> = {
             let mut state = inner.state.lock().unwrap();
-            if state.shutdown && state.threads == 0 {
-                return;
-            }
             state.shutdown = true;
             state.queue.drain(..).collect()
         };

@@ -217,10 +217,9 @@ impl Handle {
                 }
             }
             let mut ran = 0;
+            // Run a batch of tasks even if the block_on future was woken
+            // meanwhile: a future that keeps yielding must not starve them.
             while ran < event_interval {
-                if block_on_waker.woken.load(Ordering::Acquire) {
-                    break;
-                }
                 let task = {
                     let mut core = cx.core.borrow_mut();
                     let core = core.as_mut().expect("core missing");

@@ -65,14 +65,6 @@ impl Handle {
             Handle::MultiThread(h) => WeakHandle::MultiThread(Arc::downgrade(h)),
         }
     }
-
-    pub(crate) fn ptr_eq(&self, other: &Handle) -> bool {
-        match (self, other) {
-            (Handle::CurrentThread(a), Handle::CurrentThread(b)) => Arc::ptr_eq(a, b),
-            (Handle::MultiThread(a), Handle::MultiThread(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        }
-    }
 }
 
 impl WeakHandle {

@@ -45,7 +45,10 @@ impl fmt::Display for Id {
 /// Who a task is: fixed at spawn.
 pub(crate) struct TaskMeta {
     pub(crate) id: Id,
+    // Name and location are read by diagnostics (the watchdog).
+    #[allow(dead_code)]
     pub(crate) name: Option<Box<str>>,
+    #[allow(dead_code)]
     pub(crate) location: &'static Location<'static>,
 }
 

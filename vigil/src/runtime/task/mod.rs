@@ -34,7 +34,6 @@ pub(crate) use raw::RawTask;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::ptr::NonNull;
 
 /// What a scheduler provides to its tasks.
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
@@ -93,10 +92,6 @@ impl<S: 'static> Task<S> {
         self.raw
     }
 
-    pub(crate) fn id(&self) -> Id {
-        self.raw.header().meta.id
-    }
-
     /// Cancels the task unless some thread runs it; consumes this reference.
     pub(crate) fn shutdown(self, drop_future: bool) {
         self.into_raw().shutdown(drop_future)
@@ -114,14 +109,6 @@ impl<S: 'static> Notified<S> {
 
     pub(crate) fn into_raw(self) -> RawTask {
         self.0.into_raw()
-    }
-
-    pub(crate) fn header_ptr(&self) -> NonNull<Header> {
-        self.0.raw.header_ptr()
-    }
-
-    pub(crate) fn id(&self) -> Id {
-        self.0.id()
     }
 
     /// Polls the task (or cancels it, if it was aborted).
@@ -189,3 +176,6 @@ fn abort_raw(raw: RawTask) {
         raw.schedule();
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests;

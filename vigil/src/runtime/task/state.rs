@@ -21,7 +21,7 @@
 //! is enforced.
 
 use crate::loom::sync::atomic::AtomicUsize;
-use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+use crate::loom::sync::atomic::Ordering::{AcqRel, Acquire};
 use std::fmt;
 
 const RUNNING: usize = 0b00_0001;
@@ -188,8 +188,21 @@ impl State {
     /// `wake_by_ref()`: takes a new reference only when submitting.
     pub(crate) fn transition_to_notified_by_ref(&self) -> TransitionToNotified {
         self.fetch_update(|mut s| {
-            if s.is_complete() || s.is_notified() {
+            if s.is_complete() {
+                // Terminal: the task is never polled again.
                 (TransitionToNotified::DoNothing, None)
+            } else if s.is_notified() {
+                // Already queued, so nothing changes, but the word is still
+                // written (same value): that makes this wake a release
+                // operation in the word's modification order, which the
+                // poller's `transition_to_running` then reads from (or from
+                // a later value), so whatever the waker wrote before waking
+                // is visible to that poll. Returning on the plain load alone
+                // would be a lost wakeup: the load may be stale (the poller
+                // has already cleared NOTIFIED), and nothing would order the
+                // waker's writes before the poll. Found by loom
+                // (`loom_wake_by_ref_during_poll_reschedules_once`).
+                (TransitionToNotified::DoNothing, Some(s))
             } else if s.is_running() {
                 s.0 |= NOTIFIED;
                 (TransitionToNotified::DoNothing, Some(s))

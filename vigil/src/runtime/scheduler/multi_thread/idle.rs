@@ -107,9 +107,4 @@ impl Idle {
     pub(crate) fn is_parked(&self, worker: usize) -> bool {
         self.sleepers.lock().unwrap().contains(&worker)
     }
-
-    /// Workers currently searching (racy snapshot).
-    pub(crate) fn num_searching(&self) -> usize {
-        searching(self.state.load(SeqCst))
-    }
 }

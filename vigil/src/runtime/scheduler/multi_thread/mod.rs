@@ -12,6 +12,8 @@
 //! at a time.
 
 mod idle;
+#[cfg(all(test, loom))]
+mod loom_queue;
 mod park;
 pub(crate) mod queue;
 mod worker;

@@ -92,14 +92,6 @@ impl<S: 'static> Local<S> {
         self.ring.len() as usize
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub(crate) fn has_room(&self) -> bool {
-        self.len() < CAPACITY
-    }
-
     /// Pushes to the back; on overflow moves half the ring plus `task` to
     /// `inject`.
     pub(crate) fn push_back(&mut self, task: Notified<S>, inject: &Inject<S>) {

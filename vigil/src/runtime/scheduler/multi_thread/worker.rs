@@ -259,10 +259,6 @@ fn run(handle: Arc<Handle>, core: Box<Core>) {
 }
 
 impl Context {
-    pub(crate) fn handle(&self) -> &Arc<Handle> {
-        &self.handle
-    }
-
     fn run(&self, mut core: Box<Core>) {
         let handle = &*self.handle;
         let event_interval = handle.config.event_interval;

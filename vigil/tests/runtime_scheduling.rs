@@ -1,0 +1,234 @@
+//! Scheduler behaviour: remote wakes, spawn_local, blocking pool, handles.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Barrier};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+use vigil::runtime::{Builder, Handle};
+use vigil::task;
+
+/// Completes once `flag` is set, registering its waker with `tx` each time.
+struct WaitFlag {
+    flag: Arc<AtomicBool>,
+    tx: mpsc::Sender<Waker>,
+}
+
+impl Future for WaitFlag {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.flag.load(Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        self.tx.send(cx.waker().clone()).unwrap();
+        Poll::Pending
+    }
+}
+
+#[test]
+fn current_thread_remote_wake_from_another_thread() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let flag = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel();
+    let f = flag.clone();
+    let waker_thread = std::thread::spawn(move || {
+        let waker: Waker = rx.recv().unwrap();
+        f.store(true, Ordering::SeqCst);
+        waker.wake();
+    });
+    rt.block_on(async move {
+        // The task parks; only the other thread can wake it, while this
+        // thread sleeps in the driver.
+        vigil::spawn(WaitFlag { flag, tx }).await.unwrap();
+    });
+    waker_thread.join().unwrap();
+}
+
+#[test]
+fn spawn_local_runs_non_send_futures() {
+    vigil::block_on(async {
+        let shared = Rc::new(Cell::new(0));
+        let mut handles = Vec::new();
+        for i in 1..=10 {
+            let shared = shared.clone();
+            handles.push(task::spawn_local(async move {
+                task::yield_now().await;
+                shared.set(shared.get() + i);
+                Rc::new(i)
+            }));
+        }
+        for h in handles {
+            let _rc: Rc<i32> = h.await.unwrap();
+        }
+        assert_eq!(shared.get(), 55);
+    });
+}
+
+#[test]
+fn spawn_local_from_inside_a_local_task() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    let out = rt.block_on(async {
+        task::spawn_local(async {
+            let inner = task::spawn_local(async { Rc::new(5) });
+            *inner.await.unwrap()
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(out, 5);
+}
+
+#[test]
+fn spawn_blocking_runs_off_the_workers() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("vigil-test-worker")
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let worker = vigil::spawn(async { std::thread::current().id() })
+            .await
+            .unwrap();
+        let blocking = task::spawn_blocking(|| std::thread::current().id())
+            .await
+            .unwrap();
+        assert_ne!(worker, blocking);
+        // Handle::current works inside blocking closures.
+        let n = task::spawn_blocking(|| Handle::current().block_on(async { 3 }))
+            .await
+            .unwrap();
+        assert_eq!(n, 3);
+    });
+}
+
+#[test]
+fn blocking_pool_respects_its_limit() {
+    let rt = Builder::new_current_thread()
+        .max_blocking_threads(2)
+        .build()
+        .unwrap();
+    let running = Arc::new(AtomicUsize::new(0));
+    let peak = Arc::new(AtomicUsize::new(0));
+    rt.block_on(async {
+        let mut handles = Vec::new();
+        for _ in 0..8 {
+            let running = running.clone();
+            let peak = peak.clone();
+            handles.push(task::spawn_blocking(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(5));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+    });
+    assert!(peak.load(Ordering::SeqCst) <= 2);
+}
+
+#[test]
+fn blocking_does_not_block_the_async_workers() {
+    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        let (tx, rx) = mpsc::channel::<()>();
+        let blocker = task::spawn_blocking(move || rx.recv().unwrap());
+        // The single worker still runs tasks while the blocking call waits.
+        let n = vigil::spawn(async { 10 }).await.unwrap();
+        assert_eq!(n, 10);
+        tx.send(()).unwrap();
+        blocker.await.unwrap();
+    });
+}
+
+#[test]
+fn runtime_spawn_from_a_plain_thread() {
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let handle = rt.handle().clone();
+    let out = std::thread::spawn(move || {
+        let h = handle.spawn(async { 21 * 2 });
+        handle.block_on(h).unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(out, 42);
+}
+
+#[test]
+fn yield_now_lets_other_tasks_run() {
+    for rt in [
+        Builder::new_current_thread().build().unwrap(),
+        Builder::new_multi_thread().worker_threads(1).build().unwrap(),
+    ] {
+        rt.block_on(async {
+            vigil::spawn(async {
+                let flag = Arc::new(AtomicBool::new(false));
+                let f = flag.clone();
+                vigil::spawn(async move { f.store(true, Ordering::SeqCst) });
+                // Without fair yielding this loop would never see the flag.
+                while !flag.load(Ordering::SeqCst) {
+                    task::yield_now().await;
+                }
+            })
+            .await
+            .unwrap();
+        });
+    }
+}
+
+#[test]
+fn ping_pong_between_workers() {
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let barrier = Arc::new(Barrier::new(1));
+    rt.block_on(async move {
+        barrier.wait();
+        let mut handles = Vec::new();
+        for _ in 0..50 {
+            handles.push(vigil::spawn(async {
+                let mut count = 0u32;
+                for _ in 0..100 {
+                    let h = vigil::spawn(async { 1u32 });
+                    count += h.await.unwrap();
+                }
+                count
+            }));
+        }
+        for h in handles {
+            assert_eq!(h.await.unwrap(), 100);
+        }
+    });
+}
+
+#[test]
+fn runtime_enter_allows_spawn_outside_block_on() {
+    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let _guard = rt.enter();
+    let h = vigil::spawn(async { 9 });
+    drop(_guard);
+    assert_eq!(rt.block_on(h).unwrap(), 9);
+}
+
+#[test]
+fn block_on_from_two_threads_on_one_current_thread_runtime() {
+    let rt = Arc::new(Builder::new_current_thread().build().unwrap());
+    let r = rt.clone();
+    let (tx, rx) = mpsc::channel::<()>();
+    let other = std::thread::spawn(move || {
+        r.block_on(async move {
+            // Holds the scheduler while it waits for the main thread.
+            while rx.try_recv().is_err() {
+                vigil::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+    });
+    let n = rt.block_on(async move {
+        tx.send(()).unwrap();
+        vigil::spawn(async { 4 }).await.unwrap()
+    });
+    other.join().unwrap();
+    assert_eq!(n, 4);
+}

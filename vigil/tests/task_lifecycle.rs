@@ -1,0 +1,369 @@
+//! Spawning, joining, aborting and panicking tasks, on both schedulers.
+
+use std::future::{pending, poll_fn, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll, Waker};
+use vigil::runtime::{Builder, Runtime};
+use vigil::task::{self, JoinSet};
+
+fn runtimes() -> Vec<(&'static str, Runtime)> {
+    vec![
+        ("current_thread", Builder::new_current_thread().build().unwrap()),
+        (
+            "multi_thread",
+            Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+        ),
+    ]
+}
+
+/// Counts drops of the value it wraps.
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn join_returns_output() {
+    for (name, rt) in runtimes() {
+        let out = rt.block_on(async { vigil::spawn(async { 7 }).await.unwrap() });
+        assert_eq!(out, 7, "{name}");
+    }
+}
+
+#[test]
+fn join_after_completion() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let handle = vigil::spawn(async { String::from("done") });
+            while !handle.is_finished() {
+                task::yield_now().await;
+            }
+            assert_eq!(handle.await.unwrap(), "done", "{name}");
+        });
+    }
+}
+
+#[test]
+fn abort_before_first_poll() {
+    let runtimes = [
+        ("current_thread", Builder::new_current_thread().build().unwrap()),
+        (
+            "multi_thread",
+            Builder::new_multi_thread().worker_threads(1).build().unwrap(),
+        ),
+    ];
+    for (name, rt) in runtimes {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let polled = Arc::new(AtomicUsize::new(0));
+        let (d, p) = (drops.clone(), polled.clone());
+        // Occupy the only worker so the task cannot be polled before the
+        // abort (the current-thread runtime polls nothing until we yield).
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let (busy_tx, busy_rx) = mpsc::channel::<()>();
+        let blocker = (name == "multi_thread").then(|| {
+            rt.spawn(async move {
+                busy_tx.send(()).unwrap();
+                let _ = release_rx.recv();
+            })
+        });
+        if blocker.is_some() {
+            busy_rx.recv().unwrap();
+        }
+        let guard = DropCounter(d);
+        let handle = rt.spawn(async move {
+            let _guard = guard;
+            p.fetch_add(1, Ordering::SeqCst);
+        });
+        handle.abort();
+        drop(release_tx);
+        let err = rt.block_on(handle).unwrap_err();
+        assert!(err.is_cancelled(), "{name}: {err}");
+        assert_eq!(polled.load(Ordering::SeqCst), 0, "{name}");
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "{name}");
+    }
+}
+
+#[test]
+fn abort_while_pending() {
+    for (name, rt) in runtimes() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        let err = rt.block_on(async move {
+            let (started_tx, started_rx) = mpsc::channel();
+            let handle = vigil::spawn(async move {
+                let _guard = DropCounter(d);
+                started_tx.send(()).unwrap();
+                pending::<()>().await;
+            });
+            while started_rx.try_recv().is_err() {
+                task::yield_now().await;
+            }
+            handle.abort();
+            handle.await.unwrap_err()
+        });
+        assert!(err.is_cancelled(), "{name}");
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "{name}");
+    }
+}
+
+#[test]
+fn abort_from_inside_own_poll() {
+    // The task aborts itself while running: it is cancelled when the poll
+    // returns Pending, and never polled again.
+    for (name, rt) in runtimes() {
+        let polls = Arc::new(AtomicUsize::new(0));
+        let p = polls.clone();
+        let err = rt.block_on(async move {
+            let (tx, rx) = mpsc::channel::<task::AbortHandle>();
+            let handle = vigil::spawn(async move {
+                let me = rx.recv().unwrap();
+                poll_fn(|cx| {
+                    p.fetch_add(1, Ordering::SeqCst);
+                    me.abort();
+                    cx.waker().wake_by_ref();
+                    Poll::<()>::Pending
+                })
+                .await
+            });
+            tx.send(handle.abort_handle()).unwrap();
+            handle.await.unwrap_err()
+        });
+        assert!(err.is_cancelled(), "{name}");
+        assert_eq!(polls.load(Ordering::SeqCst), 1, "{name}");
+    }
+}
+
+#[test]
+fn abort_after_completion_keeps_output() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let handle = vigil::spawn(async { 5 });
+            while !handle.is_finished() {
+                task::yield_now().await;
+            }
+            handle.abort();
+            assert_eq!(handle.await.unwrap(), 5, "{name}");
+        });
+    }
+}
+
+#[test]
+fn panic_payload_reaches_join_error() {
+    for (name, rt) in runtimes() {
+        let err = rt.block_on(async {
+            vigil::spawn(async {
+                if true {
+                    panic!("boom {}", 42);
+                }
+            })
+            .await
+            .unwrap_err()
+        });
+        assert!(err.is_panic(), "{name}");
+        assert!(err.to_string().contains("boom 42"), "{name}: {err}");
+        let payload = err.into_panic();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied());
+        assert_eq!(msg, Some("boom 42"), "{name}");
+        // The runtime keeps running after a task panicked.
+        assert_eq!(rt.block_on(async { vigil::spawn(async { 1 }).await.unwrap() }), 1);
+    }
+}
+
+#[test]
+fn dropping_join_handle_detaches() {
+    for (name, rt) in runtimes() {
+        let (tx, rx) = mpsc::channel();
+        rt.block_on(async move {
+            drop(vigil::spawn(async move {
+                task::yield_now().await;
+                tx.send(name).unwrap();
+            }));
+            // Give the detached task a chance to run.
+            for _ in 0..10 {
+                task::yield_now().await;
+            }
+        });
+        assert_eq!(rx.recv().unwrap(), name);
+    }
+}
+
+/// A future that hands its waker out, then completes once woken.
+struct SendWaker {
+    tx: Option<mpsc::Sender<Waker>>,
+    woken: Arc<AtomicUsize>,
+}
+
+impl Future for SendWaker {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.send(cx.waker().clone()).unwrap();
+            return Poll::Pending;
+        }
+        self.woken.fetch_add(1, Ordering::SeqCst);
+        Poll::Ready(())
+    }
+}
+
+#[test]
+fn wakers_used_from_other_threads_after_completion() {
+    for (name, rt) in runtimes() {
+        let woken = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = mpsc::channel();
+        let handle = rt.spawn(SendWaker {
+            tx: Some(tx),
+            woken: woken.clone(),
+        });
+        // On the current-thread runtime the task only runs inside block_on.
+        let waker = rt.block_on(async {
+            loop {
+                if let Ok(waker) = rx.try_recv() {
+                    break waker;
+                }
+                task::yield_now().await;
+            }
+        });
+        let clones: Vec<Waker> = (0..8).map(|_| waker.clone()).collect();
+        // Wake from another thread; the task completes.
+        let w = waker.clone();
+        std::thread::spawn(move || w.wake()).join().unwrap();
+        rt.block_on(handle).unwrap();
+        assert_eq!(woken.load(Ordering::SeqCst), 1, "{name}");
+        // The task is finished; its wakers must still be safe to use and drop
+        // from any thread.
+        let threads: Vec<_> = clones
+            .into_iter()
+            .map(|w| {
+                std::thread::spawn(move || {
+                    w.wake_by_ref();
+                    w.wake();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        drop(waker);
+        drop(rt);
+    }
+}
+
+#[test]
+fn hundred_thousand_tasks_each_run_once() {
+    const N: usize = 100_000;
+    for (name, rt) in runtimes() {
+        let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..N).map(|_| AtomicUsize::new(0)).collect());
+        let r = runs.clone();
+        rt.block_on(async move {
+            let mut handles = Vec::with_capacity(N);
+            for i in 0..N {
+                let r = r.clone();
+                handles.push(vigil::spawn(async move {
+                    r[i].fetch_add(1, Ordering::Relaxed);
+                }));
+            }
+            for h in handles {
+                h.await.unwrap();
+            }
+        });
+        assert!(
+            runs.iter().all(|c| c.load(Ordering::Relaxed) == 1),
+            "{name}: some task ran zero or several times"
+        );
+    }
+}
+
+#[test]
+fn tasks_spread_over_all_workers() {
+    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let threads = rt.block_on(async {
+        let (tx, rx) = mpsc::channel();
+        let barrier = Arc::new(std::sync::Barrier::new(2));
+        let mut handles = Vec::new();
+        for _ in 0..2 {
+            let tx = tx.clone();
+            let barrier = barrier.clone();
+            // Each task blocks until the other one runs: only possible if
+            // both workers take one.
+            handles.push(vigil::spawn(async move {
+                barrier.wait();
+                tx.send(std::thread::current().id()).unwrap();
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+        [rx.recv().unwrap(), rx.recv().unwrap()]
+    });
+    assert_ne!(threads[0], threads[1]);
+}
+
+#[test]
+fn join_set_collects_in_completion_order() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            for i in 0..100u32 {
+                set.spawn(async move {
+                    for _ in 0..(i % 7) {
+                        task::yield_now().await;
+                    }
+                    i
+                });
+            }
+            let mut seen = Vec::new();
+            while let Some(res) = set.join_next().await {
+                seen.push(res.unwrap());
+            }
+            seen.sort_unstable();
+            assert_eq!(seen, (0..100).collect::<Vec<_>>(), "{name}");
+            assert!(set.is_empty());
+        });
+    }
+}
+
+#[test]
+fn join_set_drop_aborts() {
+    for (name, rt) in runtimes() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let d = drops.clone();
+        rt.block_on(async move {
+            let mut set = JoinSet::new();
+            for _ in 0..10 {
+                let guard = DropCounter(d.clone());
+                set.spawn(async move {
+                    let _guard = guard;
+                    pending::<()>().await
+                });
+            }
+            task::yield_now().await;
+            drop(set);
+            while d.load(Ordering::SeqCst) < 10 {
+                task::yield_now().await;
+            }
+        });
+        assert_eq!(drops.load(Ordering::SeqCst), 10, "{name}");
+    }
+}
+
+#[test]
+fn named_tasks_and_ids() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let handle = task::Builder::new()
+            .name("worker-a")
+            .spawn(async { task::id() })
+            .unwrap();
+        let id = handle.id();
+        assert_eq!(handle.await.unwrap(), id);
+        assert!(task::try_id().is_none(), "block_on's future is not a task");
+    });
+}

@@ -1,0 +1,2 @@
+#[vigil::main]
+fn main() {}

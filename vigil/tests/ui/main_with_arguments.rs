@@ -1,0 +1,4 @@
+#[vigil::main]
+async fn main(args: Vec<String>) {
+    let _ = args;
+}

@@ -1,0 +1,4 @@
+#[vigil::main]
+struct Main;
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[vigil::main(crate = "::no_such_crate")]
+async fn main() {}
