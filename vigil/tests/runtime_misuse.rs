@@ -14,7 +14,7 @@ fn panic_message(f: impl FnOnce()) -> String {
 #[test]
 fn spawn_outside_a_runtime_panics_clearly() {
     let msg = panic_message(|| {
-        let _ = vigil::spawn(async {});
+        drop(vigil::spawn(async {}));
     });
     assert!(msg.contains("outside a vigil runtime"), "{msg}");
     assert!(msg.contains("Handle"), "{msg}");
@@ -23,7 +23,7 @@ fn spawn_outside_a_runtime_panics_clearly() {
 #[test]
 fn spawn_blocking_outside_a_runtime_panics_clearly() {
     let msg = panic_message(|| {
-        let _ = vigil::task::spawn_blocking(|| {});
+        drop(vigil::task::spawn_blocking(|| {}));
     });
     assert!(msg.contains("outside a vigil runtime"), "{msg}");
 }
@@ -32,7 +32,10 @@ fn spawn_blocking_outside_a_runtime_panics_clearly() {
 fn block_on_inside_a_runtime_panics_clearly() {
     for rt in [
         Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread().worker_threads(1).build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap(),
     ] {
         let msg = rt.block_on(async {
             vigil::spawn(async {
@@ -62,14 +65,17 @@ fn nested_block_on_in_block_on_panics() {
 #[test]
 fn spawn_local_outside_block_on_panics_clearly() {
     let msg = panic_message(|| {
-        let _ = vigil::task::spawn_local(async {});
+        drop(vigil::task::spawn_local(async {}));
     });
     assert!(msg.contains("current-thread"), "{msg}");
-    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     let msg = rt.block_on(async {
         vigil::spawn(async {
             panic_message(|| {
-                let _ = vigil::task::spawn_local(async {});
+                drop(vigil::task::spawn_local(async {}));
             })
         })
         .await

@@ -133,7 +133,10 @@ fn blocking_pool_respects_its_limit() {
 
 #[test]
 fn blocking_does_not_block_the_async_workers() {
-    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let (tx, rx) = mpsc::channel::<()>();
         let blocker = task::spawn_blocking(move || rx.recv().unwrap());
@@ -147,7 +150,10 @@ fn blocking_does_not_block_the_async_workers() {
 
 #[test]
 fn runtime_spawn_from_a_plain_thread() {
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let handle = rt.handle().clone();
     let out = std::thread::spawn(move || {
         let h = handle.spawn(async { 21 * 2 });
@@ -162,7 +168,10 @@ fn runtime_spawn_from_a_plain_thread() {
 fn yield_now_lets_other_tasks_run() {
     for rt in [
         Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread().worker_threads(1).build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap(),
     ] {
         rt.block_on(async {
             vigil::spawn(async {
@@ -182,7 +191,10 @@ fn yield_now_lets_other_tasks_run() {
 
 #[test]
 fn ping_pong_between_workers() {
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let barrier = Arc::new(Barrier::new(1));
     rt.block_on(async move {
         barrier.wait();
@@ -205,7 +217,10 @@ fn ping_pong_between_workers() {
 
 #[test]
 fn runtime_enter_allows_spawn_outside_block_on() {
-    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     let _guard = rt.enter();
     let h = vigil::spawn(async { 9 });
     drop(_guard);

@@ -10,10 +10,16 @@ use vigil::task::{self, JoinSet};
 
 fn runtimes() -> Vec<(&'static str, Runtime)> {
     vec![
-        ("current_thread", Builder::new_current_thread().build().unwrap()),
+        (
+            "current_thread",
+            Builder::new_current_thread().build().unwrap(),
+        ),
         (
             "multi_thread",
-            Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
         ),
     ]
 }
@@ -51,10 +57,16 @@ fn join_after_completion() {
 #[test]
 fn abort_before_first_poll() {
     let runtimes = [
-        ("current_thread", Builder::new_current_thread().build().unwrap()),
+        (
+            "current_thread",
+            Builder::new_current_thread().build().unwrap(),
+        ),
         (
             "multi_thread",
-            Builder::new_multi_thread().worker_threads(1).build().unwrap(),
+            Builder::new_multi_thread()
+                .worker_threads(1)
+                .build()
+                .unwrap(),
         ),
     ];
     for (name, rt) in runtimes {
@@ -173,7 +185,10 @@ fn panic_payload_reaches_join_error() {
             .or_else(|| payload.downcast_ref::<&str>().copied());
         assert_eq!(msg, Some("boom 42"), "{name}");
         // The runtime keeps running after a task panicked.
-        assert_eq!(rt.block_on(async { vigil::spawn(async { 1 }).await.unwrap() }), 1);
+        assert_eq!(
+            rt.block_on(async { vigil::spawn(async { 1 }).await.unwrap() }),
+            1
+        );
     }
 }
 
@@ -283,7 +298,10 @@ fn hundred_thousand_tasks_each_run_once() {
 
 #[test]
 fn tasks_spread_over_all_workers() {
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let threads = rt.block_on(async {
         let (tx, rx) = mpsc::channel();
         let barrier = Arc::new(std::sync::Barrier::new(2));

@@ -199,7 +199,11 @@ impl Builder {
         blocking_pool
             .spawner()
             .set_runtime_handle(handle.downgrade());
-        Ok(Runtime::from_parts(Handle { inner: handle }, kind, blocking_pool))
+        Ok(Runtime::from_parts(
+            Handle { inner: handle },
+            kind,
+            blocking_pool,
+        ))
     }
 }
 

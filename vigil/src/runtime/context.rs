@@ -6,11 +6,11 @@
 //! and whether it can push straight onto this thread's local run queue.
 
 use super::scheduler;
-use std::sync::Arc;
 use crate::runtime::task::Header;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+use std::sync::Arc;
 
 struct Context {
     /// The runtime handle `spawn` and `Handle::current` use.

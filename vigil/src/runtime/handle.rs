@@ -97,7 +97,11 @@ impl Handle {
     }
 
     #[track_caller]
-    pub(crate) fn spawn_blocking_named<F, R>(&self, func: F, name: Option<Box<str>>) -> JoinHandle<R>
+    pub(crate) fn spawn_blocking_named<F, R>(
+        &self,
+        func: F,
+        name: Option<Box<str>>,
+    ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,

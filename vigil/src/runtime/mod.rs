@@ -58,7 +58,11 @@ impl Runtime {
         Builder::new_multi_thread().build()
     }
 
-    pub(crate) fn from_parts(handle: Handle, kind: RuntimeKind, blocking_pool: BlockingPool) -> Runtime {
+    pub(crate) fn from_parts(
+        handle: Handle,
+        kind: RuntimeKind,
+        blocking_pool: BlockingPool,
+    ) -> Runtime {
         Runtime {
             handle,
             kind,

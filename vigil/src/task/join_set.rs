@@ -165,7 +165,11 @@ impl<T> JoinSet<T> {
                         if self.entries.is_empty() {
                             return Poll::Ready(None);
                         }
-                        if !inner.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                        if !inner
+                            .waker
+                            .as_ref()
+                            .is_some_and(|w| w.will_wake(cx.waker()))
+                        {
                             inner.waker = Some(cx.waker().clone());
                         }
                         return Poll::Pending;

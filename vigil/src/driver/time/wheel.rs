@@ -242,7 +242,7 @@ impl Wheel {
             let start = (u128::from(self.elapsed >> shift) + ahead as u128) << shift;
             let start = u64::try_from(start).unwrap_or(u64::MAX);
             // On a tie the higher level wins, so cascading happens first.
-            if best.map_or(true, |(_, _, at)| start <= at) {
+            if best.is_none_or(|(_, _, at)| start <= at) {
                 best = Some((level, slot, start));
             }
         }

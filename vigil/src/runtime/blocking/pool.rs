@@ -135,12 +135,14 @@ impl Spawner {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, notified, join) = task::new_task(BlockingTask::new(func), BlockingSchedule, meta);
+        let (task, notified, join) =
+            task::new_task(BlockingTask::new(func), BlockingSchedule, meta);
         // Blocking tasks are not in an owned list: drop that reference.
         drop(task);
         if let Err(task) = self.queue(notified) {
             // SAFETY: converting the queue reference into a plain one.
-            let task: task::Task<BlockingSchedule> = unsafe { task::Task::from_raw(task.into_raw()) };
+            let task: task::Task<BlockingSchedule> =
+                unsafe { task::Task::from_raw(task.into_raw()) };
             task.shutdown(true);
         }
         join

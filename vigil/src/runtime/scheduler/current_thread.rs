@@ -10,8 +10,6 @@
 
 use super::inject::Inject;
 use crate::driver::{self, Driver};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use crate::runtime::blocking;
 use crate::runtime::config::Config;
 use crate::runtime::context;
@@ -21,7 +19,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::thread::{Thread, ThreadId};
 use std::time::Duration;
@@ -94,7 +94,11 @@ impl Handle {
 
     /// Spawns a `!Send` future. The caller checked that this thread drives
     /// the scheduler.
-    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F, meta: TaskMeta) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_local<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: TaskMeta,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -106,7 +110,12 @@ impl Handle {
             "vigil: this current-thread runtime already runs `spawn_local` tasks bound to another \
              thread; spawn local tasks only from that thread"
         );
-        task::bind_and_schedule(&self.owned_local, future, LocalScheduler(self.clone()), meta)
+        task::bind_and_schedule(
+            &self.owned_local,
+            future,
+            LocalScheduler(self.clone()),
+            meta,
+        )
     }
 
     fn schedule_task(self: &Arc<Self>, task: Notified<Arc<Handle>>) {
@@ -178,7 +187,11 @@ impl Handle {
         }
     }
 
-    fn run_with_core<F: Future>(self: &Arc<Self>, core: Box<Core>, future: Pin<&mut F>) -> F::Output {
+    fn run_with_core<F: Future>(
+        self: &Arc<Self>,
+        core: Box<Core>,
+        future: Pin<&mut F>,
+    ) -> F::Output {
         let cx = super::Context::CurrentThread(Context {
             handle: self.clone(),
             core: RefCell::new(Some(core)),

@@ -3,10 +3,10 @@
 //! worker's local queue overflows. A mutex-protected deque; the length is
 //! mirrored in an atomic so workers can skip the lock when it is empty.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use crate::runtime::task::Notified;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 pub(crate) struct Inject<S: 'static> {
     inner: Mutex<Inner<S>>,

@@ -6,10 +6,10 @@ pub(crate) mod inject;
 pub(crate) mod multi_thread;
 
 use crate::driver;
-use std::sync::Arc;
 use crate::runtime::blocking;
 use crate::runtime::task::{JoinHandle, TaskMeta};
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::Weak;
 
 /// A reference to either scheduler.

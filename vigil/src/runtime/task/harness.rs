@@ -185,7 +185,11 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     /// `JoinHandle::poll`.
-    pub(crate) fn try_read_output(&self, dst: &mut Poll<Result<F::Output, JoinError>>, waker: &Waker) {
+    pub(crate) fn try_read_output(
+        &self,
+        dst: &mut Poll<Result<F::Output, JoinError>>,
+        waker: &Waker,
+    ) {
         if self.can_read_output(waker) {
             // SAFETY: COMPLETE and we are the join handle: the stage is ours.
             let stage = self
@@ -207,9 +211,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         }
         let res = if snapshot.has_join_waker() {
             // SAFETY: with JOIN_WAKER set the slot is only read, by anyone.
-            let same = self.header().join_waker.with(|w| unsafe {
-                (*w).as_ref().is_some_and(|w| w.will_wake(waker))
-            });
+            let same = self
+                .header()
+                .join_waker
+                .with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) });
             if same {
                 return false;
             }

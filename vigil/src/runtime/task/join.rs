@@ -66,8 +66,10 @@ impl<T> Future for JoinHandle<T> {
         let mut ret = Poll::Pending;
         // SAFETY: `ret` has the output type of the task this handle joins.
         unsafe {
-            self.raw
-                .try_read_output(&mut ret as *mut Poll<Result<T, JoinError>> as *mut (), cx.waker())
+            self.raw.try_read_output(
+                &mut ret as *mut Poll<Result<T, JoinError>> as *mut (),
+                cx.waker(),
+            )
         };
         ret
     }

@@ -54,7 +54,11 @@ impl OwnedTasks {
         // Under loom, one shard: task ids come from a process-wide counter,
         // so the shard a task maps to would differ between model iterations
         // and loom requires every iteration to touch the same objects.
-        let shards = if cfg!(loom) { 1 } else { (concurrency.max(1) * 4).next_power_of_two() };
+        let shards = if cfg!(loom) {
+            1
+        } else {
+            (concurrency.max(1) * 4).next_power_of_two()
+        };
         OwnedTasks {
             shards: (0..shards)
                 .map(|_| Mutex::new(Shard { head: None, len: 0 }))

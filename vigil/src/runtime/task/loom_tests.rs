@@ -21,7 +21,9 @@
 //! atomics: loom runs all model threads on one OS thread, so they are exact,
 //! and keeping them out of the model keeps the state space small.
 
-use super::{bind_and_schedule, JoinError, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
+use super::{
+    bind_and_schedule, JoinError, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta,
+};
 use crate::loom::sync::{Arc, Mutex};
 use loom::thread;
 use std::collections::VecDeque;
@@ -223,7 +225,12 @@ fn wake_during_poll(kind: WakeKind) {
         let polls = std::sync::Arc::new(AtomicUsize::new(0));
 
         let mut join = sched.spawn(probe(&future_drops, {
-            let (ready, stash, polls, out) = (ready.clone(), stash.clone(), polls.clone(), output_drops.clone());
+            let (ready, stash, polls, out) = (
+                ready.clone(),
+                stash.clone(),
+                polls.clone(),
+                output_drops.clone(),
+            );
             move |cx: &mut Context<'_>| {
                 if polls.fetch_add(1, SeqCst) == 0 {
                     // Clone outside the std lock: the clone is a loom
@@ -313,7 +320,9 @@ fn loom_drop_join_handle_during_completion() {
         let future_drops = Counter::default();
         let output_drops = Counter::default();
         let out = output_drops.clone();
-        let mut join = sched.spawn(probe(&future_drops, move |_: &mut Context<'_>| Poll::Ready(out.guard())));
+        let mut join = sched.spawn(probe(&future_drops, move |_: &mut Context<'_>| {
+            Poll::Ready(out.guard())
+        }));
 
         let (join_waker, waker) = counting_waker();
         assert!(poll_join(&mut join, &waker).is_pending());
@@ -326,7 +335,12 @@ fn loom_drop_join_handle_during_completion() {
         worker.join().unwrap();
 
         assert_eq!(future_drops.get(), 1);
-        assert_eq!(output_drops.get(), 1, "output dropped {} times", output_drops.get());
+        assert_eq!(
+            output_drops.get(),
+            1,
+            "output dropped {} times",
+            output_drops.get()
+        );
         drop(waker);
         // The task's clone of the join waker is gone too.
         assert_eq!(std::sync::Arc::strong_count(&join_waker), 1);
@@ -345,7 +359,9 @@ fn loom_abort_during_poll_of_ready_future() {
         let future_drops = Counter::default();
         let output_drops = Counter::default();
         let out = output_drops.clone();
-        let mut join = sched.spawn(probe(&future_drops, move |_: &mut Context<'_>| Poll::Ready(out.guard())));
+        let mut join = sched.spawn(probe(&future_drops, move |_: &mut Context<'_>| {
+            Poll::Ready(out.guard())
+        }));
         let abort = join.abort_handle();
 
         let worker = thread::spawn({
@@ -387,7 +403,9 @@ fn loom_abort_during_poll_of_pending_future() {
     model(|| {
         let sched = Mock::new();
         let future_drops = Counter::default();
-        let mut join = sched.spawn(probe(&future_drops, |_: &mut Context<'_>| Poll::<()>::Pending));
+        let mut join = sched.spawn(probe(&future_drops, |_: &mut Context<'_>| {
+            Poll::<()>::Pending
+        }));
         let abort = join.abort_handle();
 
         let worker = thread::spawn({
@@ -403,7 +421,10 @@ fn loom_abort_during_poll_of_pending_future() {
         let (_, noop) = counting_waker();
         match poll_join(&mut join, &noop) {
             Poll::Ready(Err(err)) => assert!(err.is_cancelled()),
-            other => panic!("expected cancellation, got {:?}", other.map(|r| r.map(|_| ()))),
+            other => panic!(
+                "expected cancellation, got {:?}",
+                other.map(|r| r.map(|_| ()))
+            ),
         }
         drop(join);
         sched.finish();
@@ -421,7 +442,9 @@ fn loom_join_waker_registration_races_completion() {
     model(|| {
         let sched = Mock::new();
         let future_drops = Counter::default();
-        let mut join = sched.spawn(probe(&future_drops, |_: &mut Context<'_>| Poll::Ready(7_u32)));
+        let mut join = sched.spawn(probe(&future_drops, |_: &mut Context<'_>| {
+            Poll::Ready(7_u32)
+        }));
 
         let (first, first_waker) = counting_waker();
         assert!(poll_join(&mut join, &first_waker).is_pending());
@@ -437,7 +460,11 @@ fn loom_join_waker_registration_races_completion() {
         match res {
             Poll::Ready(out) => assert_eq!(out.unwrap(), 7),
             Poll::Pending => {
-                assert_eq!(second.0.load(SeqCst), 1, "join waker not woken on completion");
+                assert_eq!(
+                    second.0.load(SeqCst),
+                    1,
+                    "join waker not woken on completion"
+                );
                 assert_eq!(first.0.load(SeqCst), 0, "replaced join waker was woken");
                 match poll_join(&mut join, &second_waker) {
                     Poll::Ready(out) => assert_eq!(out.unwrap(), 7),
@@ -464,7 +491,9 @@ fn loom_shutdown_during_poll() {
     model(|| {
         let sched = Mock::new();
         let future_drops = Counter::default();
-        let mut join = sched.spawn(probe(&future_drops, |_: &mut Context<'_>| Poll::<()>::Pending));
+        let mut join = sched.spawn(probe(&future_drops, |_: &mut Context<'_>| {
+            Poll::<()>::Pending
+        }));
 
         let worker = thread::spawn({
             let sched = sched.clone();
@@ -478,7 +507,10 @@ fn loom_shutdown_during_poll() {
         let (_, noop) = counting_waker();
         match poll_join(&mut join, &noop) {
             Poll::Ready(Err(err)) => assert!(err.is_cancelled()),
-            other => panic!("expected cancellation, got {:?}", other.map(|r| r.map(|_| ()))),
+            other => panic!(
+                "expected cancellation, got {:?}",
+                other.map(|r| r.map(|_| ()))
+            ),
         }
         drop(join);
         sched.finish();

@@ -36,7 +36,7 @@ const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A task starts with three references: the owned-task list, the first
 /// `Notified` handed to the scheduler, and the `JoinHandle`.
-const INITIAL: usize = REF_ONE * 3 | JOIN_INTEREST | NOTIFIED;
+const INITIAL: usize = (REF_ONE * 3) | JOIN_INTEREST | NOTIFIED;
 
 pub(crate) struct State {
     val: AtomicUsize,

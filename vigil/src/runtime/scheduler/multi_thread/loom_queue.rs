@@ -149,13 +149,22 @@ impl Tasks {
         // operations), which must not happen under a `std` lock.
         let joins = std::mem::take(&mut *self.joins.lock().unwrap());
         drop(joins);
-        assert_eq!(self.freed.load(SeqCst), self.runs.len(), "a task was leaked");
+        assert_eq!(
+            self.freed.load(SeqCst),
+            self.runs.len(),
+            "a task was leaked"
+        );
     }
 }
 
 /// What an idle worker does, `attempts` times: steal half of `victim` into
 /// its own queue, run the task it is handed, then run what it stole.
-fn steal_and_run(tasks: &Tasks, victim: &queue::Steal<NoSchedule>, own: &mut Local<NoSchedule>, attempts: usize) {
+fn steal_and_run(
+    tasks: &Tasks,
+    victim: &queue::Steal<NoSchedule>,
+    own: &mut Local<NoSchedule>,
+    attempts: usize,
+) {
     for _ in 0..attempts {
         if let Some(task) = victim.steal_into(own) {
             tasks.run(task);
@@ -239,7 +248,10 @@ fn loom_queue_overflow_to_inject_vs_steal() {
         thief.join().unwrap();
         tasks.check();
     });
-    assert!(overflowed.load(SeqCst) > 0, "no interleaving overflowed the ring");
+    assert!(
+        overflowed.load(SeqCst) > 0,
+        "no interleaving overflowed the ring"
+    );
 }
 
 /// Two workers steal from the same victim while its owner pops: three-way

@@ -113,7 +113,12 @@ impl<S: 'static> Local<S> {
         }
     }
 
-    fn push_overflow(&mut self, task: Notified<S>, head: u64, inject: &Inject<S>) -> Result<(), Notified<S>> {
+    fn push_overflow(
+        &mut self,
+        task: Notified<S>,
+        head: u64,
+        inject: &Inject<S>,
+    ) -> Result<(), Notified<S>> {
         let n = (CAPACITY / 2) as u64;
         let claimed: Vec<*mut Header> = (0..n)
             .map(|i| self.ring.slot(head.wrapping_add(i)).load(Relaxed))

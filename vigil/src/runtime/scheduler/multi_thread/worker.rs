@@ -1,12 +1,14 @@
 //! Worker threads: the run loop, scheduling from inside a task, stealing,
 //! parking and shutdown.
 
+// Cores are boxed so that handing one between the run loop, the thread-local
+// context and the shutdown list moves a pointer, not the whole core.
+#![allow(clippy::vec_box)]
+
 use super::idle::Idle;
 use super::park::{self, Parker, SharedDriver, Unparker};
 use super::queue::{self, Local, Steal};
 use crate::driver::{self, Driver};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use crate::runtime::blocking;
 use crate::runtime::config::Config;
 use crate::runtime::context;
@@ -16,6 +18,8 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// How many times in a row the LIFO slot may preempt the run queue.
 const MAX_LIFO_POLLS: u32 = 3;
@@ -341,7 +345,10 @@ impl Context {
         }
         let share = handle.inject.len() / handle.remotes.len() + 1;
         let room = queue::CAPACITY - core.run_queue.len();
-        let n = share.min(room).min(queue::CAPACITY / 2).max(1);
+        let n = share.min(room).min(queue::CAPACITY / 2);
+        if n == 0 {
+            return None;
+        }
         let mut first = None;
         handle.inject.pop_n(n, |task| {
             if first.is_none() {
@@ -381,7 +388,10 @@ impl Context {
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
         let handle = &*self.handle;
         let index = core.index;
-        if handle.idle.transition_worker_to_parked(index, core.is_searching) {
+        if handle
+            .idle
+            .transition_worker_to_parked(index, core.is_searching)
+        {
             handle.notify_if_work_pending();
         }
         core.is_searching = false;
