@@ -1,0 +1,462 @@
+//! One abstraction over every runtime the harness compares.
+//!
+//! A suite is written once, generically over [`Runtime`], and monomorphised
+//! for each runtime, so the code a task runs is byte-for-byte the same
+//! everywhere and only the executor underneath differs. Spawning goes
+//! through a [`Spawner`]: a cheap, cloneable, `Send` handle that tasks carry
+//! with them to spawn more tasks (the equivalent of `tokio::spawn`, which
+//! smol has no ambient version of).
+//!
+//! | name         | what it is                                                   |
+//! |--------------|--------------------------------------------------------------|
+//! | `vigil-mt`   | `vigil::runtime::Builder::new_multi_thread()`, `W` workers    |
+//! | `vigil-ct`   | `vigil::runtime::Builder::new_current_thread()`              |
+//! | `tokio-mt`   | `tokio::runtime::Builder::new_multi_thread()`, `W` workers    |
+//! | `tokio-ct`   | `tokio::runtime::Builder::new_current_thread()`              |
+//! | `smol-mt`    | an `async_executor::Executor` run by `W` threads              |
+//! | `smol-local` | an `async_executor::LocalExecutor` run by `block_on`         |
+//!
+//! In every multi-thread runtime `block_on` runs on the calling thread, which
+//! is not one of the `W` workers; in every current-thread runtime `block_on`
+//! is what drives the tasks.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// The runtimes, in the order they are run and printed.
+pub const ALL: [&str; 6] = [
+    "vigil-mt",
+    "vigil-ct",
+    "tokio-mt",
+    "tokio-ct",
+    "smol-mt",
+    "smol-local",
+];
+
+/// The baseline every result is compared with.
+pub const BASELINE_MT: &str = "tokio-mt";
+/// The second baseline, for single-threaded runtimes.
+pub const BASELINE_CT: &str = "tokio-ct";
+
+/// Whether `name` is a single-threaded runtime (gets a ratio vs `tokio-ct`).
+pub fn is_current_thread(name: &str) -> bool {
+    matches!(name, "vigil-ct" | "tokio-ct" | "smol-local")
+}
+
+/// Spawns tasks onto one runtime; carried inside tasks.
+pub trait Spawner: Clone + Send + Sync + 'static {
+    /// Awaits a spawned task's output.
+    type Join<T: Send + 'static>: Future<Output = T> + Send + 'static;
+
+    /// Spawns `fut`; the returned handle yields its output.
+    fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static;
+
+    /// Spawns `fut` and lets it run to completion unobserved.
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+}
+
+/// A runtime under test.
+pub trait Runtime: Sized {
+    /// Its spawner.
+    type Spawner: Spawner;
+    /// The name used on the command line and in the results.
+    const NAME: &'static str;
+    /// Whether tasks can be spawned from a thread outside the runtime.
+    const REMOTE_SPAWN: bool;
+
+    /// Builds the runtime; `workers` is ignored by single-threaded ones.
+    fn build(workers: usize) -> Self;
+    /// A spawner usable inside tasks (and, if [`Self::REMOTE_SPAWN`], from
+    /// any thread).
+    fn spawner(&self) -> Self::Spawner;
+    /// Runs `fut` to completion on the calling thread.
+    fn block_on<F: Future>(&self, fut: F) -> F::Output;
+    /// The runtime's own `yield_now`.
+    fn yield_now() -> impl Future<Output = ()> + Send;
+    /// The runtime's own timer, completing at `deadline`.
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send;
+
+    /// Runs `make(spawner)` as a spawned task (not as the `block_on` future
+    /// itself), so that everything it spawns is spawned from inside a task.
+    fn run_in_task<F, Fut>(&self, make: F) -> Fut::Output
+    where
+        F: FnOnce(Self::Spawner) -> Fut,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let spawner = self.spawner();
+        let join = spawner.spawn(make(spawner.clone()));
+        self.block_on(join)
+    }
+}
+
+/// Turns a `JoinHandle` whose output is `Result<T, E>` into one yielding `T`,
+/// panicking if the task panicked (a benchmark task never should).
+pub struct Unwrap<J>(J);
+
+impl<J, T, E> Future for Unwrap<J>
+where
+    J: Future<Output = Result<T, E>> + Unpin,
+    E: std::fmt::Debug,
+{
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|r| r.expect("benchmark task failed"))
+    }
+}
+
+// ---------------------------------------------------------------- vigil
+
+/// A vigil runtime handle.
+#[derive(Clone)]
+pub struct VigilSpawner(vigil::runtime::Handle);
+
+impl Spawner for VigilSpawner {
+    type Join<T: Send + 'static> = Unwrap<vigil::task::JoinHandle<T>>;
+
+    fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Unwrap(self.0.spawn(fut))
+    }
+
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.0.spawn(fut));
+    }
+}
+
+fn vigil_yield() -> impl Future<Output = ()> + Send {
+    vigil::task::yield_now()
+}
+
+fn vigil_sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+    vigil::time::sleep_until(vigil::time::Instant::from_std(deadline))
+}
+
+/// vigil's work-stealing runtime.
+pub struct VigilMt(vigil::runtime::Runtime);
+
+impl Runtime for VigilMt {
+    type Spawner = VigilSpawner;
+    const NAME: &'static str = "vigil-mt";
+    const REMOTE_SPAWN: bool = true;
+
+    fn build(workers: usize) -> Self {
+        let rt = vigil::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .build()
+            .expect("build vigil multi-thread runtime");
+        VigilMt(rt)
+    }
+
+    fn spawner(&self) -> VigilSpawner {
+        VigilSpawner(self.0.handle().clone())
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        vigil_yield()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        vigil_sleep_until(deadline)
+    }
+}
+
+/// vigil's current-thread runtime.
+pub struct VigilCt(vigil::runtime::Runtime);
+
+impl Runtime for VigilCt {
+    type Spawner = VigilSpawner;
+    const NAME: &'static str = "vigil-ct";
+    const REMOTE_SPAWN: bool = true;
+
+    fn build(_workers: usize) -> Self {
+        let rt = vigil::runtime::Builder::new_current_thread()
+            .build()
+            .expect("build vigil current-thread runtime");
+        VigilCt(rt)
+    }
+
+    fn spawner(&self) -> VigilSpawner {
+        VigilSpawner(self.0.handle().clone())
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        vigil_yield()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        vigil_sleep_until(deadline)
+    }
+}
+
+// ---------------------------------------------------------------- tokio
+
+/// A Tokio runtime handle.
+#[derive(Clone)]
+pub struct TokioSpawner(tokio::runtime::Handle);
+
+impl Spawner for TokioSpawner {
+    type Join<T: Send + 'static> = Unwrap<tokio::task::JoinHandle<T>>;
+
+    fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Unwrap(self.0.spawn(fut))
+    }
+
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.0.spawn(fut));
+    }
+}
+
+fn tokio_sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+    tokio::time::sleep_until(tokio::time::Instant::from_std(deadline))
+}
+
+/// Tokio's work-stealing runtime.
+pub struct TokioMt(tokio::runtime::Runtime);
+
+impl Runtime for TokioMt {
+    type Spawner = TokioSpawner;
+    const NAME: &'static str = "tokio-mt";
+    const REMOTE_SPAWN: bool = true;
+
+    fn build(workers: usize) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .enable_time()
+            .build()
+            .expect("build tokio multi-thread runtime");
+        TokioMt(rt)
+    }
+
+    fn spawner(&self) -> TokioSpawner {
+        TokioSpawner(self.0.handle().clone())
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        tokio_sleep_until(deadline)
+    }
+}
+
+/// Tokio's current-thread runtime.
+pub struct TokioCt(tokio::runtime::Runtime);
+
+impl Runtime for TokioCt {
+    type Spawner = TokioSpawner;
+    const NAME: &'static str = "tokio-ct";
+    const REMOTE_SPAWN: bool = true;
+
+    fn build(_workers: usize) -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("build tokio current-thread runtime");
+        TokioCt(rt)
+    }
+
+    fn spawner(&self) -> TokioSpawner {
+        TokioSpawner(self.0.handle().clone())
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.0.block_on(fut)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        tokio::task::yield_now()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        tokio_sleep_until(deadline)
+    }
+}
+
+// ---------------------------------------------------------------- smol
+
+async fn smol_sleep_until(deadline: Instant) {
+    async_io::Timer::at(deadline).await;
+}
+
+/// A shared `async_executor::Executor`.
+#[derive(Clone)]
+pub struct SmolSpawner(Arc<async_executor::Executor<'static>>);
+
+impl Spawner for SmolSpawner {
+    type Join<T: Send + 'static> = async_executor::Task<T>;
+
+    fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.0.spawn(fut)
+    }
+
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.spawn(fut).detach();
+    }
+}
+
+/// `async_executor::Executor` run by `W` threads, each in
+/// `async_io::block_on(executor.run(..))` (smol's recommended setup).
+pub struct SmolMt {
+    executor: Arc<async_executor::Executor<'static>>,
+    stop: Option<smol::channel::Sender<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Runtime for SmolMt {
+    type Spawner = SmolSpawner;
+    const NAME: &'static str = "smol-mt";
+    const REMOTE_SPAWN: bool = true;
+
+    fn build(workers: usize) -> Self {
+        let executor = Arc::new(async_executor::Executor::new());
+        let (stop, stopped) = smol::channel::bounded::<()>(1);
+        let threads = (0..workers)
+            .map(|i| {
+                let executor = executor.clone();
+                let stopped = stopped.clone();
+                std::thread::Builder::new()
+                    .name(format!("smol-worker-{i}"))
+                    .spawn(move || {
+                        let _ = async_io::block_on(executor.run(stopped.recv()));
+                    })
+                    .expect("spawn smol worker")
+            })
+            .collect();
+        SmolMt {
+            executor,
+            stop: Some(stop),
+            threads,
+        }
+    }
+
+    fn spawner(&self) -> SmolSpawner {
+        SmolSpawner(self.executor.clone())
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        async_io::block_on(fut)
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        smol_sleep_until(deadline)
+    }
+}
+
+impl Drop for SmolMt {
+    fn drop(&mut self) {
+        // Closing the channel ends every worker's `run`.
+        drop(self.stop.take());
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+thread_local! {
+    static LOCAL: async_executor::LocalExecutor<'static> =
+        const { async_executor::LocalExecutor::new() };
+}
+
+/// Spawns onto the calling thread's `LocalExecutor`. Only meaningful on the
+/// thread that runs [`SmolLocal::block_on`], which is the only thread a
+/// `smol-local` task ever runs on.
+#[derive(Clone)]
+pub struct SmolLocalSpawner;
+
+impl Spawner for SmolLocalSpawner {
+    type Join<T: Send + 'static> = async_executor::Task<T>;
+
+    fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        LOCAL.with(|ex| ex.spawn(fut))
+    }
+
+    fn spawn_detached<F>(&self, fut: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        LOCAL.with(|ex| ex.spawn(fut).detach());
+    }
+}
+
+/// A thread-local `async_executor::LocalExecutor`, driven by
+/// `async_io::block_on(executor.run(..))` on the calling thread.
+pub struct SmolLocal;
+
+impl Runtime for SmolLocal {
+    type Spawner = SmolLocalSpawner;
+    const NAME: &'static str = "smol-local";
+    const REMOTE_SPAWN: bool = false;
+
+    fn build(_workers: usize) -> Self {
+        SmolLocal
+    }
+
+    fn spawner(&self) -> SmolLocalSpawner {
+        SmolLocalSpawner
+    }
+
+    fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        LOCAL.with(|ex| async_io::block_on(ex.run(fut)))
+    }
+
+    fn yield_now() -> impl Future<Output = ()> + Send {
+        futures_lite::future::yield_now()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+        smol_sleep_until(deadline)
+    }
+}

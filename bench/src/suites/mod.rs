@@ -1,0 +1,95 @@
+//! The benchmark suites, one module each, and the code that runs one suite
+//! on one runtime.
+//!
+//! Every suite exposes `iteration::<R>(&rt, &params)`, which performs the
+//! suite's work once on an already built runtime and returns one
+//! [`Sample`] per case. [`run`] builds the runtime, does one unrecorded
+//! warm-up iteration (skipped in `--quick` mode) and then `runs` recorded
+//! ones (the harness asks for one per process). The exception is
+//! [`memory`], which measures the process's RSS and therefore does exactly
+//! one measurement per (fresh) process whatever `runs` says.
+
+pub mod chained_spawn;
+pub mod memory;
+pub mod ping_pong;
+pub mod spawn_many;
+pub mod timers;
+pub mod yield_many;
+
+use crate::measure::Sample;
+use crate::runtimes::{Runtime, SmolLocal, SmolMt, TokioCt, TokioMt, VigilCt, VigilMt};
+
+/// Every suite, in the order they run and are printed.
+pub const ALL: [&str; 6] = [
+    "spawn_many",
+    "ping_pong",
+    "yield_many",
+    "chained_spawn",
+    "timers",
+    "memory",
+];
+
+/// Settings shared by all suites.
+#[derive(Clone, Debug)]
+pub struct Params {
+    /// Recorded iterations per (suite, runtime).
+    pub runs: usize,
+    /// Worker threads of every multi-thread runtime.
+    pub workers: usize,
+    /// Smoke mode: workloads about ten times smaller, no warm-up.
+    pub quick: bool,
+}
+
+impl Params {
+    /// `full` normally, `quick` in `--quick` mode.
+    pub fn size(&self, full: usize, quick: usize) -> usize {
+        if self.quick {
+            quick
+        } else {
+            full
+        }
+    }
+}
+
+/// Runs `suite` on the runtime called `runtime`, in this process. `None` if
+/// either name is unknown.
+pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> {
+    fn named<R: Runtime>(runtime: &str, suite: &str, p: &Params) -> Option<Vec<Sample>> {
+        if runtime == R::NAME {
+            run::<R>(suite, p)
+        } else {
+            None
+        }
+    }
+    named::<VigilMt>(runtime, suite, p)
+        .or_else(|| named::<VigilCt>(runtime, suite, p))
+        .or_else(|| named::<TokioMt>(runtime, suite, p))
+        .or_else(|| named::<TokioCt>(runtime, suite, p))
+        .or_else(|| named::<SmolMt>(runtime, suite, p))
+        .or_else(|| named::<SmolLocal>(runtime, suite, p))
+}
+
+/// Runs `suite` on runtime `R`: builds it, warms up, and returns the
+/// samples of every recorded iteration.
+pub fn run<R: Runtime>(suite: &str, p: &Params) -> Option<Vec<Sample>> {
+    if suite == "memory" {
+        return Some(memory::measure::<R>(p));
+    }
+    let iteration: fn(&R, &Params) -> Vec<Sample> = match suite {
+        "spawn_many" => spawn_many::iteration::<R>,
+        "ping_pong" => ping_pong::iteration::<R>,
+        "yield_many" => yield_many::iteration::<R>,
+        "chained_spawn" => chained_spawn::iteration::<R>,
+        "timers" => timers::iteration::<R>,
+        _ => return None,
+    };
+    let rt = R::build(p.workers);
+    if !p.quick {
+        iteration(&rt, p);
+    }
+    let mut samples = Vec::new();
+    for _ in 0..p.runs {
+        samples.extend(iteration(&rt, p));
+    }
+    Some(samples)
+}
