@@ -68,12 +68,17 @@ async fn main() {
         finished += 1;
     }
     heartbeat.await.expect("heartbeat panicked");
-    println!("checksum from the blocking pool: {}", checksum.await.unwrap());
+    println!(
+        "checksum from the blocking pool: {}",
+        checksum.await.unwrap()
+    );
 
     let wall = started.elapsed();
     println!("{finished} requests done in {wall:.2?} of wall time");
     match cpu_time() {
-        Some(cpu) => println!("process CPU time: {cpu:.2?} (no busy loop: far below the wall time)"),
+        Some(cpu) => {
+            println!("process CPU time: {cpu:.2?} (no busy loop: far below the wall time)")
+        }
         None => println!("process CPU time: unavailable on this platform"),
     }
 }

@@ -67,3 +67,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         .expect("vigil::block_on could not build a runtime");
     rt.block_on(future)
 }
+
+/// Compiles and runs the README's example as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -6,7 +6,7 @@
 //! knows the concrete future and scheduler types and casts back. The future
 //! and its output share one slot ([`Stage`]): a task never needs both.
 
-use super::list::Pointers;
+use super::list::Slot;
 use super::meta::{TaskMeta, TaskStats};
 use super::raw::Vtable;
 use super::state::State;
@@ -21,8 +21,8 @@ use std::task::Waker;
 pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
-    /// Links in the runtime's owned-task list; guarded by that list's lock.
-    pub(crate) owned: UnsafeCell<Pointers>,
+    /// Index in the runtime's owned-task list; guarded by that list's lock.
+    pub(crate) owned: UnsafeCell<Slot>,
     /// The `JoinHandle`'s waker; access is arbitrated by the `JOIN_WAKER` bit.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     pub(crate) meta: TaskMeta,
@@ -57,7 +57,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
             header: Header {
                 state: State::new(),
                 vtable: super::raw::vtable::<F, S>(),
-                owned: UnsafeCell::new(Pointers::new()),
+                owned: UnsafeCell::new(Slot::new()),
                 join_waker: UnsafeCell::new(None),
                 meta,
                 stats: TaskStats::new(),

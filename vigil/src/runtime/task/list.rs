@@ -2,40 +2,44 @@
 //!
 //! A task waiting on a channel whose sender sits in another pending task is
 //! referenced by nothing the runtime can see, and reference counting alone
-//! would leak the cycle. So each task is linked into an intrusive list when
-//! spawned (the links live in its header; no allocation) and unlinked when it
-//! completes. The list is sharded by task id to keep spawn and completion on
-//! different workers from contending on one lock.
+//! would leak the cycle. So each task is registered here when spawned and
+//! unregistered when it completes.
+//!
+//! Each shard is a slab of task pointers; the task remembers its slot index
+//! in its header. Registering or unregistering a task therefore writes only
+//! the slab and the task's own header. (An intrusive doubly linked list would
+//! avoid the slab, but every insert and removal would write the *neighbours'*
+//! headers, which on a multi-thread runtime usually sit in another core's
+//! cache: profiling showed that as the largest cost of spawning.) Shards are
+//! picked by task id so spawning and completing on different workers rarely
+//! meet on one lock.
 
 use super::core::Header;
 use super::raw::RawTask;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::loom::sync::Mutex;
+use slab::Slab;
 use std::ptr::NonNull;
 
-/// Intrusive links, stored in the task header and guarded by the shard lock.
-pub(crate) struct Pointers {
-    prev: Option<NonNull<Header>>,
-    next: Option<NonNull<Header>>,
-}
+/// Where a task sits in its shard, stored in the task header and guarded by
+/// the shard lock.
+pub(crate) struct Slot(u32);
 
-impl Pointers {
-    pub(crate) fn new() -> Pointers {
-        Pointers {
-            prev: None,
-            next: None,
-        }
+const NOT_LINKED: u32 = u32::MAX;
+
+impl Slot {
+    pub(crate) fn new() -> Slot {
+        Slot(NOT_LINKED)
     }
 }
 
-struct Shard {
-    head: Option<NonNull<Header>>,
-    len: usize,
-}
+struct TaskPtr(NonNull<Header>);
 
-// SAFETY: the raw pointers are only dereferenced under the shard's lock, and
-// the tasks they point at are `Sync`.
-unsafe impl Send for Shard {}
+// SAFETY: the pointers are only dereferenced under the shard's lock, and the
+// tasks they point at are `Sync`.
+unsafe impl Send for TaskPtr {}
+
+type Shard = Slab<TaskPtr>;
 
 pub(crate) struct OwnedTasks {
     shards: Box<[Mutex<Shard>]>,
@@ -43,9 +47,9 @@ pub(crate) struct OwnedTasks {
     closed: AtomicBool,
 }
 
-fn links(task: NonNull<Header>) -> *mut Pointers {
-    // SAFETY: the header is live while linked; callers hold the shard lock,
-    // which is what guards the links.
+fn slot(task: NonNull<Header>) -> *mut Slot {
+    // SAFETY: the header is live while registered; callers hold the shard
+    // lock, which is what guards the slot index.
     unsafe { task.as_ref() }.owned.with_mut(|p| p)
 }
 
@@ -57,12 +61,10 @@ impl OwnedTasks {
         let shards = if cfg!(loom) {
             1
         } else {
-            (concurrency.max(1) * 4).next_power_of_two()
+            (concurrency.max(1) * 16).next_power_of_two().max(32)
         };
         OwnedTasks {
-            shards: (0..shards)
-                .map(|_| Mutex::new(Shard { head: None, len: 0 }))
-                .collect(),
+            shards: (0..shards).map(|_| Mutex::new(Slab::new())).collect(),
             mask: shards - 1,
             closed: AtomicBool::new(false),
         }
@@ -73,82 +75,78 @@ impl OwnedTasks {
         &self.shards[id & self.mask]
     }
 
-    /// Links a new task, taking over one of its references. Returns `false`
-    /// (and links nothing) once the list is closed: the caller must shut the
-    /// task down itself.
+    /// Registers a new task, taking over one of its references. Returns
+    /// `false` (and registers nothing) once the list is closed: the caller
+    /// must shut the task down itself.
     pub(crate) fn bind(&self, task: RawTask) -> bool {
         let mut shard = self.shard(task).lock().unwrap();
         if self.closed.load(Ordering::Acquire) {
             return false;
         }
         let ptr = task.header_ptr();
-        // SAFETY: we hold the shard lock; `ptr` is not linked anywhere yet.
-        unsafe {
-            *links(ptr) = Pointers {
-                prev: None,
-                next: shard.head,
-            };
-            if let Some(head) = shard.head {
-                (*links(head)).prev = Some(ptr);
-            }
-        }
-        shard.head = Some(ptr);
-        shard.len += 1;
+        let index = shard.insert(TaskPtr(ptr));
+        let index = u32::try_from(index)
+            .ok()
+            .filter(|&i| i != NOT_LINKED)
+            .expect("more than 4 billion live tasks in one shard");
+        // SAFETY: we hold the shard lock that guards the slot index.
+        unsafe { *slot(ptr) = Slot(index) };
         true
     }
 
-    /// Unlinks a task that completed. Returns `true` if it was linked, in
-    /// which case the caller now also owns the list's reference.
+    /// Unregisters a task that completed. Returns `true` if it was
+    /// registered, in which case the caller now also owns the list's
+    /// reference.
     pub(crate) fn remove(&self, task: RawTask) -> bool {
         let mut shard = self.shard(task).lock().unwrap();
         let ptr = task.header_ptr();
-        // SAFETY: we hold the shard lock that guards every link in it.
-        unsafe {
-            let Pointers { prev, next } = std::ptr::replace(links(ptr), Pointers::new());
-            match prev {
-                Some(prev) => (*links(prev)).next = next,
-                None if shard.head == Some(ptr) => shard.head = next,
-                // Not linked: popped by shutdown, or never bound.
-                None => return false,
-            }
-            if let Some(next) = next {
-                (*links(next)).prev = prev;
-            }
+        // SAFETY: we hold the shard lock that guards the slot index.
+        let Slot(index) = unsafe { std::ptr::replace(slot(ptr), Slot::new()) };
+        if index == NOT_LINKED {
+            // Popped by shutdown, or never bound.
+            return false;
         }
-        shard.len -= 1;
+        let removed = shard.remove(index as usize);
+        debug_assert_eq!(removed.0, ptr);
         true
     }
 
-    fn pop(&self, shard: &Mutex<Shard>) -> Option<RawTask> {
+    /// Takes every task out of a shard, clearing their slot indices.
+    fn drain(&self, shard: &Mutex<Shard>) -> Vec<RawTask> {
         let mut shard = shard.lock().unwrap();
-        let head = shard.head?;
-        // SAFETY: we hold the shard lock.
-        unsafe {
-            let Pointers { next, .. } = std::ptr::replace(links(head), Pointers::new());
-            if let Some(next) = next {
-                (*links(next)).prev = None;
-            }
-            shard.head = next;
-        }
-        shard.len -= 1;
-        // SAFETY: a linked task is alive: the list owns a reference.
-        Some(unsafe { RawTask::from_raw(head) })
+        shard
+            .drain()
+            .map(|TaskPtr(ptr)| {
+                // SAFETY: we hold the shard lock that guards the slot index.
+                unsafe { *slot(ptr) = Slot::new() };
+                // SAFETY: a registered task is alive: the list owns a reference.
+                unsafe { RawTask::from_raw(ptr) }
+            })
+            .collect()
     }
 
     /// Closes the list to new tasks and shuts down every task in it. The lock
     /// is never held while a future is dropped, so a destructor may spawn
-    /// (its task is cancelled at once).
+    /// (its task is refused by the closed list and cancelled at once).
     pub(crate) fn close_and_shutdown_all(&self, drop_futures: bool) {
         self.closed.store(true, Ordering::Release);
         for shard in self.shards.iter() {
-            while let Some(task) = self.pop(shard) {
-                task.shutdown(drop_futures);
+            // Once closed, no task is added, so one drain per shard suffices;
+            // loop anyway in case a bind raced with the store above.
+            loop {
+                let tasks = self.drain(shard);
+                if tasks.is_empty() {
+                    break;
+                }
+                for task in tasks {
+                    task.shutdown(drop_futures);
+                }
             }
         }
     }
 
     /// Number of live tasks (a racy snapshot).
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap().len).sum()
+        self.shards.iter().map(|s| s.lock().unwrap().len()).sum()
     }
 }
