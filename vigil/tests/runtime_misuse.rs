@@ -1,15 +1,9 @@
 //! Misuse gets a panic with a message that says what to do instead.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use vigil::runtime::{Builder, Handle};
+mod common;
 
-fn panic_message(f: impl FnOnce()) -> String {
-    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    err.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
+use common::{current_thread, multi_thread, panic_message};
+use vigil::runtime::Handle;
 
 #[test]
 fn spawn_outside_a_runtime_panics_clearly() {
@@ -30,13 +24,7 @@ fn spawn_blocking_outside_a_runtime_panics_clearly() {
 
 #[test]
 fn block_on_inside_a_runtime_panics_clearly() {
-    for rt in [
-        Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap(),
-    ] {
+    for rt in [current_thread(), multi_thread(1)] {
         let msg = rt.block_on(async {
             vigil::spawn(async {
                 panic_message(|| {
@@ -53,8 +41,8 @@ fn block_on_inside_a_runtime_panics_clearly() {
 
 #[test]
 fn nested_block_on_in_block_on_panics() {
-    let outer = Builder::new_current_thread().build().unwrap();
-    let inner = Builder::new_current_thread().build().unwrap();
+    let outer = current_thread();
+    let inner = current_thread();
     let msg = outer.block_on(async { panic_message(|| inner.block_on(async {})) });
     assert!(msg.contains("already running vigil tasks"), "{msg}");
     // Both runtimes still work afterwards.
@@ -68,10 +56,7 @@ fn spawn_local_outside_block_on_panics_clearly() {
         drop(vigil::task::spawn_local(async {}));
     });
     assert!(msg.contains("current-thread"), "{msg}");
-    let rt = Builder::new_multi_thread()
-        .worker_threads(1)
-        .build()
-        .unwrap();
+    let rt = multi_thread(1);
     let msg = rt.block_on(async {
         vigil::spawn(async {
             panic_message(|| {

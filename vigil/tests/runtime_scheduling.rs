@@ -1,5 +1,8 @@
 //! Scheduler behaviour: remote wakes, spawn_local, blocking pool, handles.
 
+mod common;
+
+use common::{current_thread, multi_thread};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
@@ -30,7 +33,7 @@ impl Future for WaitFlag {
 
 #[test]
 fn current_thread_remote_wake_from_another_thread() {
-    let rt = Builder::new_current_thread().build().unwrap();
+    let rt = current_thread();
     let flag = Arc::new(AtomicBool::new(false));
     let (tx, rx) = mpsc::channel();
     let f = flag.clone();
@@ -69,7 +72,7 @@ fn spawn_local_runs_non_send_futures() {
 
 #[test]
 fn spawn_local_from_inside_a_local_task() {
-    let rt = Builder::new_current_thread().build().unwrap();
+    let rt = current_thread();
     let out = rt.block_on(async {
         task::spawn_local(async {
             let inner = task::spawn_local(async { Rc::new(5) });
@@ -133,10 +136,7 @@ fn blocking_pool_respects_its_limit() {
 
 #[test]
 fn blocking_does_not_block_the_async_workers() {
-    let rt = Builder::new_multi_thread()
-        .worker_threads(1)
-        .build()
-        .unwrap();
+    let rt = multi_thread(1);
     rt.block_on(async {
         let (tx, rx) = mpsc::channel::<()>();
         let blocker = task::spawn_blocking(move || rx.recv().unwrap());
@@ -150,10 +150,7 @@ fn blocking_does_not_block_the_async_workers() {
 
 #[test]
 fn runtime_spawn_from_a_plain_thread() {
-    let rt = Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = multi_thread(2);
     let handle = rt.handle().clone();
     let out = std::thread::spawn(move || {
         let h = handle.spawn(async { 21 * 2 });
@@ -166,13 +163,7 @@ fn runtime_spawn_from_a_plain_thread() {
 
 #[test]
 fn yield_now_lets_other_tasks_run() {
-    for rt in [
-        Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread()
-            .worker_threads(1)
-            .build()
-            .unwrap(),
-    ] {
+    for rt in [current_thread(), multi_thread(1)] {
         rt.block_on(async {
             vigil::spawn(async {
                 let flag = Arc::new(AtomicBool::new(false));
@@ -191,10 +182,7 @@ fn yield_now_lets_other_tasks_run() {
 
 #[test]
 fn ping_pong_between_workers() {
-    let rt = Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = multi_thread(2);
     let barrier = Arc::new(Barrier::new(1));
     rt.block_on(async move {
         barrier.wait();
@@ -217,10 +205,7 @@ fn ping_pong_between_workers() {
 
 #[test]
 fn runtime_enter_allows_spawn_outside_block_on() {
-    let rt = Builder::new_multi_thread()
-        .worker_threads(1)
-        .build()
-        .unwrap();
+    let rt = multi_thread(1);
     let _guard = rt.enter();
     let h = vigil::spawn(async { 9 });
     drop(_guard);
@@ -229,7 +214,7 @@ fn runtime_enter_allows_spawn_outside_block_on() {
 
 #[test]
 fn block_on_from_two_threads_on_one_current_thread_runtime() {
-    let rt = Arc::new(Builder::new_current_thread().build().unwrap());
+    let rt = Arc::new(current_thread());
     let r = rt.clone();
     let (tx, rx) = mpsc::channel::<()>();
     let other = std::thread::spawn(move || {

@@ -1,27 +1,13 @@
 //! What dropping a runtime does to the tasks still in it.
 
+mod common;
+
+use common::{both_flavours, current_thread, multi_thread};
 use std::future::pending;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
-use vigil::runtime::{Builder, Runtime};
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        (
-            "current_thread",
-            Builder::new_current_thread().build().unwrap(),
-        ),
-        (
-            "multi_thread",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
 
 /// Records each drop and the thread it happened on.
 struct Tracked {
@@ -42,7 +28,7 @@ impl Drop for Tracked {
 #[test]
 fn shutdown_drops_each_pending_future_exactly_once() {
     const N: usize = 1000;
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let drops = Arc::new(AtomicUsize::new(0));
         let threads = Arc::new(Mutex::new(Vec::new()));
         rt.block_on(async {
@@ -75,7 +61,7 @@ fn shutdown_drops_each_pending_future_exactly_once() {
 
 #[test]
 fn shutdown_drops_tasks_that_were_never_polled() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let drops = Arc::new(AtomicUsize::new(0));
         let tracked = Tracked {
             drops: drops.clone(),
@@ -127,7 +113,7 @@ impl Drop for SpawnOnDrop {
 
 #[test]
 fn future_spawning_from_its_destructor_during_shutdown() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let spawned_dropped = Arc::new(AtomicUsize::new(0));
         let s = SpawnOnDrop {
             spawned_dropped: spawned_dropped.clone(),
@@ -146,7 +132,7 @@ fn future_spawning_from_its_destructor_during_shutdown() {
 
 #[test]
 fn join_handle_of_shut_down_task_reports_cancelled() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let handle = rt.spawn(pending::<()>());
         drop(rt);
         let err = vigil::block_on(handle).unwrap_err();
@@ -156,10 +142,7 @@ fn join_handle_of_shut_down_task_reports_cancelled() {
 
 #[test]
 fn shutdown_timeout_bounds_the_wait_on_blocking_threads() {
-    let rt = Builder::new_multi_thread()
-        .worker_threads(1)
-        .build()
-        .unwrap();
+    let rt = multi_thread(1);
     let (started_tx, started_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
     rt.spawn_blocking(move || {
@@ -177,7 +160,7 @@ fn shutdown_timeout_bounds_the_wait_on_blocking_threads() {
 
 #[test]
 fn drop_waits_for_running_blocking_closures() {
-    let rt = Builder::new_current_thread().build().unwrap();
+    let rt = current_thread();
     let done = Arc::new(AtomicUsize::new(0));
     let d = done.clone();
     let (started_tx, started_rx) = mpsc::channel();

@@ -1,41 +1,18 @@
 //! Spawning, joining, aborting and panicking tasks, on both schedulers.
 
+mod common;
+
+use common::{both_flavours, current_thread, multi_thread, DropCounter};
 use std::future::{pending, poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll, Waker};
-use vigil::runtime::{Builder, Runtime};
 use vigil::task::{self, JoinSet};
-
-fn runtimes() -> Vec<(&'static str, Runtime)> {
-    vec![
-        (
-            "current_thread",
-            Builder::new_current_thread().build().unwrap(),
-        ),
-        (
-            "multi_thread",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-    ]
-}
-
-/// Counts drops of the value it wraps.
-struct DropCounter(Arc<AtomicUsize>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
 
 #[test]
 fn join_returns_output() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let out = rt.block_on(async { vigil::spawn(async { 7 }).await.unwrap() });
         assert_eq!(out, 7, "{name}");
     }
@@ -43,7 +20,7 @@ fn join_returns_output() {
 
 #[test]
 fn join_after_completion() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         rt.block_on(async {
             let handle = vigil::spawn(async { String::from("done") });
             while !handle.is_finished() {
@@ -57,17 +34,8 @@ fn join_after_completion() {
 #[test]
 fn abort_before_first_poll() {
     let runtimes = [
-        (
-            "current_thread",
-            Builder::new_current_thread().build().unwrap(),
-        ),
-        (
-            "multi_thread",
-            Builder::new_multi_thread()
-                .worker_threads(1)
-                .build()
-                .unwrap(),
-        ),
+        ("current_thread", current_thread()),
+        ("multi_thread", multi_thread(1)),
     ];
     for (name, rt) in runtimes {
         let drops = Arc::new(AtomicUsize::new(0));
@@ -102,7 +70,7 @@ fn abort_before_first_poll() {
 
 #[test]
 fn abort_while_pending() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
         let err = rt.block_on(async move {
@@ -127,7 +95,7 @@ fn abort_while_pending() {
 fn abort_from_inside_own_poll() {
     // The task aborts itself while running: it is cancelled when the poll
     // returns Pending, and never polled again.
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let polls = Arc::new(AtomicUsize::new(0));
         let p = polls.clone();
         let err = rt.block_on(async move {
@@ -152,7 +120,7 @@ fn abort_from_inside_own_poll() {
 
 #[test]
 fn abort_after_completion_keeps_output() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         rt.block_on(async {
             let handle = vigil::spawn(async { 5 });
             while !handle.is_finished() {
@@ -166,7 +134,7 @@ fn abort_after_completion_keeps_output() {
 
 #[test]
 fn panic_payload_reaches_join_error() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let err = rt.block_on(async {
             vigil::spawn(async {
                 if true {
@@ -194,7 +162,7 @@ fn panic_payload_reaches_join_error() {
 
 #[test]
 fn dropping_join_handle_detaches() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let (tx, rx) = mpsc::channel();
         rt.block_on(async move {
             drop(vigil::spawn(async move {
@@ -230,7 +198,7 @@ impl Future for SendWaker {
 
 #[test]
 fn wakers_used_from_other_threads_after_completion() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let woken = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = mpsc::channel();
         let handle = rt.spawn(SendWaker {
@@ -274,7 +242,7 @@ fn wakers_used_from_other_threads_after_completion() {
 #[test]
 fn hundred_thousand_tasks_each_run_once() {
     const N: usize = 100_000;
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..N).map(|_| AtomicUsize::new(0)).collect());
         let r = runs.clone();
         rt.block_on(async move {
@@ -298,10 +266,7 @@ fn hundred_thousand_tasks_each_run_once() {
 
 #[test]
 fn tasks_spread_over_all_workers() {
-    let rt = Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let rt = multi_thread(2);
     let threads = rt.block_on(async {
         let (tx, rx) = mpsc::channel();
         let barrier = Arc::new(std::sync::Barrier::new(2));
@@ -326,7 +291,7 @@ fn tasks_spread_over_all_workers() {
 
 #[test]
 fn join_set_collects_in_completion_order() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         rt.block_on(async {
             let mut set = JoinSet::new();
             for i in 0..100u32 {
@@ -350,7 +315,7 @@ fn join_set_collects_in_completion_order() {
 
 #[test]
 fn join_set_drop_aborts() {
-    for (name, rt) in runtimes() {
+    for (name, rt) in both_flavours() {
         let drops = Arc::new(AtomicUsize::new(0));
         let d = drops.clone();
         rt.block_on(async move {
@@ -374,7 +339,7 @@ fn join_set_drop_aborts() {
 
 #[test]
 fn named_tasks_and_ids() {
-    let rt = Builder::new_current_thread().build().unwrap();
+    let rt = current_thread();
     rt.block_on(async {
         let handle = task::Builder::new()
             .name("worker-a")

@@ -1,19 +1,16 @@
 //! `vigil::time::interval` and the missed-tick behaviours.
 
+mod common;
+use common::current_thread;
+
 use std::time::Duration;
 use vigil::time::{interval, interval_at, timeout, Instant, MissedTickBehavior};
 
 const MS: Duration = Duration::from_millis(1);
 
-fn rt() -> vigil::runtime::Runtime {
-    vigil::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn first_tick_is_immediate_then_periodic() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let before = Instant::now();
         let mut iv = interval(10 * MS);
         assert_eq!(iv.period(), 10 * MS);
@@ -30,7 +27,7 @@ fn first_tick_is_immediate_then_periodic() {
 
 #[test]
 fn interval_at_starts_at_start() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let start = Instant::now() + 20 * MS;
         let mut iv = interval_at(start, 5 * MS);
         assert_eq!(iv.tick().await, start);
@@ -59,7 +56,7 @@ async fn stalled(behavior: MissedTickBehavior) -> (vigil::time::Interval, Instan
 
 #[test]
 fn burst_catches_up_on_the_original_schedule() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let (mut iv, start, stall_end) = stalled(MissedTickBehavior::Burst).await;
         // The missed ticks come back to back, reporting their scheduled times.
         for k in 1..=3u32 {
@@ -76,7 +73,7 @@ fn burst_catches_up_on_the_original_schedule() {
 
 #[test]
 fn delay_restarts_the_schedule_from_now() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let (mut iv, start, stall_end) = stalled(MissedTickBehavior::Delay).await;
         let late = iv.tick().await;
         assert_eq!(late, start + 10 * MS);
@@ -92,7 +89,7 @@ fn delay_restarts_the_schedule_from_now() {
 
 #[test]
 fn skip_keeps_the_original_phase() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let (mut iv, start, stall_end) = stalled(MissedTickBehavior::Skip).await;
         assert_eq!(iv.tick().await, start + 10 * MS);
         let next = iv.tick().await;
@@ -106,7 +103,7 @@ fn skip_keeps_the_original_phase() {
 
 #[test]
 fn resets() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let mut iv = interval(Duration::from_secs(3600));
         iv.tick().await; // immediate
         iv.reset_immediately();
@@ -134,7 +131,7 @@ fn resets() {
 
 #[test]
 fn tick_is_cancel_safe() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let mut iv = interval(40 * MS);
         let start = iv.tick().await;
         // Give up waiting for the next tick a few times...
@@ -150,7 +147,7 @@ fn tick_is_cancel_safe() {
 #[test]
 fn interval_created_outside_runtime() {
     let mut iv = interval(5 * MS);
-    rt().block_on(async move {
+    current_thread().block_on(async move {
         let a = iv.tick().await;
         let b = iv.tick().await;
         assert_eq!(b - a, 5 * MS);

@@ -1,6 +1,9 @@
 //! Timers on the multi-threaded runtime: registration, firing and waking
 //! across worker threads.
 
+mod common;
+use common::multi_thread;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,16 +11,9 @@ use vigil::time::{sleep, sleep_until, timeout, Instant};
 
 const MS: Duration = Duration::from_millis(1);
 
-fn rt() -> vigil::runtime::Runtime {
-    vigil::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn spawned_sleeps_complete_not_early() {
-    rt().block_on(async {
+    multi_thread(2).block_on(async {
         let handles: Vec<_> = (0..16u64)
             .map(|i| {
                 vigil::spawn(async move {
@@ -39,7 +35,7 @@ fn spawned_sleeps_complete_not_early() {
 
 #[test]
 fn timer_wakes_task_while_other_worker_is_blocked() {
-    rt().block_on(async {
+    multi_thread(2).block_on(async {
         // Occupy one worker with blocking work, so the timer is likely
         // registered, fired and woken on different threads.
         let blocker = vigil::spawn(async {
@@ -67,7 +63,7 @@ fn timer_wakes_task_while_other_worker_is_blocked() {
 
 #[test]
 fn sleep_created_on_one_thread_awaited_on_a_worker() {
-    rt().block_on(async {
+    multi_thread(2).block_on(async {
         let s = sleep(20 * MS);
         let deadline = s.deadline();
         vigil::spawn(async move {
@@ -81,7 +77,7 @@ fn sleep_created_on_one_thread_awaited_on_a_worker() {
 
 #[test]
 fn timeouts_across_workers() {
-    rt().block_on(async {
+    multi_thread(2).block_on(async {
         let handles: Vec<_> = (0..8u64)
             .map(|i| {
                 vigil::spawn(async move {
@@ -100,7 +96,7 @@ fn timeouts_across_workers() {
 
 #[test]
 fn many_timers_from_many_tasks() {
-    rt().block_on(async {
+    multi_thread(2).block_on(async {
         let handles: Vec<_> = (0..4u64)
             .map(|t| {
                 vigil::spawn(async move {

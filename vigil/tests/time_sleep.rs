@@ -1,5 +1,8 @@
 //! `vigil::time::sleep` and friends, driven by a real runtime.
 
+mod common;
+use common::current_thread;
+
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll, Wake, Waker};
@@ -9,12 +12,6 @@ use vigil::time::{sleep, sleep_until, timeout, Instant, Sleep};
 const MS: Duration = Duration::from_millis(1);
 /// Generous bound on lateness: only catches "never fired" style bugs.
 const LATE: Duration = Duration::from_secs(1);
-
-fn rt() -> vigil::runtime::Runtime {
-    vigil::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-}
 
 fn noop_waker() -> Waker {
     struct Noop;
@@ -53,7 +50,7 @@ async fn completion_order(mut sleeps: Vec<(usize, Sleep)>) -> Vec<usize> {
 
 #[test]
 fn sleep_is_never_early() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         for ms in [0u64, 1, 2, 5, 13, 30] {
             let d = Duration::from_millis(ms);
             let start = Instant::now();
@@ -67,7 +64,7 @@ fn sleep_is_never_early() {
 
 #[test]
 fn timers_fire_in_deadline_order() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let base = Instant::now();
         // Registered in scrambled order, spaced 20 ms apart.
         let ids = [3usize, 0, 4, 1, 5, 2];
@@ -82,7 +79,7 @@ fn timers_fire_in_deadline_order() {
 
 #[test]
 fn sleep_until_past_deadline_is_ready_at_once() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         sleep_until(Instant::now() - 5 * MS).await;
         let s = sleep(Duration::ZERO);
         assert!(s.is_elapsed());
@@ -95,7 +92,7 @@ fn sleep_created_outside_runtime() {
     let start = Instant::now();
     let s = sleep(25 * MS);
     assert!(!s.is_elapsed());
-    let rt = rt();
+    let rt = current_thread();
     rt.block_on(s);
     assert!(start.elapsed() >= 25 * MS);
 }
@@ -111,7 +108,7 @@ fn polling_outside_runtime_panics() {
 
 #[test]
 fn huge_durations_do_not_panic() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let s = sleep(Duration::MAX);
         assert!(s.deadline() > Instant::now() + Duration::from_secs(86_400 * 365));
         assert!(timeout(5 * MS, s).await.is_err());
@@ -122,7 +119,7 @@ fn huge_durations_do_not_panic() {
 
 #[test]
 fn reset_moves_deadline_both_ways() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let start = Instant::now();
         let mut s = sleep(Duration::from_secs(3600));
         // Register it, then pull the deadline in.
@@ -152,7 +149,7 @@ fn reset_moves_deadline_both_ways() {
 
 #[test]
 fn reset_to_past_completes() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let mut s = sleep(Duration::from_secs(3600));
         assert!(timeout(MS, &mut s).await.is_err());
         Pin::new(&mut s).reset(Instant::now());
@@ -162,7 +159,7 @@ fn reset_to_past_completes() {
 
 #[test]
 fn dropping_registered_sleeps_cancels_them() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let waker = noop_waker();
         for round in 0..3 {
             let mut sleeps: Vec<Sleep> = (0..10_000u64)
@@ -189,7 +186,7 @@ fn dropping_registered_sleeps_cancels_them() {
 #[test]
 fn sleep_is_unpin_and_movable_between_polls() {
     fn assert_unpin<T: Unpin + Send + Sync + 'static>(_: &T) {}
-    rt().block_on(async {
+    current_thread().block_on(async {
         let mut s = sleep(20 * MS);
         assert_unpin(&s);
         assert!(timeout(MS, &mut s).await.is_err());
@@ -204,7 +201,7 @@ fn sleep_is_unpin_and_movable_between_polls() {
 fn sleep_survives_its_runtime_and_rearms_in_another() {
     let mut s = sleep(40 * MS);
     let deadline = s.deadline();
-    let first = rt();
+    let first = current_thread();
     first.block_on(async {
         assert!(timeout(MS, &mut s).await.is_err());
     });
@@ -215,7 +212,7 @@ fn sleep_survives_its_runtime_and_rearms_in_another() {
     let mut cx = Context::from_waker(&waker);
     assert!(Pin::new(&mut s).poll(&mut cx).is_pending() || Instant::now() >= deadline);
     // In a live runtime it registers anew and completes.
-    let res = rt().block_on(timeout(Duration::from_secs(10), s));
+    let res = current_thread().block_on(timeout(Duration::from_secs(10), s));
     assert!(res.is_ok(), "orphaned sleep never completed");
     assert!(Instant::now() >= deadline);
 }

@@ -1,5 +1,8 @@
 //! `vigil::time::timeout`.
 
+mod common;
+use common::current_thread;
+
 use std::future::{pending, ready};
 use std::time::Duration;
 use vigil::time::error::Elapsed;
@@ -7,15 +10,9 @@ use vigil::time::{sleep, timeout, timeout_at, Instant};
 
 const MS: Duration = Duration::from_millis(1);
 
-fn rt() -> vigil::runtime::Runtime {
-    vigil::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn ready_future_beats_zero_timeout() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         assert_eq!(timeout(Duration::ZERO, ready(1)).await, Ok(1));
         assert_eq!(timeout(Duration::ZERO, async { 2 }).await, Ok(2));
         let past = Instant::now() - 10 * MS;
@@ -25,7 +22,7 @@ fn ready_future_beats_zero_timeout() {
 
 #[test]
 fn pending_future_times_out_not_early() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let start = Instant::now();
         let res = timeout(20 * MS, pending::<()>()).await;
         assert!(matches!(res, Err(Elapsed { .. })));
@@ -41,7 +38,7 @@ fn pending_future_times_out_not_early() {
 
 #[test]
 fn slow_future_within_deadline_wins() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let res = timeout(Duration::from_secs(10), async {
             sleep(10 * MS).await;
             "done"
@@ -53,7 +50,7 @@ fn slow_future_within_deadline_wins() {
 
 #[test]
 fn nested_timeouts() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let inner = timeout(Duration::from_secs(10), pending::<()>());
         let outer = timeout(10 * MS, inner).await;
         assert!(outer.is_err());
@@ -65,7 +62,7 @@ fn nested_timeouts() {
 
 #[test]
 fn elapsed_error_traits() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let err = timeout(MS, pending::<()>()).await.unwrap_err();
         assert_eq!(err.to_string(), "deadline has elapsed");
         let copy = err;
@@ -79,7 +76,7 @@ fn elapsed_error_traits() {
 
 #[test]
 fn accessors_and_into_inner() {
-    rt().block_on(async {
+    current_thread().block_on(async {
         let mut t = timeout(Duration::from_secs(1), ready(5u8));
         let _r: &std::future::Ready<u8> = t.get_ref();
         let _m: &mut std::future::Ready<u8> = t.get_mut();
@@ -97,7 +94,7 @@ fn timeout_accepts_into_future() {
             ready(9)
         }
     }
-    rt().block_on(async {
+    current_thread().block_on(async {
         assert_eq!(timeout(MS, Later).await, Ok(9));
     });
 }
@@ -105,5 +102,5 @@ fn timeout_accepts_into_future() {
 #[test]
 fn timeout_created_outside_runtime() {
     let t = timeout(10 * MS, pending::<()>());
-    assert!(rt().block_on(t).is_err());
+    assert!(current_thread().block_on(t).is_err());
 }
