@@ -116,199 +116,87 @@ where
     }
 }
 
-// ---------------------------------------------------------------- vigil
+// ------------------------------------------------------ vigil and tokio
 
-/// A vigil runtime handle.
-#[derive(Clone)]
-pub struct VigilSpawner(vigil::runtime::Handle);
+/// vigil and Tokio share one API shape (vigil keeps Tokio's names on
+/// purpose), so one macro defines the spawner and both runtime flavours of
+/// each: the adapters are the same code with only the crate name changed.
+macro_rules! tokio_shaped {
+    ($krate:ident, $spawner:ident, $mt:ident = $mt_name:literal, $ct:ident = $ct_name:literal) => {
+        /// A runtime handle, carried by tasks to spawn more tasks.
+        #[derive(Clone)]
+        pub struct $spawner($krate::runtime::Handle);
 
-impl Spawner for VigilSpawner {
-    type Join<T: Send + 'static> = Unwrap<vigil::task::JoinHandle<T>>;
+        impl Spawner for $spawner {
+            type Join<T: Send + 'static> = Unwrap<$krate::task::JoinHandle<T>>;
 
-    fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Unwrap(self.0.spawn(fut))
-    }
+            fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                Unwrap(self.0.spawn(fut))
+            }
 
-    fn spawn_detached<F>(&self, fut: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(self.0.spawn(fut));
-    }
+            fn spawn_detached<F>(&self, fut: F)
+            where
+                F: Future<Output = ()> + Send + 'static,
+            {
+                drop(self.0.spawn(fut));
+            }
+        }
+
+        tokio_shaped!(@runtime $krate, $spawner, $mt = $mt_name, new_multi_thread, true);
+        tokio_shaped!(@runtime $krate, $spawner, $ct = $ct_name, new_current_thread, false);
+    };
+    (@runtime $krate:ident, $spawner:ident, $rt:ident = $name:literal, $ctor:ident, $multi:literal) => {
+        #[doc = concat!("The `", $name, "` runtime.")]
+        pub struct $rt($krate::runtime::Runtime);
+
+        impl Runtime for $rt {
+            type Spawner = $spawner;
+            const NAME: &'static str = $name;
+            const REMOTE_SPAWN: bool = true;
+
+            fn build(workers: usize) -> Self {
+                let mut builder = $krate::runtime::Builder::$ctor();
+                if $multi {
+                    builder.worker_threads(workers);
+                }
+                $rt(builder.enable_time().build().expect(concat!("build ", $name)))
+            }
+
+            fn spawner(&self) -> $spawner {
+                $spawner(self.0.handle().clone())
+            }
+
+            fn block_on<F: Future>(&self, fut: F) -> F::Output {
+                self.0.block_on(fut)
+            }
+
+            fn yield_now() -> impl Future<Output = ()> + Send {
+                $krate::task::yield_now()
+            }
+
+            fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
+                $krate::time::sleep_until($krate::time::Instant::from_std(deadline))
+            }
+        }
+    };
 }
 
-fn vigil_yield() -> impl Future<Output = ()> + Send {
-    vigil::task::yield_now()
-}
-
-fn vigil_sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-    vigil::time::sleep_until(vigil::time::Instant::from_std(deadline))
-}
-
-/// vigil's work-stealing runtime.
-pub struct VigilMt(vigil::runtime::Runtime);
-
-impl Runtime for VigilMt {
-    type Spawner = VigilSpawner;
-    const NAME: &'static str = "vigil-mt";
-    const REMOTE_SPAWN: bool = true;
-
-    fn build(workers: usize) -> Self {
-        let rt = vigil::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .build()
-            .expect("build vigil multi-thread runtime");
-        VigilMt(rt)
-    }
-
-    fn spawner(&self) -> VigilSpawner {
-        VigilSpawner(self.0.handle().clone())
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.0.block_on(fut)
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        vigil_yield()
-    }
-
-    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-        vigil_sleep_until(deadline)
-    }
-}
-
-/// vigil's current-thread runtime.
-pub struct VigilCt(vigil::runtime::Runtime);
-
-impl Runtime for VigilCt {
-    type Spawner = VigilSpawner;
-    const NAME: &'static str = "vigil-ct";
-    const REMOTE_SPAWN: bool = true;
-
-    fn build(_workers: usize) -> Self {
-        let rt = vigil::runtime::Builder::new_current_thread()
-            .build()
-            .expect("build vigil current-thread runtime");
-        VigilCt(rt)
-    }
-
-    fn spawner(&self) -> VigilSpawner {
-        VigilSpawner(self.0.handle().clone())
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.0.block_on(fut)
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        vigil_yield()
-    }
-
-    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-        vigil_sleep_until(deadline)
-    }
-}
-
-// ---------------------------------------------------------------- tokio
-
-/// A Tokio runtime handle.
-#[derive(Clone)]
-pub struct TokioSpawner(tokio::runtime::Handle);
-
-impl Spawner for TokioSpawner {
-    type Join<T: Send + 'static> = Unwrap<tokio::task::JoinHandle<T>>;
-
-    fn spawn<F>(&self, fut: F) -> Self::Join<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        Unwrap(self.0.spawn(fut))
-    }
-
-    fn spawn_detached<F>(&self, fut: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(self.0.spawn(fut));
-    }
-}
-
-fn tokio_sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-    tokio::time::sleep_until(tokio::time::Instant::from_std(deadline))
-}
-
-/// Tokio's work-stealing runtime.
-pub struct TokioMt(tokio::runtime::Runtime);
-
-impl Runtime for TokioMt {
-    type Spawner = TokioSpawner;
-    const NAME: &'static str = "tokio-mt";
-    const REMOTE_SPAWN: bool = true;
-
-    fn build(workers: usize) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_time()
-            .build()
-            .expect("build tokio multi-thread runtime");
-        TokioMt(rt)
-    }
-
-    fn spawner(&self) -> TokioSpawner {
-        TokioSpawner(self.0.handle().clone())
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.0.block_on(fut)
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tokio::task::yield_now()
-    }
-
-    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-        tokio_sleep_until(deadline)
-    }
-}
-
-/// Tokio's current-thread runtime.
-pub struct TokioCt(tokio::runtime::Runtime);
-
-impl Runtime for TokioCt {
-    type Spawner = TokioSpawner;
-    const NAME: &'static str = "tokio-ct";
-    const REMOTE_SPAWN: bool = true;
-
-    fn build(_workers: usize) -> Self {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("build tokio current-thread runtime");
-        TokioCt(rt)
-    }
-
-    fn spawner(&self) -> TokioSpawner {
-        TokioSpawner(self.0.handle().clone())
-    }
-
-    fn block_on<F: Future>(&self, fut: F) -> F::Output {
-        self.0.block_on(fut)
-    }
-
-    fn yield_now() -> impl Future<Output = ()> + Send {
-        tokio::task::yield_now()
-    }
-
-    fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
-        tokio_sleep_until(deadline)
-    }
-}
+tokio_shaped!(
+    vigil,
+    VigilSpawner,
+    VigilMt = "vigil-mt",
+    VigilCt = "vigil-ct"
+);
+tokio_shaped!(
+    tokio,
+    TokioSpawner,
+    TokioMt = "tokio-mt",
+    TokioCt = "tokio-ct"
+);
 
 // ---------------------------------------------------------------- smol
 
