@@ -232,3 +232,31 @@ fn block_on_from_two_threads_on_one_current_thread_runtime() {
     other.join().unwrap();
     assert_eq!(n, 4);
 }
+
+#[test]
+fn awaiting_finished_handles_yields_to_other_tasks() {
+    // Every finished JoinHandle is ready at once; without a per-poll budget
+    // the loop below would run to the end before anything else could run.
+    current_thread().block_on(async {
+        vigil::spawn(async {
+            let handles: Vec<_> = (0..1000).map(|i| vigil::spawn(async move { i })).collect();
+            while !handles.iter().all(|h| h.is_finished()) {
+                task::yield_now().await;
+            }
+            let other_ran = Arc::new(AtomicBool::new(false));
+            let flag = other_ran.clone();
+            vigil::spawn(async move { flag.store(true, Ordering::SeqCst) });
+            let mut seen_at = None;
+            for (i, h) in handles.into_iter().enumerate() {
+                h.await.unwrap();
+                if seen_at.is_none() && other_ran.load(Ordering::SeqCst) {
+                    seen_at = Some(i);
+                }
+            }
+            let seen_at = seen_at.expect("the other task never ran during the loop");
+            assert!(seen_at < 1000, "the other task only ran at {seen_at}");
+        })
+        .await
+        .unwrap();
+    });
+}

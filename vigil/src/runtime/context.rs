@@ -22,6 +22,8 @@ struct Context {
     scheduler: Cell<*const scheduler::Context>,
     /// The task being polled on this thread.
     current_task: Cell<Option<NonNull<Header>>>,
+    /// What the current poll may still do before it must yield; see `coop`.
+    budget: Cell<super::coop::Budget>,
 }
 
 crate::loom::thread_local! {
@@ -31,6 +33,7 @@ crate::loom::thread_local! {
             driving: Cell::new(false),
             scheduler: Cell::new(std::ptr::null()),
             current_task: Cell::new(None),
+            budget: Cell::new(super::coop::Budget::unconstrained()),
         }
     };
 }
@@ -167,4 +170,16 @@ pub(crate) fn driver_handle() -> Arc<crate::driver::Handle> {
         "a vigil timer was polled outside a vigil runtime: poll it from a task \
          spawned on a runtime, or inside `Runtime::block_on` / `vigil::block_on`",
     )
+}
+
+/// Replaces this thread's cooperative budget, returning the previous one.
+pub(crate) fn replace_budget(budget: super::coop::Budget) -> super::coop::Budget {
+    CONTEXT
+        .try_with(|c| c.budget.replace(budget))
+        .unwrap_or(super::coop::Budget::unconstrained())
+}
+
+/// Applies `f` to this thread's budget.
+pub(crate) fn with_budget<R>(f: impl FnOnce(&Cell<super::coop::Budget>) -> R) -> Option<R> {
+    CONTEXT.try_with(|c| f(&c.budget)).ok()
 }

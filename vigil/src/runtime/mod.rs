@@ -22,6 +22,7 @@ pub(crate) mod blocking;
 mod builder;
 pub(crate) mod config;
 pub(crate) mod context;
+pub(crate) mod coop;
 mod handle;
 pub(crate) mod park_thread;
 pub(crate) mod scheduler;

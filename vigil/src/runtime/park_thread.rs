@@ -50,6 +50,7 @@ pub(crate) fn block_on<F: Future>(mut future: Pin<&mut F>) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     loop {
         if state.take_woken() {
+            let _budget = crate::runtime::coop::start_poll();
             if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                 return out;
             }

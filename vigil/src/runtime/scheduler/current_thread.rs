@@ -225,6 +225,9 @@ impl Handle {
         let event_interval = self.config.event_interval;
         loop {
             if block_on_waker.woken.swap(false, Ordering::AcqRel) {
+                // The block_on future gets a budget like a task, so an
+                // always-ready resource in it cannot starve the tasks.
+                let _budget = crate::runtime::coop::start_poll();
                 if let Poll::Ready(out) = future.as_mut().poll(&mut task_cx) {
                     return out;
                 }

@@ -8,7 +8,7 @@ use super::raw::RawTask;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule};
-use crate::runtime::context;
+use crate::runtime::{context, coop};
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -89,6 +89,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let measure = self.scheduler().measure_polls();
         let started = measure.then(std::time::Instant::now);
         let _current = context::set_current_task(self.cell.cast());
+        let budget = coop::start_poll();
         let res = panic::catch_unwind(AssertUnwindSafe(|| {
             self.cell().stage.with_mut(|stage| {
                 // SAFETY: RUNNING gives exclusive access to the stage, and a
@@ -99,6 +100,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 }
             })
         }));
+        // Not yet read: the watchdog will tell forced yields from spinning.
+        let _forced_yield = budget.finish().was_forced_to_yield();
         drop(_current);
         TaskStats::bump(&header.stats.polls, 1);
         if let Some(started) = started {

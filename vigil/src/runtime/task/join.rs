@@ -63,6 +63,11 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Awaiting many finished handles in a row counts against the budget,
+        // like any other operation that completes without waiting.
+        if crate::runtime::coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
         let mut ret = Poll::Pending;
         // SAFETY: `ret` has the output type of the task this handle joins.
         unsafe {

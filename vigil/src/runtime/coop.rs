@@ -1,0 +1,126 @@
+//! Cooperative scheduling: a budget of operations per task poll.
+//!
+//! A future that always finds its resource ready (a socket with a full
+//! receive buffer, an in-memory pipe, a channel another task keeps filling)
+//! would otherwise loop inside one poll forever, starving every other task
+//! and every timer on its thread. So each poll of a task starts with a budget
+//! of [`BUDGET`] operations; vigil's resources spend one unit per completed
+//! operation through [`poll_proceed`], and once the budget is spent they
+//! return `Pending` after waking the task. The task goes to the back of the
+//! run queue and continues on its next turn. Outside a task (a plain
+//! `block_on` on a non-runtime executor, for instance) the budget is
+//! unconstrained.
+//!
+//! A forced yield is recorded, so diagnostics can tell it from a task that
+//! spins by waking itself.
+
+use super::context;
+use std::task::{Context, Poll};
+
+/// Operations a task may complete in one poll.
+pub(crate) const BUDGET: u8 = 128;
+
+/// The remaining budget of the current poll (`None`: unconstrained), and
+/// whether the poll was forced to yield.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Budget {
+    remaining: Option<u8>,
+    forced_yield: bool,
+}
+
+impl Budget {
+    pub(crate) const fn initial() -> Budget {
+        Budget {
+            remaining: Some(BUDGET),
+            forced_yield: false,
+        }
+    }
+
+    pub(crate) const fn unconstrained() -> Budget {
+        Budget {
+            remaining: None,
+            forced_yield: false,
+        }
+    }
+
+    /// `true` if the poll this budget belonged to ran out of it.
+    pub(crate) fn was_forced_to_yield(self) -> bool {
+        self.forced_yield
+    }
+}
+
+/// Gives the current thread a fresh budget until the guard drops; the guard
+/// then restores the previous one and reports whether this poll ran out.
+pub(crate) struct BudgetGuard {
+    prev: Budget,
+}
+
+pub(crate) fn start_poll() -> BudgetGuard {
+    BudgetGuard {
+        prev: context::replace_budget(Budget::initial()),
+    }
+}
+
+impl BudgetGuard {
+    /// Ends the poll's budget; returns what it was at the end.
+    pub(crate) fn finish(self) -> Budget {
+        let prev = self.prev;
+        std::mem::forget(self);
+        context::replace_budget(prev)
+    }
+}
+
+impl Drop for BudgetGuard {
+    fn drop(&mut self) {
+        context::replace_budget(self.prev);
+    }
+}
+
+/// Spends one unit of budget, or, if none is left, wakes the task and
+/// returns `Pending` so that it yields.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+    let proceed = context::with_budget(|cell| {
+        let mut budget = cell.get();
+        match budget.remaining {
+            None => true,
+            Some(0) => {
+                budget.forced_yield = true;
+                cell.set(budget);
+                false
+            }
+            Some(n) => {
+                budget.remaining = Some(n - 1);
+                cell.set(budget);
+                true
+            }
+        }
+    })
+    .unwrap_or(true);
+    if proceed {
+        Poll::Ready(())
+    } else {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::task::Waker;
+
+    #[test]
+    fn budget_runs_out_then_yields() {
+        let guard = start_poll();
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..BUDGET {
+            assert!(poll_proceed(&mut cx).is_ready());
+        }
+        assert!(poll_proceed(&mut cx).is_pending());
+        assert!(guard.finish().was_forced_to_yield());
+        // Outside a poll: unconstrained again.
+        for _ in 0..1000 {
+            assert!(poll_proceed(&mut cx).is_ready());
+        }
+    }
+}
