@@ -270,7 +270,7 @@ impl Context {
             core.tick = core.tick.wrapping_add(1);
             if core.tick % event_interval == 0 {
                 // Let due timers in even when every worker is busy.
-                handle.shared_driver.maintenance();
+                core = self.with_core_in_context(core, || handle.shared_driver.maintenance());
             }
             if let Some(task) = self.next_task(&mut core) {
                 core = self.run_task(task, core);
@@ -385,6 +385,18 @@ impl Context {
         self.pop_inject_batch(core)
     }
 
+    /// Runs `f` with the core reachable from this thread's context, so that
+    /// tasks woken inside `f` (by the timer driver) go to this worker's
+    /// queues.
+    fn with_core_in_context(&self, core: Box<Core>, f: impl FnOnce()) -> Box<Core> {
+        *self.core.borrow_mut() = Some(core);
+        f();
+        self.core
+            .borrow_mut()
+            .take()
+            .expect("worker core missing after a driver turn")
+    }
+
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
         let handle = &*self.handle;
         let index = core.index;
@@ -403,7 +415,9 @@ impl Context {
         }
         let mut parker = core.parker.take().expect("parker missing");
         loop {
-            parker.park();
+            // Tasks that timers wake while we sit in the driver land in our
+            // own queue rather than the global one.
+            core = self.with_core_in_context(core, || parker.park());
             if handle.is_shutdown() {
                 break;
             }
@@ -413,8 +427,9 @@ impl Context {
                 break;
             }
             // Woken by the driver (a timer) or spuriously: look for work.
-            if !handle.inject.is_empty() && handle.idle.unpark_worker_by_id(index) {
-                core.is_searching = handle.idle.transition_worker_to_searching();
+            let has_local = core.lifo_slot.is_some() || core.run_queue.len() > 0;
+            if (has_local || !handle.inject.is_empty()) && handle.idle.unpark_worker_by_id(index) {
+                core.is_searching = !has_local && handle.idle.transition_worker_to_searching();
                 break;
             }
         }
