@@ -33,9 +33,17 @@
 pub(crate) mod loom;
 
 pub(crate) mod driver;
+pub mod io;
+pub mod net;
 pub mod runtime;
+pub(crate) mod sys;
 pub mod task;
 pub mod time;
+
+#[cfg(any(feature = "tokio-io", feature = "hyper"))]
+mod compat;
+#[cfg(feature = "hyper")]
+pub use compat::hyper;
 
 #[cfg(feature = "macros")]
 pub use vigil_macros::{main, test};

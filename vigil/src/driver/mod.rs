@@ -1,15 +1,18 @@
 //! The driver: what a worker thread sleeps in when it has no task to run.
 //!
-//! A driver turn asks the timer wheel for its next deadline, parks the thread
-//! until then (or until something unparks it), and fires the timers that have
-//! come due. Schedulers only know the [`Driver`] / [`Handle`] pair, so the I/O
-//! reactor can later take the place of the condition-variable parker without
-//! the schedulers changing.
+//! A driver turn asks the timer wheel for its next deadline, waits in
+//! `epoll_wait` until then (or until I/O becomes ready, or another thread
+//! unparks it through an eventfd), then wakes the tasks whose I/O is ready
+//! and fires the timers that have come due. Schedulers only know the
+//! [`Driver`] / [`Handle`] pair: one thread at a time owns the `Driver` and
+//! sleeps in it; every thread can use the `Handle`.
 
+pub(crate) mod io;
 pub(crate) mod park;
 pub(crate) mod time;
+pub(crate) mod wake_batch;
 
-pub(crate) use park::{Parker, Unparker};
+pub(crate) use park::Unparker;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,34 +21,43 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) struct Handle {
     pub(crate) time: time::Handle,
+    pub(crate) io: io::Handle,
     pub(crate) unpark: Unparker,
 }
 
 /// The owned half: only the thread currently parked in it touches it.
 #[derive(Debug)]
 pub(crate) struct Driver {
-    parker: Parker,
+    io: io::Driver,
 }
 
 impl Driver {
-    pub(crate) fn new() -> (Driver, Arc<Handle>) {
-        let parker = Parker::new();
-        let unpark = parker.unparker();
+    pub(crate) fn new() -> std::io::Result<(Driver, Arc<Handle>)> {
+        crate::sys::signal::ignore_sigpipe();
+        let unpark = Unparker::new()?;
+        let (io, io_handle) = io::Handle::new(unpark.clone())?;
         let handle = Arc::new(Handle {
             time: time::Handle::new(unpark.clone()),
+            io: io_handle,
             unpark,
         });
-        (Driver { parker }, handle)
+        Ok((Driver { io }, handle))
     }
 
-    /// One driver turn: sleep until `timeout`, the next timer deadline, or an
-    /// unpark, whichever comes first, then fire the timers that are due.
+    /// One driver turn: wait in epoll until `timeout`, the next timer
+    /// deadline, I/O readiness, or an unpark, whichever comes first; then
+    /// wake the tasks whose I/O is ready and fire the timers that are due.
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
-        let timeout = match (timeout, handle.time.next_timeout()) {
+        let mut timeout = match (timeout, handle.time.next_timeout()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        self.parker.park(timeout);
+        if timeout != Some(Duration::ZERO) && !handle.unpark.enter_park() {
+            // A wake-up was already pending: just poll.
+            timeout = Some(Duration::ZERO);
+        }
+        self.io.turn(&handle.io, timeout);
+        handle.unpark.leave_park();
         handle.time.process();
     }
 }
@@ -57,5 +69,6 @@ impl Handle {
 
     pub(crate) fn shutdown(&self) {
         self.time.shutdown();
+        self.io.shutdown();
     }
 }

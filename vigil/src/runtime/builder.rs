@@ -162,7 +162,7 @@ impl Builder {
             self.max_blocking_threads,
             self.keep_alive,
         );
-        let (driver, driver_handle) = Driver::new();
+        let (driver, driver_handle) = Driver::new()?;
         let config = Config {
             event_interval: self.event_interval,
             global_queue_interval: self.global_queue_interval.unwrap_or(match self.kind {

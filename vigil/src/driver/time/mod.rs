@@ -29,7 +29,6 @@
 //!   the "never early" promise, and panicking in a poll that may run during
 //!   teardown tends to turn one failure into an abort.
 
-mod batch;
 mod entry;
 mod level;
 mod wheel;
@@ -37,9 +36,9 @@ mod wheel;
 #[cfg(test)]
 mod tests;
 
+use crate::driver::wake_batch::WakeBatch;
 use crate::driver::Unparker;
 use crate::loom::sync::{Mutex, MutexGuard};
-use batch::WakeBatch;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 use wheel::Wheel;

@@ -31,9 +31,9 @@
 //! ever fires before its tick. All tick arithmetic is saturating or done in
 //! `u128`.
 
-use super::batch::WakeBatch;
 use super::entry::{Entries, Place};
 use super::level::{Level, SLOTS};
+use crate::driver::wake_batch::WakeBatch;
 use std::task::Waker;
 
 /// Number of levels.

@@ -1,0 +1,153 @@
+//! Tokio's I/O traits for vigil's I/O types (feature `tokio-io`).
+//!
+//! With the feature on, `vigil::net::TcpStream` (and `&TcpStream`, its
+//! halves), `vigil::io::DuplexStream` and `vigil::io::BufReader` implement
+//! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`)
+//! as well as their native `futures-io` traits, so crates written against
+//! Tokio's traits (`tokio-rustls`, `hyper-util`'s `TokioIo`, ...) take them
+//! as they are. The traits come from `tokio` with no features enabled: the
+//! feature pulls in no Tokio runtime.
+//!
+//! Method-resolution note: a type that implements both families has two
+//! `poll_read`s, so calling it by method syntax in a scope that imports both
+//! traits is ambiguous; the extension methods (`read`, `write_all`, ...) of
+//! `vigil::io::AsyncReadExt` and `tokio::io::AsyncReadExt` likewise. Import
+//! one family per scope, or call with a path (`tokio::io::AsyncReadExt::read`).
+
+use crate::io::guard::check_read_len;
+use crate::io::BufReader;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use tokio::io::ReadBuf;
+
+/// Reads into the unfilled part of `buf` through the `futures-io` impl.
+fn poll_read_buf<R: futures_io::AsyncRead + ?Sized>(
+    reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    // Zero-fills only the bytes never initialised before; `ReadBuf` keeps
+    // count, so a reused or already initialised buffer costs nothing.
+    let unfilled = buf.initialize_unfilled();
+    let n = ready!(reader.poll_read(cx, unfilled))?;
+    // A reader claiming more than it was given is an error, not a panic in
+    // `advance`, as everywhere in vigil's io.
+    let n = check_read_len(n, unfilled.len())?;
+    buf.advance(n);
+    Poll::Ready(Ok(()))
+}
+
+/// Implements one capability (see `for_each_io_type!`) of one type.
+macro_rules! tokio_io {
+    ($t:ty => $($cap:ident),+) => {
+        $( tokio_io!(@$cap $t); )+
+    };
+    (@read $t:ty) => {
+        impl tokio::io::AsyncRead for $t {
+            #[inline]
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                poll_read_buf(self, cx, buf)
+            }
+        }
+    };
+    (@write $t:ty) => {
+        tokio_io!(@write_impl $t, false);
+    };
+    (@write_vectored $t:ty) => {
+        tokio_io!(@write_impl $t, true);
+    };
+    (@write_impl $t:ty, $vectored:literal) => {
+        impl tokio::io::AsyncWrite for $t {
+            #[inline]
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                futures_io::AsyncWrite::poll_write(self, cx, buf)
+            }
+
+            #[inline]
+            fn poll_write_vectored(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &[IoSlice<'_>],
+            ) -> Poll<io::Result<usize>> {
+                futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
+            }
+
+            #[inline]
+            fn is_write_vectored(&self) -> bool {
+                $vectored
+            }
+
+            #[inline]
+            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+                futures_io::AsyncWrite::poll_flush(self, cx)
+            }
+
+            #[inline]
+            fn poll_shutdown(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<()>> {
+                futures_io::AsyncWrite::poll_close(self, cx)
+            }
+        }
+    };
+}
+
+for_each_io_type!(tokio_io);
+
+// `BufReader` is generic, so it is spelled out rather than listed.
+
+impl<R: futures_io::AsyncRead> tokio::io::AsyncRead for BufReader<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        poll_read_buf(self, cx, buf)
+    }
+}
+
+impl<R: futures_io::AsyncRead> tokio::io::AsyncBufRead for BufReader<R> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        futures_io::AsyncBufRead::poll_fill_buf(self, cx)
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        futures_io::AsyncBufRead::consume(self, amt);
+    }
+}
+
+impl<R: futures_io::AsyncWrite> tokio::io::AsyncWrite for BufReader<R> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        futures_io::AsyncWrite::poll_write(self, cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        futures_io::AsyncWrite::poll_flush(self, cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        futures_io::AsyncWrite::poll_close(self, cx)
+    }
+}

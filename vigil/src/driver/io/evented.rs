@@ -1,0 +1,151 @@
+//! [`PollEvented`]: a non-blocking descriptor plus its registration, with
+//! the read and write halves of the readiness pattern written once.
+
+use super::{Direction, Interest, Registration};
+use std::io::{self, IoSlice, Read, Write};
+use std::os::fd::AsRawFd;
+use std::task::{Context, Poll};
+
+/// Owns a non-blocking I/O object `E` and its reactor registration.
+///
+/// Field order matters: the registration is dropped (deregistered) before
+/// the descriptor is closed, so a reused descriptor number can never be
+/// confused with this one.
+pub(crate) struct PollEvented<E: AsRawFd> {
+    registration: Registration,
+    io: Option<E>,
+}
+
+impl<E: AsRawFd> PollEvented<E> {
+    /// Registers `io`, which must already be in non-blocking mode.
+    pub(crate) fn new(io: E) -> io::Result<PollEvented<E>> {
+        let registration = Registration::new(io.as_raw_fd())?;
+        Ok(PollEvented {
+            registration,
+            io: Some(io),
+        })
+    }
+
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.as_ref().expect("I/O object already taken")
+    }
+
+    /// Deregisters and returns the I/O object (still non-blocking).
+    pub(crate) fn into_inner(mut self) -> E {
+        let io = self.io.take().expect("I/O object already taken");
+        drop(self);
+        io
+    }
+
+    /// Waits for `interest`; any number of tasks may wait at once.
+    pub(crate) async fn ready(&self, interest: Interest) -> io::Result<super::Ready> {
+        Ok(self.registration.readiness(interest).await?.ready)
+    }
+
+    /// Tries `op` once if readiness for `interest` is cached.
+    pub(crate) fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.registration.try_io(interest, || op(self.get_ref()))
+    }
+
+    /// The readiness pattern for methods that many tasks may await at once:
+    /// wait for `interest` through the waiter list, try `op`, and on
+    /// `WouldBlock` (readiness cleared by `try_io`) wait again.
+    pub(crate) async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            self.ready(interest).await?;
+            match self.try_io(interest, &mut op) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                res => return res,
+            }
+        }
+    }
+
+    /// The readiness pattern for any operation in `direction`.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.registration.poll_io(cx, direction, || op(io))
+    }
+}
+
+impl<E: AsRawFd> PollEvented<E>
+where
+    for<'a> &'a E: Read + Write,
+{
+    /// Reads into `buf`. A short read from a stream socket means its
+    /// receive buffer is drained, so readiness is cleared without paying
+    /// for another `read` that would return `WouldBlock` (safe: an edge that
+    /// arrives meanwhile carries a new tick and is kept).
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut io = self.get_ref();
+        loop {
+            let event = match self.registration.poll_ready(cx, Direction::Read) {
+                Poll::Ready(Ok(ev)) => ev,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match io.read(buf) {
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        self.registration.clear_readiness(event);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(event)
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Writes from `buf`; a short write clears readiness likewise.
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let mut io = self.get_ref();
+        loop {
+            let event = match self.registration.poll_ready(cx, Direction::Write) {
+                Poll::Ready(Ok(ev)) => ev,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match io.write(buf) {
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        self.registration.clear_readiness(event);
+                    }
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.registration.clear_readiness(event)
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let mut io = self.get_ref();
+        self.registration
+            .poll_io(cx, Direction::Write, || io.write_vectored(bufs))
+    }
+}

@@ -1,0 +1,157 @@
+//! [`BufReader`]: fewer, larger reads.
+
+use super::guard::check_read_len;
+use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+/// The default buffer size of [`BufReader`] and [`BufWriter`](super::BufWriter).
+pub(crate) const DEFAULT_BUF_SIZE: usize = 8 * 1024;
+
+pin_project_lite::pin_project! {
+    /// Adds a buffer to a reader, so that many small reads become few large
+    /// ones, and gives it [`AsyncBufRead`] (`fill_buf`, `read_line`,
+    /// `lines`, ...). Writes pass straight through to the inner stream.
+    ///
+    /// A read into a caller's buffer at least as large as this buffer, while
+    /// this buffer is empty, goes straight to the inner reader.
+    ///
+    /// ```
+    /// use vigil::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    ///
+    /// # vigil::block_on(async {
+    /// let (mut a, b) = vigil::io::duplex(64);
+    /// a.write_all(b"GET / HTTP/1.1\r\n").await?;
+    /// let mut reader = BufReader::new(b);
+    /// let mut line = String::new();
+    /// reader.read_line(&mut line).await?;
+    /// assert_eq!(line, "GET / HTTP/1.1\r\n");
+    /// # Ok::<_, std::io::Error>(()) }).unwrap();
+    /// ```
+    #[derive(Debug)]
+    pub struct BufReader<R> {
+        #[pin]
+        inner: R,
+        buf: Box<[u8]>,
+        pos: usize,
+        cap: usize,
+    }
+}
+
+impl<R> BufReader<R> {
+    /// Wraps `inner` with a buffer of 8 KiB.
+    pub fn new(inner: R) -> BufReader<R> {
+        BufReader::with_capacity(DEFAULT_BUF_SIZE, inner)
+    }
+
+    /// Wraps `inner` with a buffer of `capacity` bytes.
+    ///
+    /// # Panics
+    /// If `capacity` is zero.
+    pub fn with_capacity(capacity: usize, inner: R) -> BufReader<R> {
+        assert!(
+            capacity > 0,
+            "BufReader::with_capacity: capacity must be positive"
+        );
+        BufReader {
+            inner,
+            buf: vec![0; capacity].into_boxed_slice(),
+            pos: 0,
+            cap: 0,
+        }
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader, mutably. Reading from it directly skips the bytes
+    /// already buffered here.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The inner reader, pinned.
+    pub fn get_pin_mut(self: Pin<&mut Self>) -> Pin<&mut R> {
+        self.project().inner
+    }
+
+    /// Unwraps the inner reader. Bytes still buffered are lost; read
+    /// [`buffer`](BufReader::buffer) first if they matter.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// The bytes read from the inner reader but not yet consumed.
+    pub fn buffer(&self) -> &[u8] {
+        &self.buf[self.pos..self.cap]
+    }
+
+    /// The size of the buffer.
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+impl<R: AsyncRead> AsyncRead for BufReader<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.pos == self.cap && buf.len() >= self.buf.len() {
+            let n = ready!(self.as_mut().project().inner.poll_read(cx, buf))?;
+            return Poll::Ready(check_read_len(n, buf.len()));
+        }
+        let available = ready!(self.as_mut().poll_fill_buf(cx))?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+impl<R: AsyncRead> AsyncBufRead for BufReader<R> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        let this = self.project();
+        if *this.pos >= *this.cap {
+            let n = ready!(this.inner.poll_read(cx, this.buf))?;
+            *this.cap = check_read_len(n, this.buf.len())?;
+            *this.pos = 0;
+        }
+        Poll::Ready(Ok(&this.buf[*this.pos..*this.cap]))
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        let this = self.project();
+        *this.pos = (*this.pos + amt).min(*this.cap);
+    }
+}
+
+impl<R: AsyncWrite> AsyncWrite for BufReader<R> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.project().inner.poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_flush(cx)
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.project().inner.poll_close(cx)
+    }
+}

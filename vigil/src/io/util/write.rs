@@ -1,0 +1,225 @@
+//! `AsyncWriteExt` and the futures its methods return.
+
+use crate::io::guard::ProgressGuard;
+use crate::runtime::coop::poll_proceed;
+use futures_io::AsyncWrite;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+/// Convenience methods for every [`AsyncWrite`], as `async` methods.
+///
+/// `write_all` retries `Interrupted` a bounded number of times, fails with
+/// `WriteZero` when the writer accepts nothing, refuses to spin on a writer
+/// that returns `WouldBlock` as `Ready`, and spends the task's cooperative
+/// budget once per write; see the [module docs](crate::io).
+///
+/// ```
+/// use vigil::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// # vigil::block_on(async {
+/// let (mut a, mut b) = vigil::io::duplex(64);
+/// a.write_all(b"ping").await?;
+/// a.flush().await?;
+/// let mut buf = [0; 4];
+/// b.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"ping");
+/// # Ok::<_, std::io::Error>(()) }).unwrap();
+/// ```
+pub trait AsyncWriteExt: AsyncWrite {
+    /// Writes some of `buf` and returns how many bytes were taken. One call
+    /// of `poll_write`, results passed on unchanged.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: if the future is dropped before it completes, no bytes
+    /// were written.
+    fn write<'a>(&'a mut self, buf: &'a [u8]) -> Write<'a, Self>
+    where
+        Self: Unpin,
+    {
+        Write { writer: self, buf }
+    }
+
+    /// Like [`write`](AsyncWriteExt::write), from several buffers in order.
+    ///
+    /// # Cancel safety
+    /// Cancel safe, as `write`.
+    fn write_vectored<'a, 'b>(&'a mut self, bufs: &'a [IoSlice<'b>]) -> WriteVectored<'a, 'b, Self>
+    where
+        Self: Unpin,
+    {
+        WriteVectored { writer: self, bufs }
+    }
+
+    /// Writes all of `buf`, failing with `WriteZero` if the writer stops
+    /// accepting bytes.
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: if the future is dropped after some writes, a prefix
+    /// of `buf` of unknown length has been written. To keep a partial write
+    /// across a `select!`, call [`write`](AsyncWriteExt::write) and advance
+    /// your own slice.
+    fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> WriteAll<'a, Self>
+    where
+        Self: Unpin,
+    {
+        WriteAll {
+            writer: self,
+            buf,
+            guard: ProgressGuard::new(),
+        }
+    }
+
+    /// Flushes buffered data to its destination.
+    ///
+    /// # Cancel safety
+    /// Cancel safe in the sense that calling `flush` again continues the
+    /// flush; what was already flushed stays flushed.
+    fn flush(&mut self) -> Flush<'_, Self>
+    where
+        Self: Unpin,
+    {
+        Flush {
+            writer: self,
+            guard: ProgressGuard::new(),
+        }
+    }
+
+    /// Flushes and closes the writer (`poll_close`): for a socket, the write
+    /// half is shut down, and the peer reads end of file.
+    ///
+    /// # Cancel safety
+    /// Calling `shutdown` again continues where it stopped.
+    fn shutdown(&mut self) -> Shutdown<'_, Self>
+    where
+        Self: Unpin,
+    {
+        Shutdown {
+            writer: self,
+            guard: ProgressGuard::new(),
+        }
+    }
+}
+
+impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
+
+/// The future of [`AsyncWriteExt::write`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Write<'a, W: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a [u8],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Write<'_, W> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write(cx, this.buf)
+    }
+}
+
+/// The future of [`AsyncWriteExt::write_vectored`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct WriteVectored<'a, 'b, W: ?Sized> {
+    writer: &'a mut W,
+    bufs: &'a [IoSlice<'b>],
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteVectored<'_, '_, W> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        Pin::new(&mut *this.writer).poll_write_vectored(cx, this.bufs)
+    }
+}
+
+/// The future of [`AsyncWriteExt::write_all`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct WriteAll<'a, W: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a [u8],
+    guard: ProgressGuard,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        while !this.buf.is_empty() {
+            let poll = Pin::new(&mut *this.writer).poll_write(cx, this.buf);
+            let Some(n) = ready!(this.guard.write(poll, this.buf.len()))? else {
+                continue;
+            };
+            this.buf = &this.buf[n..];
+            ready!(poll_proceed(cx));
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Polls `poll_flush` through a guard, retrying `Interrupted` (bounded).
+pub(crate) fn poll_flush_guarded<W: AsyncWrite + ?Sized>(
+    mut writer: Pin<&mut W>,
+    cx: &mut Context<'_>,
+    guard: &mut ProgressGuard,
+) -> Poll<io::Result<()>> {
+    loop {
+        if let Some(()) = ready!(guard.flush(writer.as_mut().poll_flush(cx)))? {
+            return Poll::Ready(Ok(()));
+        }
+    }
+}
+
+/// Polls `poll_close` through a guard, retrying `Interrupted` (bounded).
+pub(crate) fn poll_close_guarded<W: AsyncWrite + ?Sized>(
+    mut writer: Pin<&mut W>,
+    cx: &mut Context<'_>,
+    guard: &mut ProgressGuard,
+) -> Poll<io::Result<()>> {
+    loop {
+        if let Some(()) = ready!(guard.close(writer.as_mut().poll_close(cx)))? {
+            return Poll::Ready(Ok(()));
+        }
+    }
+}
+
+/// The future of [`AsyncWriteExt::flush`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Flush<'a, W: ?Sized> {
+    writer: &'a mut W,
+    guard: ProgressGuard,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Flush<'_, W> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        poll_flush_guarded(Pin::new(&mut *this.writer), cx, &mut this.guard)
+    }
+}
+
+/// The future of [`AsyncWriteExt::shutdown`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Shutdown<'a, W: ?Sized> {
+    writer: &'a mut W,
+    guard: ProgressGuard,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> Future for Shutdown<'_, W> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        poll_close_guarded(Pin::new(&mut *this.writer), cx, &mut this.guard)
+    }
+}

@@ -1,0 +1,26 @@
+//! `SIGPIPE`: writing to a socket or pipe whose reader is gone raises it,
+//! and its default action kills the process. A server must get `EPIPE` as an
+//! error instead. Rust programs start with `SIGPIPE` ignored, but vigil may
+//! run inside a program whose `main` is not Rust's; so when a runtime is
+//! built, a default disposition is switched to "ignore". A handler the
+//! program installed on purpose is left alone. (Socket writes also pass
+//! `MSG_NOSIGNAL`, through std, for good measure.)
+
+use std::sync::Once;
+
+pub(crate) fn ignore_sigpipe() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: `sigaction` with a null new action only reads the current
+        // disposition into `old`, a valid, zeroed struct; `signal` with
+        // `SIG_IGN` installs no code of ours, so no handler-safety rules apply.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_DFL
+            {
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            }
+        }
+    });
+}
