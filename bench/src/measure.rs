@@ -10,6 +10,13 @@ pub enum Unit {
     Ns,
     /// Bytes (per task, in the memory suite).
     Bytes,
+    /// Operations per second (round trips, requests, connections): a rate,
+    /// so a ratio above 1 means faster than the baseline.
+    PerSec,
+    /// Bytes per second, shown as GiB/s: a rate, above 1 is faster.
+    BytesPerSec,
+    /// A plain count (e.g. how many connections a run used).
+    Count,
 }
 
 impl Unit {
@@ -18,6 +25,9 @@ impl Unit {
         match self {
             Unit::Ns => "ns",
             Unit::Bytes => "bytes",
+            Unit::PerSec => "per_s",
+            Unit::BytesPerSec => "bytes_per_s",
+            Unit::Count => "count",
         }
     }
 
@@ -26,6 +36,9 @@ impl Unit {
         match s {
             "ns" => Some(Unit::Ns),
             "bytes" => Some(Unit::Bytes),
+            "per_s" => Some(Unit::PerSec),
+            "bytes_per_s" => Some(Unit::BytesPerSec),
+            "count" => Some(Unit::Count),
             _ => None,
         }
     }
@@ -35,6 +48,9 @@ impl Unit {
         match self {
             Unit::Ns => format_ns(value),
             Unit::Bytes => format!("{value:.0} B"),
+            Unit::PerSec => format_rate(value),
+            Unit::BytesPerSec => format!("{:.2} GiB/s", value / (1u64 << 30) as f64),
+            Unit::Count => format!("{value:.0}"),
         }
     }
 }
@@ -51,6 +67,11 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// A sample of any unit.
+    pub fn new(case: &'static str, unit: Unit, value: f64) -> Sample {
+        Sample { case, unit, value }
+    }
+
     /// A duration sample.
     pub fn time(case: &'static str, d: Duration) -> Sample {
         Sample {
@@ -107,6 +128,30 @@ pub fn format_ns(ns: f64) -> String {
     }
 }
 
+/// Operations per second, scaled to /s, k/s or M/s.
+pub fn format_rate(per_s: f64) -> String {
+    if per_s < 1e4 {
+        format!("{per_s:.0}/s")
+    } else if per_s < 1e7 {
+        format!("{:.1}k/s", per_s / 1e3)
+    } else {
+        format!("{:.2}M/s", per_s / 1e6)
+    }
+}
+
+/// CPU time (user + system) this process has used so far, from
+/// `getrusage(RUSAGE_SELF)`.
+pub fn cpu_time() -> Duration {
+    // SAFETY: `getrusage` fills the zeroed struct it is given.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut ru);
+        ru
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
 /// The resident set size of this process in bytes, from `/proc/self/statm`.
 pub fn rss_bytes() -> u64 {
     let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
@@ -145,6 +190,11 @@ mod tests {
         assert_eq!(format_ns(1_500.0), "1.5 µs");
         assert_eq!(format_ns(2_500_000.0), "2.50 ms");
         assert_eq!(format_ns(3_000_000_000.0), "3.000 s");
+        assert_eq!(format_rate(123_456.0), "123.5k/s");
+        assert_eq!(Unit::BytesPerSec.format(2.0 * (1u64 << 30) as f64), "2.00 GiB/s");
+        for u in [Unit::Ns, Unit::Bytes, Unit::PerSec, Unit::BytesPerSec, Unit::Count] {
+            assert_eq!(Unit::parse(u.as_str()), Some(u));
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! table and the machine-readable `RESULT` lines.
 
 use crate::measure::{format_ratio, median, ratio, Unit};
-use crate::runtimes::{is_current_thread, BASELINE_CT, BASELINE_MT};
+use crate::runtimes::{is_current_thread, BASELINE_CT, BASELINE_MT, LIMIT};
 
 /// Every sample of one (suite, case, runtime).
 #[derive(Clone, Debug)]
@@ -53,6 +53,9 @@ pub struct Row {
     pub vs_tokio_mt: Option<f64>,
     /// `median / median of tokio-ct`, for single-threaded runtimes only.
     pub vs_tokio_ct: Option<f64>,
+    /// `median / median of std-blocking` (the physical limit), in suites
+    /// that measure one (`bulk`).
+    pub vs_limit: Option<f64>,
 }
 
 /// Computes medians and ratios; keeps the order of `series`.
@@ -83,14 +86,17 @@ pub fn rows(series: &[Series]) -> Vec<Row> {
                 runs: s.values.len(),
                 vs_tokio_mt: ratio(m, med(&s.suite, &s.case, BASELINE_MT)),
                 vs_tokio_ct: vs_ct,
+                vs_limit: ratio(m, med(&s.suite, &s.case, LIMIT)),
             })
         })
         .collect()
 }
 
-/// The aligned results table.
+/// The aligned results table. The `vs std-blocking` column appears only
+/// when some row has that ratio.
 pub fn table(rows: &[Row], failures: &[Failure]) -> String {
-    let header = [
+    let with_limit = rows.iter().any(|r| r.vs_limit.is_some());
+    let mut header = vec![
         "suite",
         "case",
         "runtime",
@@ -101,6 +107,9 @@ pub fn table(rows: &[Row], failures: &[Failure]) -> String {
         "vs tokio-mt",
         "vs tokio-ct",
     ];
+    if with_limit {
+        header.push("vs std-blocking");
+    }
     let mut cells: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
     let mut last_suite_case = None;
     for r in rows {
@@ -112,7 +121,7 @@ pub fn table(rows: &[Row], failures: &[Failure]) -> String {
             (r.suite.clone(), r.case.clone())
         };
         last_suite_case = Some(key);
-        cells.push(vec![
+        let mut row = vec![
             suite,
             case,
             r.runtime.clone(),
@@ -122,7 +131,11 @@ pub fn table(rows: &[Row], failures: &[Failure]) -> String {
             r.runs.to_string(),
             format_ratio(r.vs_tokio_mt),
             format_ratio(r.vs_tokio_ct),
-        ]);
+        ];
+        if with_limit {
+            row.push(format_ratio(r.vs_limit));
+        }
+        cells.push(row);
     }
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
@@ -166,14 +179,16 @@ pub fn table(rows: &[Row], failures: &[Failure]) -> String {
 }
 
 /// One `RESULT suite case runtime median unit vs_tokio_mt vs_tokio_ct` line
-/// per row (`-` for a missing ratio), then one `FAILED suite runtime reason`
-/// line per failure.
+/// per row (`-` for a missing ratio), with an eighth field `vs_std_blocking`
+/// on rows that have one (`bulk`), then one `FAILED suite runtime reason`
+/// line per failure. For rate units (`per_s`, `bytes_per_s`) a ratio above 1
+/// is faster; for `ns` and `bytes` below 1 is better.
 pub fn result_lines(rows: &[Row], failures: &[Failure]) -> String {
     let r3 = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.3}"));
     let mut out = String::new();
     for r in rows {
         out.push_str(&format!(
-            "RESULT {} {} {} {:.0} {} {} {}\n",
+            "RESULT {} {} {} {:.0} {} {} {}",
             r.suite,
             r.case,
             r.runtime,
@@ -182,6 +197,10 @@ pub fn result_lines(rows: &[Row], failures: &[Failure]) -> String {
             r3(r.vs_tokio_mt),
             r3(r.vs_tokio_ct),
         ));
+        if r.vs_limit.is_some() {
+            out.push_str(&format!(" {}", r3(r.vs_limit)));
+        }
+        out.push('\n');
     }
     for f in failures {
         out.push_str(&format!("FAILED {} {} {}\n", f.suite, f.runtime, f.reason));

@@ -19,8 +19,17 @@
 //! In every multi-thread runtime `block_on` runs on the calling thread, which
 //! is not one of the `W` workers; in every current-thread runtime `block_on`
 //! is what drives the tasks.
+//!
+//! For the I/O suites every runtime also names its TCP types and a minimal
+//! API over them (bind/accept/connect/read/write_all/shutdown, plus the
+//! runtime's own `copy` into a sink and `copy_bidirectional`): `tokio::net`,
+//! `vigil::net`, and `async_io::Async<std::net::TcpStream>` for smol. Every
+//! stream has `TCP_NODELAY` set, and every listener is bound to
+//! `127.0.0.1:0` with a backlog of [`BACKLOG`].
 
 use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -40,6 +49,10 @@ pub const ALL: [&str; 6] = [
 pub const BASELINE_MT: &str = "tokio-mt";
 /// The second baseline, for single-threaded runtimes.
 pub const BASELINE_CT: &str = "tokio-ct";
+
+/// Not a runtime: plain threads and blocking `std::io`, the physical limit
+/// the `bulk` suite compares with.
+pub const LIMIT: &str = "std-blocking";
 
 /// Whether `name` is a single-threaded runtime (gets a ratio vs `tokio-ct`).
 pub fn is_current_thread(name: &str) -> bool {
@@ -84,6 +97,40 @@ pub trait Runtime: Sized {
     /// The runtime's own timer, completing at `deadline`.
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send;
 
+    /// A listening TCP socket of this runtime.
+    type Listener: Send + Sync + 'static;
+    /// A connected TCP stream of this runtime.
+    type Stream: Send + 'static;
+
+    /// Binds a listener to `127.0.0.1:0`. Call it from inside the runtime
+    /// (in a task): vigil and Tokio register it with the current reactor.
+    fn bind() -> io::Result<(Self::Listener, SocketAddr)>;
+    /// Accepts one connection (with `TCP_NODELAY` set).
+    fn accept(l: &Self::Listener) -> impl Future<Output = io::Result<Self::Stream>> + Send + '_;
+    /// Connects to `addr` (with `TCP_NODELAY` set).
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Stream>> + Send;
+    /// Reads into `buf`; `Ok(0)` at end of stream.
+    fn read<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a;
+    /// Writes all of `buf`.
+    fn write_all<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a;
+    /// Shuts the write half down (the peer reads end of stream).
+    fn shutdown(s: &mut Self::Stream) -> impl Future<Output = io::Result<()>> + Send + '_;
+    /// The runtime's own `copy` from `s` into its own sink; bytes copied.
+    fn copy_to_sink(s: &mut Self::Stream) -> impl Future<Output = io::Result<u64>> + Send + '_;
+    /// The runtime's own `copy_bidirectional` (smol has none: two
+    /// `futures_lite::io::copy`s over shared references, each followed by a
+    /// write shutdown, joined with `try_zip`).
+    fn copy_bidirectional<'a>(
+        a: &'a mut Self::Stream,
+        b: &'a mut Self::Stream,
+    ) -> impl Future<Output = io::Result<(u64, u64)>> + Send + 'a;
+
     /// Runs `make(spawner)` as a spawned task (not as the `block_on` future
     /// itself), so that everything it spawns is spawned from inside a task.
     fn run_in_task<F, Fut>(&self, make: F) -> Fut::Output
@@ -96,6 +143,24 @@ pub trait Runtime: Sized {
         let join = spawner.spawn(make(spawner.clone()));
         self.block_on(join)
     }
+}
+
+/// The listen backlog of every benchmark listener (`std` uses 128, too few
+/// for 1000 clients connecting at once).
+pub const BACKLOG: i32 = 1024;
+
+/// A nonblocking `std` listener on `127.0.0.1:0` with a [`BACKLOG`] backlog.
+pub fn std_listener() -> io::Result<(std::net::TcpListener, SocketAddr)> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    // Calling listen() again on a listening socket only changes its backlog.
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid socket descriptor owned by `listener`.
+    if unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
 }
 
 /// Turns a `JoinHandle` whose output is `Result<T, E>` into one yielding `T`,
@@ -163,7 +228,7 @@ macro_rules! tokio_shaped {
                 if $multi {
                     builder.worker_threads(workers);
                 }
-                $rt(builder.enable_time().build().expect(concat!("build ", $name)))
+                $rt(builder.enable_all().build().expect(concat!("build ", $name)))
             }
 
             fn spawner(&self) -> $spawner {
@@ -180,6 +245,63 @@ macro_rules! tokio_shaped {
 
             fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
                 $krate::time::sleep_until($krate::time::Instant::from_std(deadline))
+            }
+
+            type Listener = $krate::net::TcpListener;
+            type Stream = $krate::net::TcpStream;
+
+            fn bind() -> io::Result<(Self::Listener, SocketAddr)> {
+                let (listener, addr) = std_listener()?;
+                Ok(($krate::net::TcpListener::from_std(listener)?, addr))
+            }
+
+            fn accept(
+                l: &Self::Listener,
+            ) -> impl Future<Output = io::Result<Self::Stream>> + Send + '_ {
+                async move {
+                    let (s, _) = l.accept().await?;
+                    s.set_nodelay(true)?;
+                    Ok(s)
+                }
+            }
+
+            fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Stream>> + Send {
+                async move {
+                    let s = $krate::net::TcpStream::connect(addr).await?;
+                    s.set_nodelay(true)?;
+                    Ok(s)
+                }
+            }
+
+            fn read<'a>(
+                s: &'a mut Self::Stream,
+                buf: &'a mut [u8],
+            ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+                $krate::io::AsyncReadExt::read(s, buf)
+            }
+
+            fn write_all<'a>(
+                s: &'a mut Self::Stream,
+                buf: &'a [u8],
+            ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+                $krate::io::AsyncWriteExt::write_all(s, buf)
+            }
+
+            fn shutdown(s: &mut Self::Stream) -> impl Future<Output = io::Result<()>> + Send + '_ {
+                $krate::io::AsyncWriteExt::shutdown(s)
+            }
+
+            fn copy_to_sink(
+                s: &mut Self::Stream,
+            ) -> impl Future<Output = io::Result<u64>> + Send + '_ {
+                async move { $krate::io::copy(s, &mut $krate::io::sink()).await }
+            }
+
+            fn copy_bidirectional<'a>(
+                a: &'a mut Self::Stream,
+                b: &'a mut Self::Stream,
+            ) -> impl Future<Output = io::Result<(u64, u64)>> + Send + 'a {
+                $krate::io::copy_bidirectional(a, b)
             }
         }
     };
@@ -202,6 +324,36 @@ tokio_shaped!(
 
 async fn smol_sleep_until(deadline: Instant) {
     async_io::Timer::at(deadline).await;
+}
+
+type SmolStream = async_io::Async<std::net::TcpStream>;
+
+fn smol_bind() -> io::Result<(async_io::Async<std::net::TcpListener>, SocketAddr)> {
+    let (listener, addr) = std_listener()?;
+    Ok((async_io::Async::new(listener)?, addr))
+}
+
+async fn smol_accept(l: &async_io::Async<std::net::TcpListener>) -> io::Result<SmolStream> {
+    let (s, _) = l.accept().await?;
+    s.get_ref().set_nodelay(true)?;
+    Ok(s)
+}
+
+async fn smol_connect(addr: SocketAddr) -> io::Result<SmolStream> {
+    let s = async_io::Async::<std::net::TcpStream>::connect(addr).await?;
+    s.get_ref().set_nodelay(true)?;
+    Ok(s)
+}
+
+async fn smol_copy_one_way(r: &SmolStream, w: &SmolStream) -> io::Result<u64> {
+    let n = futures_lite::io::copy(r, &mut &*w).await?;
+    w.get_ref().shutdown(std::net::Shutdown::Write)?;
+    Ok(n)
+}
+
+async fn smol_copy_bidirectional(a: &mut SmolStream, b: &mut SmolStream) -> io::Result<(u64, u64)> {
+    let (a, b) = (&*a, &*b);
+    futures_lite::future::try_zip(smol_copy_one_way(a, b), smol_copy_one_way(b, a)).await
 }
 
 /// A shared `async_executor::Executor`.
@@ -277,6 +429,50 @@ impl Runtime for SmolMt {
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
         smol_sleep_until(deadline)
     }
+
+    type Listener = async_io::Async<std::net::TcpListener>;
+    type Stream = async_io::Async<std::net::TcpStream>;
+
+    fn bind() -> io::Result<(Self::Listener, SocketAddr)> {
+        smol_bind()
+    }
+
+    fn accept(l: &Self::Listener) -> impl Future<Output = io::Result<Self::Stream>> + Send + '_ {
+        smol_accept(l)
+    }
+
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Stream>> + Send {
+        smol_connect(addr)
+    }
+
+    fn read<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        futures_lite::AsyncReadExt::read(s, buf)
+    }
+
+    fn write_all<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        futures_lite::AsyncWriteExt::write_all(s, buf)
+    }
+
+    fn shutdown(s: &mut Self::Stream) -> impl Future<Output = io::Result<()>> + Send + '_ {
+        futures_lite::AsyncWriteExt::close(s)
+    }
+
+    fn copy_to_sink(s: &mut Self::Stream) -> impl Future<Output = io::Result<u64>> + Send + '_ {
+        futures_lite::io::copy(s, futures_lite::io::sink())
+    }
+
+    fn copy_bidirectional<'a>(
+        a: &'a mut Self::Stream,
+        b: &'a mut Self::Stream,
+    ) -> impl Future<Output = io::Result<(u64, u64)>> + Send + 'a {
+        smol_copy_bidirectional(a, b)
+    }
 }
 
 impl Drop for SmolMt {
@@ -346,5 +542,49 @@ impl Runtime for SmolLocal {
 
     fn sleep_until(deadline: Instant) -> impl Future<Output = ()> + Send {
         smol_sleep_until(deadline)
+    }
+
+    type Listener = async_io::Async<std::net::TcpListener>;
+    type Stream = async_io::Async<std::net::TcpStream>;
+
+    fn bind() -> io::Result<(Self::Listener, SocketAddr)> {
+        smol_bind()
+    }
+
+    fn accept(l: &Self::Listener) -> impl Future<Output = io::Result<Self::Stream>> + Send + '_ {
+        smol_accept(l)
+    }
+
+    fn connect(addr: SocketAddr) -> impl Future<Output = io::Result<Self::Stream>> + Send {
+        smol_connect(addr)
+    }
+
+    fn read<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + Send + 'a {
+        futures_lite::AsyncReadExt::read(s, buf)
+    }
+
+    fn write_all<'a>(
+        s: &'a mut Self::Stream,
+        buf: &'a [u8],
+    ) -> impl Future<Output = io::Result<()>> + Send + 'a {
+        futures_lite::AsyncWriteExt::write_all(s, buf)
+    }
+
+    fn shutdown(s: &mut Self::Stream) -> impl Future<Output = io::Result<()>> + Send + '_ {
+        futures_lite::AsyncWriteExt::close(s)
+    }
+
+    fn copy_to_sink(s: &mut Self::Stream) -> impl Future<Output = io::Result<u64>> + Send + '_ {
+        futures_lite::io::copy(s, futures_lite::io::sink())
+    }
+
+    fn copy_bidirectional<'a>(
+        a: &'a mut Self::Stream,
+        b: &'a mut Self::Stream,
+    ) -> impl Future<Output = io::Result<(u64, u64)>> + Send + 'a {
+        smol_copy_bidirectional(a, b)
     }
 }

@@ -76,8 +76,15 @@ async fn receive<R: AsyncRead + Unpin>(mut r: R, seed: u64) -> std::io::Result<(
         sum = checksum(sum, &got[..filled]);
         total += filled as u64;
         if filled < BLOCK {
-            // End of file mid-block: the next read must say so too.
-            assert_eq!(r.read(&mut got).await?, 0, "bytes after end of file");
+            // End of file mid-block: the next read must say so too (Chaos
+            // may interrupt it first; `Interrupted` means "try again").
+            let after = loop {
+                match r.read(&mut got).await {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    res => break res?,
+                }
+            };
+            assert_eq!(after, 0, "bytes after end of file");
             return Ok((total, sum));
         }
     }

@@ -135,6 +135,14 @@ where
     R: AsyncRead + Unpin + ?Sized,
     W: AsyncWrite + Unpin + ?Sized,
 {
+    if let (Some(src), Some(dst)) = (
+        super::splice::splice_end(&*reader),
+        super::splice::splice_end(&*writer),
+    ) {
+        if let Some(n) = super::splice::copy(src, dst).await? {
+            return Ok(n);
+        }
+    }
     copy_buffered(reader, writer).await
 }
 

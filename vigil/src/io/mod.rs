@@ -83,6 +83,7 @@ mod copy;
 mod copy_bidirectional;
 mod duplex;
 pub(crate) mod guard;
+mod splice;
 mod split;
 mod trivial;
 pub mod util;
@@ -90,6 +91,7 @@ pub mod util;
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};
 
+pub use crate::driver::io::{Interest, Ready};
 pub use buf_reader::BufReader;
 pub use buf_writer::BufWriter;
 pub use copy::{copy, copy_buf};

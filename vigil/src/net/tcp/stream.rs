@@ -173,6 +173,17 @@ impl TcpStream {
         split::into_split(self)
     }
 
+    /// The readiness pattern around any raw operation on the socket (used
+    /// by the splice path of `io::copy`).
+    pub(crate) fn poll_raw_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        op: &mut dyn FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.io.poll_io(cx, direction, |_| op())
+    }
+
     pub(crate) fn poll_read_priv(
         &self,
         cx: &mut Context<'_>,

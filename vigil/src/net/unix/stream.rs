@@ -1,6 +1,6 @@
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::SocketAddr;
-use crate::driver::io::{Interest, PollEvented, Ready};
+use crate::driver::io::{Direction, Interest, PollEvented, Ready};
 use std::fmt;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
@@ -158,6 +158,17 @@ impl UnixStream {
     /// write half shuts down the writing side.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
+    }
+
+    /// The readiness pattern around any raw operation on the socket (used
+    /// by the splice path of `io::copy`).
+    pub(crate) fn poll_raw_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        op: &mut dyn FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.io.poll_io(cx, direction, |_| op())
     }
 
     pub(crate) fn poll_read_priv(

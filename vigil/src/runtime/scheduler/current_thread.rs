@@ -45,6 +45,9 @@ pub(crate) struct Handle {
 /// What the driving thread owns.
 pub(crate) struct Core {
     tasks: VecDeque<Notified<Arc<Handle>>>,
+    /// Tasks that yielded (`yield_now`, or out of budget): they run again
+    /// only after the next driver turn, so I/O and timers get in first.
+    deferred: Vec<Notified<Arc<Handle>>>,
     driver: Option<Driver>,
     tick: u32,
 }
@@ -75,6 +78,7 @@ impl Handle {
             config,
             core: Mutex::new(Some(Box::new(Core {
                 tasks: VecDeque::with_capacity(64),
+                deferred: Vec::new(),
                 driver: Some(driver),
                 tick: 0,
             }))),
@@ -118,12 +122,16 @@ impl Handle {
         )
     }
 
-    fn schedule_task(self: &Arc<Self>, task: Notified<Arc<Handle>>) {
+    fn schedule_task(self: &Arc<Self>, task: Notified<Arc<Handle>>, is_yield: bool) {
         context::with_scheduler(|cx| {
             if let Some(super::Context::CurrentThread(cx)) = cx {
                 if Arc::ptr_eq(&cx.handle, self) {
                     if let Some(core) = cx.core.borrow_mut().as_mut() {
-                        core.tasks.push_back(task);
+                        if is_yield {
+                            core.deferred.push(task);
+                        } else {
+                            core.tasks.push_back(task);
+                        }
                         return;
                     }
                 }
@@ -247,7 +255,7 @@ impl Handle {
                 ran += 1;
             }
             let timeout = if ran == event_interval || block_on_waker.woken.load(Ordering::Acquire) {
-                // Still busy: let timers (and later I/O) in, without sleeping.
+                // Still busy: let I/O and timers in, without sleeping.
                 Some(Duration::ZERO)
             } else {
                 None
@@ -265,24 +273,24 @@ impl Handle {
     }
 
     fn park(&self, cx: &Context, timeout: Option<Duration>) {
-        let mut driver = {
+        let (mut driver, timeout) = {
             let mut core = cx.core.borrow_mut();
             let core = core.as_mut().expect("core missing");
             if timeout.is_none() && !core.tasks.is_empty() {
                 return;
             }
-            core.driver.take().expect("driver missing")
+            let busy = !core.deferred.is_empty() || !self.inject.is_empty();
+            let timeout = if busy { Some(Duration::ZERO) } else { timeout };
+            (core.driver.take().expect("driver missing"), timeout)
         };
-        // Timers fired here wake tasks, which land on `core.tasks`: the core
-        // must stay reachable (not borrowed) while parked.
-        let timeout = if self.inject.is_empty() {
-            timeout
-        } else {
-            Some(Duration::ZERO)
-        };
+        // Timers and I/O fired here wake tasks, which land on `core.tasks`:
+        // the core must stay reachable (not borrowed) while parked.
         driver.park(&self.driver, timeout);
         if let Some(core) = cx.core.borrow_mut().as_mut() {
             core.driver = Some(driver);
+            // The driver has had its turn: the yielded tasks may run again.
+            let deferred = std::mem::take(&mut core.deferred);
+            core.tasks.extend(deferred);
         }
     }
 
@@ -309,6 +317,7 @@ impl Handle {
         };
         if let Some(mut core) = cx.core.into_inner() {
             core.tasks.clear();
+            core.deferred.clear();
             *self.core.lock().unwrap() = Some(core);
         }
         self.inject.close();
@@ -323,7 +332,11 @@ impl Handle {
 
 impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Notified<Self>) {
-        self.schedule_task(task);
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule_task(task, true);
     }
 
     fn release(&self, task: RawTask) -> bool {
@@ -340,7 +353,13 @@ impl Schedule for LocalScheduler {
         // SAFETY: the reference is handed over unchanged; the scheduler type
         // parameter only selects `release`, which the vtable remembers.
         let task = unsafe { Notified::from_raw(task.into_raw()) };
-        self.0.schedule_task(task);
+        self.0.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        // SAFETY: as in `schedule`.
+        let task = unsafe { Notified::from_raw(task.into_raw()) };
+        self.0.schedule_task(task, true);
     }
 
     fn release(&self, task: RawTask) -> bool {

@@ -54,6 +54,9 @@ pub(crate) struct Core {
     lifo_slot: Option<Task>,
     lifo_polls: u32,
     run_queue: Local<Arc<Handle>>,
+    /// Tasks that yielded (`yield_now`, or out of budget): requeued only
+    /// after the next driver turn, so I/O and timers get in first.
+    deferred: Vec<Task>,
     is_searching: bool,
     parker: Option<Parker>,
     rand: u32,
@@ -86,6 +89,7 @@ impl Handle {
                 lifo_slot: None,
                 lifo_polls: 0,
                 run_queue,
+                deferred: Vec::new(),
                 is_searching: false,
                 parker: Some(parker),
                 rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
@@ -132,7 +136,8 @@ impl Handle {
 
     fn schedule_local(&self, core: &mut Core, task: Task, is_yield: bool) {
         if is_yield {
-            core.run_queue.push_back(task, &self.inject);
+            core.deferred.push(task);
+            return;
         } else if let Some(prev) = core.lifo_slot.replace(task) {
             core.run_queue.push_back(prev, &self.inject);
         } else {
@@ -172,6 +177,7 @@ impl Handle {
     fn finish_shutdown(&self, mut core: Box<Core>) {
         // Drop whatever this worker still had queued.
         drop(core.lifo_slot.take());
+        core.deferred.clear();
         while let Some(task) = core.run_queue.pop() {
             drop(task);
         }
@@ -269,8 +275,8 @@ impl Context {
         while !handle.is_shutdown() {
             core.tick = core.tick.wrapping_add(1);
             if core.tick % event_interval == 0 {
-                // Let due timers in even when every worker is busy.
-                core = self.with_core_in_context(core, || handle.shared_driver.maintenance());
+                // Let I/O and due timers in even when every worker is busy.
+                core = self.driver_turn(core);
             }
             if let Some(task) = self.next_task(&mut core) {
                 core = self.run_task(task, core);
@@ -278,6 +284,11 @@ impl Context {
             }
             if let Some(task) = self.steal_work(&mut core) {
                 core = self.run_task(task, core);
+                continue;
+            }
+            if !core.deferred.is_empty() {
+                // Only yielded tasks are left: poll the driver, then run them.
+                core = self.driver_turn(core);
                 continue;
             }
             core = self.park(core);
@@ -395,6 +406,21 @@ impl Context {
             .borrow_mut()
             .take()
             .expect("worker core missing after a driver turn")
+    }
+
+    /// A non-blocking driver turn (I/O and due timers, unless another worker
+    /// sits in the driver and handles them), after which yielded tasks are
+    /// runnable again.
+    fn driver_turn(&self, core: Box<Core>) -> Box<Core> {
+        let handle = &*self.handle;
+        let mut core = self.with_core_in_context(core, || handle.shared_driver.maintenance());
+        if !core.deferred.is_empty() {
+            for task in std::mem::take(&mut core.deferred) {
+                core.run_queue.push_back(task, &handle.inject);
+            }
+            handle.notify_parked();
+        }
+        core
     }
 
     fn park(&self, mut core: Box<Core>) -> Box<Core> {

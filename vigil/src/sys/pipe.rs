@@ -1,0 +1,45 @@
+//! Pipes and `splice(2)`: moving bytes between descriptors inside the
+//! kernel, without copying them through user memory.
+
+use super::{cvt, cvt_size};
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+/// A non-blocking, close-on-exec pipe: `(read end, write end)`.
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Asks for a pipe buffer of `size` bytes; returns the size granted (the
+/// kernel may cap it, or refuse, in which case the default stays).
+pub(crate) fn set_pipe_size(fd: &OwnedFd, size: usize) -> usize {
+    let size = size.min(libc::c_int::MAX as usize) as libc::c_int;
+    // SAFETY: F_SETPIPE_SZ takes an integer argument and touches no memory.
+    match cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, size) }) {
+        Ok(granted) => granted as usize,
+        // SAFETY: F_GETPIPE_SZ takes no argument.
+        Err(_) => cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETPIPE_SZ) })
+            .map_or(65536, |n| n as usize),
+    }
+}
+
+/// Moves up to `len` bytes from `from` to `to` (one of them a pipe) without
+/// blocking. `Ok(0)` means end of file on `from`.
+pub(crate) fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
+    // SAFETY: null offsets mean "use and advance the file position"; no
+    // user memory is involved.
+    cvt_size(unsafe {
+        libc::splice(
+            from,
+            std::ptr::null_mut(),
+            to,
+            std::ptr::null_mut(),
+            len,
+            libc::SPLICE_F_NONBLOCK | libc::SPLICE_F_MOVE,
+        )
+    })
+}
