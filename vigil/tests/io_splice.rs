@@ -91,3 +91,34 @@ fn unix_to_tcp_copy_through_owned_halves() {
         assert!(got == expected, "bytes differ");
     });
 }
+
+#[test]
+fn spliced_proxy_carries_both_directions_and_half_closes() {
+    multi_thread(2).block_on(async {
+        let up = data();
+        let down: Vec<u8> = data().into_iter().rev().take(LEN / 3).collect();
+        let (mut client, mut proxy_a) = pair().await;
+        let (mut proxy_b, mut server) = pair().await;
+        let proxy = vigil::spawn(async move {
+            vigil::io::copy_bidirectional(&mut proxy_a, &mut proxy_b).await
+        });
+        let (up2, down2) = (up.clone(), down.clone());
+        let server_task = vigil::spawn(async move {
+            // Reads the whole upload (ends when the client half-closes),
+            // then answers and closes.
+            let mut got = Vec::new();
+            server.read_to_end(&mut got).await.unwrap();
+            server.write_all(&down2).await.unwrap();
+            server.shutdown().await.unwrap();
+            got == up2
+        });
+        client.write_all(&up).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).await.unwrap();
+        assert!(server_task.await.unwrap(), "upload corrupted");
+        assert!(got == down, "download corrupted");
+        let counts = proxy.await.unwrap().unwrap();
+        assert_eq!(counts, (up.len() as u64, down.len() as u64));
+    });
+}

@@ -96,6 +96,15 @@ where
     A: AsyncRead + AsyncWrite + Unpin + ?Sized,
     B: AsyncRead + AsyncWrite + Unpin + ?Sized,
 {
+    if let (Some(sa), Some(sb)) = (
+        super::splice::splice_end(&*a),
+        super::splice::splice_end(&*b),
+    ) {
+        // Two sockets: zero-copy through a pipe in each direction.
+        if let Some(counts) = super::splice::copy_bidirectional(sa, sb).await? {
+            return Ok(counts);
+        }
+    }
     copy_bidirectional_with_sizes(a, b, COPY_BUF_SIZE, COPY_BUF_SIZE).await
 }
 

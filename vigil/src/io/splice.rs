@@ -15,7 +15,7 @@ use crate::net::{tcp, unix, TcpStream, UnixStream};
 use crate::sys::pipe;
 use std::future::poll_fn;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll};
 
 /// The pipe buffer asked for: large enough to move big chunks per call.
@@ -30,6 +30,8 @@ pub(crate) trait SpliceEnd: Sync {
         direction: Direction,
         op: &mut dyn FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>>;
+    /// Half-closes the writing side.
+    fn shutdown_write(&self) -> io::Result<()>;
 }
 
 macro_rules! splice_end {
@@ -46,6 +48,10 @@ macro_rules! splice_end {
                 op: &mut dyn FnMut() -> io::Result<usize>,
             ) -> Poll<io::Result<usize>> {
                 self.poll_raw_io(cx, direction, op)
+            }
+
+            fn shutdown_write(&self) -> io::Result<()> {
+                <$t>::shutdown_write(self)
             }
         }
     )*};
@@ -84,66 +90,149 @@ pub(crate) fn splice_end<T: ?Sized>(io: &T) -> Option<&dyn SpliceEnd> {
     None
 }
 
+/// One direction of a spliced copy: the pipe and what is in it.
+struct Transfer {
+    pipe_r: OwnedFd,
+    pipe_w: OwnedFd,
+    capacity: usize,
+    in_pipe: usize,
+    total: u64,
+    eof: bool,
+    done: bool,
+}
+
+impl Transfer {
+    fn new() -> io::Result<Transfer> {
+        let (pipe_r, pipe_w) = pipe::pipe()?;
+        let capacity = pipe::set_pipe_size(&pipe_w, PIPE_SIZE);
+        Ok(Transfer {
+            pipe_r,
+            pipe_w,
+            capacity,
+            in_pipe: 0,
+            total: 0,
+            eof: false,
+            done: false,
+        })
+    }
+
+    /// Moves bytes until `src` reaches end of file and the pipe is empty.
+    /// `Ready(Ok(None))`: splice is unsupported here and nothing moved yet.
+    fn poll(
+        &mut self,
+        cx: &mut Context<'_>,
+        src: &dyn SpliceEnd,
+        dst: &dyn SpliceEnd,
+    ) -> Poll<io::Result<Option<u64>>> {
+        let (src_fd, dst_fd) = (src.splice_fd(), dst.splice_fd());
+        let (pipe_r, pipe_w) = (self.pipe_r.as_raw_fd(), self.pipe_w.as_raw_fd());
+        loop {
+            let mut progressed = false;
+            if !self.eof && self.in_pipe < self.capacity {
+                let want = self.capacity - self.in_pipe;
+                match src.poll_splice(cx, Direction::Read, &mut || {
+                    pipe::splice(src_fd, pipe_w, want)
+                }) {
+                    Poll::Ready(Ok(0)) => self.eof = true,
+                    Poll::Ready(Ok(n)) => {
+                        self.in_pipe += n;
+                        progressed = true;
+                    }
+                    Poll::Ready(Err(e))
+                        if unsupported(&e) && self.total == 0 && self.in_pipe == 0 =>
+                    {
+                        return Poll::Ready(Ok(None));
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if self.in_pipe > 0 {
+                let len = self.in_pipe;
+                match dst.poll_splice(cx, Direction::Write, &mut || {
+                    pipe::splice(pipe_r, dst_fd, len)
+                }) {
+                    Poll::Ready(Ok(0)) => {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            "the destination socket accepted no bytes",
+                        )))
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.in_pipe -= n;
+                        self.total += n as u64;
+                        progressed = true;
+                    }
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Pending => {}
+                }
+            }
+            if self.eof && self.in_pipe == 0 {
+                return Poll::Ready(Ok(Some(self.total)));
+            }
+            if !progressed {
+                // Both sides wait on the reactor (their wakers are
+                // registered), or the budget ran out (the task was woken to
+                // yield).
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
 /// Copies from `src` to `dst` until end of file. Returns `Ok(None)` when the
 /// kernel cannot splice these descriptors and nothing was moved yet (the
 /// caller then uses the buffered path).
 pub(crate) async fn copy(src: &dyn SpliceEnd, dst: &dyn SpliceEnd) -> io::Result<Option<u64>> {
-    let (pipe_r, pipe_w) = pipe::pipe()?;
-    let capacity = pipe::set_pipe_size(&pipe_w, PIPE_SIZE);
-    let (src_fd, dst_fd) = (src.splice_fd(), dst.splice_fd());
-    let (pipe_r, pipe_w) = (pipe_r.as_raw_fd(), pipe_w.as_raw_fd());
-    let mut in_pipe = 0usize;
-    let mut total = 0u64;
-    let mut eof = false;
-    let result = poll_fn(|cx| loop {
-        let mut progressed = false;
-        if !eof && in_pipe < capacity {
-            let want = capacity - in_pipe;
-            match src.poll_splice(cx, Direction::Read, &mut || {
-                pipe::splice(src_fd, pipe_w, want)
-            }) {
-                Poll::Ready(Ok(0)) => eof = true,
-                Poll::Ready(Ok(n)) => {
-                    in_pipe += n;
-                    progressed = true;
-                }
-                Poll::Ready(Err(e)) if unsupported(&e) && total == 0 && in_pipe == 0 => {
-                    return Poll::Ready(Ok(None));
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {}
+    let mut transfer = Transfer::new()?;
+    poll_fn(|cx| transfer.poll(cx, src, dst)).await
+}
+
+/// Both directions at once; each half-closes its destination when its
+/// source reaches end of file. `Ok(None)` as for [`copy`].
+pub(crate) async fn copy_bidirectional(
+    a: &dyn SpliceEnd,
+    b: &dyn SpliceEnd,
+) -> io::Result<Option<(u64, u64)>> {
+    let mut a_to_b = Transfer::new()?;
+    let mut b_to_a = Transfer::new()?;
+    poll_fn(|cx| {
+        let mut finish = |t: &mut Transfer,
+                          src: &dyn SpliceEnd,
+                          dst: &dyn SpliceEnd|
+         -> Poll<io::Result<Option<()>>> {
+            if t.done {
+                return Poll::Ready(Ok(Some(())));
             }
-        }
-        if in_pipe > 0 {
-            match dst.poll_splice(cx, Direction::Write, &mut || {
-                pipe::splice(pipe_r, dst_fd, in_pipe)
-            }) {
-                Poll::Ready(Ok(0)) => {
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::WriteZero,
-                        "the destination socket accepted no bytes",
-                    )))
+            match t.poll(cx, src, dst) {
+                Poll::Ready(Ok(Some(_))) => {
+                    t.done = true;
+                    Poll::Ready(dst.shutdown_write().map(Some))
                 }
-                Poll::Ready(Ok(n)) => {
-                    in_pipe -= n;
-                    total += n as u64;
-                    progressed = true;
-                }
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => {}
+                Poll::Ready(Ok(None)) => Poll::Ready(Ok(None)),
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                Poll::Pending => Poll::Pending,
             }
-        }
-        if eof && in_pipe == 0 {
-            return Poll::Ready(Ok(Some(total)));
-        }
-        if !progressed {
-            // Both sides wait on the reactor (their wakers are registered),
-            // or the budget ran out (the task was woken to yield).
-            return Poll::Pending;
+        };
+        let first = finish(&mut a_to_b, a, b);
+        let second = finish(&mut b_to_a, b, a);
+        match (first, second) {
+            (Poll::Ready(Err(e)), _) | (_, Poll::Ready(Err(e))) => Poll::Ready(Err(e)),
+            (Poll::Ready(Ok(None)), _) | (_, Poll::Ready(Ok(None)))
+                if a_to_b.total == 0 && b_to_a.total == 0 =>
+            {
+                Poll::Ready(Ok(None))
+            }
+            (Poll::Ready(Ok(Some(()))), Poll::Ready(Ok(Some(())))) => {
+                Poll::Ready(Ok(Some((a_to_b.total, b_to_a.total))))
+            }
+            (Poll::Ready(Ok(None)), _) | (_, Poll::Ready(Ok(None))) => Poll::Ready(Err(
+                io::Error::other("splice stopped working in the middle of a copy"),
+            )),
+            _ => Poll::Pending,
         }
     })
-    .await;
-    result
+    .await
 }
 
 /// Errors meaning "splice does not work for these descriptors".
