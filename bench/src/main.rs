@@ -36,7 +36,8 @@ use suites::Params;
 const USAGE: &str = "\
 usage: vigil-bench [SUITE...] [options]
 
-suites: spawn_many ping_pong yield_many chained_spawn timers memory (default: all)
+suites: spawn_many ping_pong yield_many chained_spawn timers memory
+        echo bulk churn idle http (default: all)
 
 options:
   --runs N          recorded runs per measurement, median reported (default 5, 3 with --quick)
@@ -163,6 +164,20 @@ fn child(args: &[String]) -> ExitCode {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     std::process::exit(0);
+}
+
+/// The runtimes `suite` runs on, out of the selected ones: those it
+/// applies to, plus `std-blocking` (the physical limit) for `bulk`.
+fn suite_runtimes(suite: &str, selected: &[String]) -> Vec<String> {
+    let mut list: Vec<String> = selected
+        .iter()
+        .filter(|r| suites::applies(suite, r))
+        .cloned()
+        .collect();
+    if suites::applies(suite, runtimes::LIMIT) && suite == "bulk" {
+        list.push(runtimes::LIMIT.to_string());
+    }
+    list
 }
 
 /// Runs one child and parses its samples.
@@ -321,7 +336,8 @@ fn main() -> ExitCode {
                 started.elapsed().as_secs_f64(),
                 p.runs
             );
-            for runtime in &opts.runtimes {
+            for runtime in suite_runtimes(suite, &opts.runtimes) {
+                let runtime = &runtime;
                 if failures
                     .iter()
                     .any(|f| &f.suite == suite && &f.runtime == runtime)
@@ -344,7 +360,9 @@ fn main() -> ExitCode {
             eprintln!();
         }
     }
-    order(&mut series, &opts.runtimes);
+    let mut all_runtimes = opts.runtimes.clone();
+    all_runtimes.push(runtimes::LIMIT.to_string());
+    order(&mut series, &all_runtimes);
     let rows = report::rows(&series);
     println!();
     print!("{}", report::table(&rows, &failures));
@@ -406,6 +424,11 @@ mod tests {
             quick: true,
         };
         let a = child_args("ping_pong", "smol-mt", &p);
+        assert_eq!(suite_runtimes("http", &a[2..3]), Vec::<String>::new());
+        assert_eq!(
+            suite_runtimes("bulk", &a[2..3]),
+            ["smol-mt", "std-blocking"]
+        );
         let o = parse(&a[3..]).unwrap();
         assert_eq!(
             (o.params.runs, o.params.workers, o.params.quick),

@@ -191,8 +191,17 @@ mod tests {
         assert_eq!(format_ns(2_500_000.0), "2.50 ms");
         assert_eq!(format_ns(3_000_000_000.0), "3.000 s");
         assert_eq!(format_rate(123_456.0), "123.5k/s");
-        assert_eq!(Unit::BytesPerSec.format(2.0 * (1u64 << 30) as f64), "2.00 GiB/s");
-        for u in [Unit::Ns, Unit::Bytes, Unit::PerSec, Unit::BytesPerSec, Unit::Count] {
+        assert_eq!(
+            Unit::BytesPerSec.format(2.0 * (1u64 << 30) as f64),
+            "2.00 GiB/s"
+        );
+        for u in [
+            Unit::Ns,
+            Unit::Bytes,
+            Unit::PerSec,
+            Unit::BytesPerSec,
+            Unit::Count,
+        ] {
             assert_eq!(Unit::parse(u.as_str()), Some(u));
         }
     }

@@ -77,7 +77,7 @@ pub trait Spawner: Clone + Send + Sync + 'static {
 }
 
 /// A runtime under test.
-pub trait Runtime: Sized {
+pub trait Runtime: Sized + 'static {
     /// Its spawner.
     type Spawner: Spawner;
     /// The name used on the command line and in the results.
@@ -460,7 +460,8 @@ impl Runtime for SmolMt {
     }
 
     fn shutdown(s: &mut Self::Stream) -> impl Future<Output = io::Result<()>> + Send + '_ {
-        futures_lite::AsyncWriteExt::close(s)
+        // async-io's `close` only flushes: shut down explicitly.
+        std::future::ready(s.get_ref().shutdown(std::net::Shutdown::Write))
     }
 
     fn copy_to_sink(s: &mut Self::Stream) -> impl Future<Output = io::Result<u64>> + Send + '_ {
@@ -574,7 +575,8 @@ impl Runtime for SmolLocal {
     }
 
     fn shutdown(s: &mut Self::Stream) -> impl Future<Output = io::Result<()>> + Send + '_ {
-        futures_lite::AsyncWriteExt::close(s)
+        // async-io's `close` only flushes: shut down explicitly.
+        std::future::ready(s.get_ref().shutdown(std::net::Shutdown::Write))
     }
 
     fn copy_to_sink(s: &mut Self::Stream) -> impl Future<Output = io::Result<u64>> + Send + '_ {

@@ -7,9 +7,21 @@
 //! warm-up iteration (skipped in `--quick` mode) and then `runs` recorded
 //! ones (the harness asks for one per process). The exception is
 //! [`memory`], which measures the process's RSS and therefore does exactly
-//! one measurement per (fresh) process whatever `runs` says.
+//! one measurement per (fresh) process whatever `runs` says, and so does
+//! [`idle`].
+//!
+//! The I/O suites ([`echo`], [`bulk`], [`churn`], [`idle`], [`http`]) run for
+//! a fixed duration or volume and get no warm-up iteration: each process
+//! measures once, cold (connections are established before the clock
+//! starts). [`http`] runs only on vigil and Tokio, and [`bulk`] also on the
+//! `std-blocking` pseudo-runtime (see [`applies`]).
 
+pub mod bulk;
 pub mod chained_spawn;
+pub mod churn;
+pub mod echo;
+pub mod http;
+pub mod idle;
 pub mod memory;
 pub mod ping_pong;
 pub mod spawn_many;
@@ -17,17 +29,45 @@ pub mod timers;
 pub mod yield_many;
 
 use crate::measure::Sample;
-use crate::runtimes::{Runtime, SmolLocal, SmolMt, TokioCt, TokioMt, VigilCt, VigilMt};
+use crate::runtimes::{Runtime, SmolLocal, SmolMt, TokioCt, TokioMt, VigilCt, VigilMt, LIMIT};
+use std::io;
 
 /// Every suite, in the order they run and are printed.
-pub const ALL: [&str; 6] = [
+pub const ALL: [&str; 11] = [
     "spawn_many",
     "ping_pong",
     "yield_many",
     "chained_spawn",
     "timers",
     "memory",
+    "echo",
+    "bulk",
+    "churn",
+    "idle",
+    "http",
 ];
+
+/// Whether `suite` runs on `runtime` (`std-blocking` only in `bulk`, no
+/// smol in `http`).
+pub fn applies(suite: &str, runtime: &str) -> bool {
+    match suite {
+        "bulk" => true,
+        "http" => matches!(runtime, "vigil-mt" | "vigil-ct" | "tokio-mt" | "tokio-ct"),
+        _ => runtime != LIMIT,
+    }
+}
+
+/// Reads exactly `buf.len()` bytes from `s` with the runtime's `read`.
+pub async fn read_exact<R: Runtime>(s: &mut R::Stream, buf: &mut [u8]) -> io::Result<()> {
+    let mut got = 0;
+    while got < buf.len() {
+        match R::read(s, &mut buf[got..]).await? {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => got += n,
+        }
+    }
+    Ok(())
+}
 
 /// Settings shared by all suites.
 #[derive(Clone, Debug)]
@@ -61,6 +101,25 @@ pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> 
             None
         }
     }
+    if !applies(suite, runtime) {
+        return None;
+    }
+    if runtime == LIMIT {
+        return Some(bulk::blocking(p));
+    }
+    if suite == "http" {
+        fn http<R: http::HyperServer>(p: &Params) -> Vec<Sample> {
+            let rt = R::build(p.workers);
+            (0..p.runs).flat_map(|_| http::iteration(&rt, p)).collect()
+        }
+        return match runtime {
+            "vigil-mt" => Some(http::<VigilMt>(p)),
+            "vigil-ct" => Some(http::<VigilCt>(p)),
+            "tokio-mt" => Some(http::<TokioMt>(p)),
+            "tokio-ct" => Some(http::<TokioCt>(p)),
+            _ => None,
+        };
+    }
     named::<VigilMt>(runtime, suite, p)
         .or_else(|| named::<VigilCt>(runtime, suite, p))
         .or_else(|| named::<TokioMt>(runtime, suite, p))
@@ -72,8 +131,10 @@ pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> 
 /// Runs `suite` on runtime `R`: builds it, warms up, and returns the
 /// samples of every recorded iteration.
 pub fn run<R: Runtime>(suite: &str, p: &Params) -> Option<Vec<Sample>> {
-    if suite == "memory" {
-        return Some(memory::measure::<R>(p));
+    match suite {
+        "memory" => return Some(memory::measure::<R>(p)),
+        "idle" => return Some(idle::measure::<R>(p)),
+        _ => {}
     }
     let iteration: fn(&R, &Params) -> Vec<Sample> = match suite {
         "spawn_many" => spawn_many::iteration::<R>,
@@ -81,10 +142,14 @@ pub fn run<R: Runtime>(suite: &str, p: &Params) -> Option<Vec<Sample>> {
         "yield_many" => yield_many::iteration::<R>,
         "chained_spawn" => chained_spawn::iteration::<R>,
         "timers" => timers::iteration::<R>,
+        "echo" => echo::iteration::<R>,
+        "bulk" => bulk::iteration::<R>,
+        "churn" => churn::iteration::<R>,
         _ => return None,
     };
+    let io_suite = matches!(suite, "echo" | "bulk" | "churn");
     let rt = R::build(p.workers);
-    if !p.quick {
+    if !p.quick && !io_suite {
         iteration(&rt, p);
     }
     let mut samples = Vec::new();
