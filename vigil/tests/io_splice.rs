@@ -99,9 +99,10 @@ fn spliced_proxy_carries_both_directions_and_half_closes() {
         let down: Vec<u8> = data().into_iter().rev().take(LEN / 3).collect();
         let (mut client, mut proxy_a) = pair().await;
         let (mut proxy_b, mut server) = pair().await;
-        let proxy = vigil::spawn(async move {
-            vigil::io::copy_bidirectional(&mut proxy_a, &mut proxy_b).await
-        });
+        let proxy =
+            vigil::spawn(
+                async move { vigil::io::copy_bidirectional(&mut proxy_a, &mut proxy_b).await },
+            );
         let (up2, down2) = (up.clone(), down.clone());
         let server_task = vigil::spawn(async move {
             // Reads the whole upload (ends when the client half-closes),
