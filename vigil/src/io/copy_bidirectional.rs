@@ -1,6 +1,6 @@
 //! [`copy_bidirectional`]: the core of a proxy.
 
-use super::copy::{CopyBuffer, COPY_BUF_SIZE};
+use super::copy::{CopyBuffer, BIDIRECTIONAL_BUF_SIZE};
 use super::guard::ProgressGuard;
 use super::util::poll_close_guarded;
 use futures_io::{AsyncRead, AsyncWrite};
@@ -63,7 +63,9 @@ impl Transfer {
 ///
 /// An error in either direction ends the copy with that error. Both
 /// directions go through vigil's progress guard and spend the task's
-/// cooperative budget, like [`copy`](super::copy).
+/// cooperative budget, like [`copy`](super::copy). Between two vigil
+/// sockets both directions use `splice(2)` through a pipe (zero copy);
+/// otherwise each direction has an 8 KiB buffer.
 ///
 /// ```
 /// use vigil::io::{AsyncReadExt, AsyncWriteExt};
@@ -105,7 +107,7 @@ where
             return Ok(counts);
         }
     }
-    copy_bidirectional_with_sizes(a, b, COPY_BUF_SIZE, COPY_BUF_SIZE).await
+    copy_bidirectional_with_sizes(a, b, BIDIRECTIONAL_BUF_SIZE, BIDIRECTIONAL_BUF_SIZE).await
 }
 
 /// [`copy_bidirectional`] with a chosen buffer size for each direction.
