@@ -5,11 +5,9 @@
 //! share `&TcpStream`, the owned ones an `Arc<TcpStream>`.
 
 use super::TcpStream;
+use crate::net::stream_io;
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// The reading half of [`TcpStream::split`].
 #[derive(Debug)]
@@ -98,59 +96,10 @@ impl Drop for OwnedWriteHalf {
     }
 }
 
-macro_rules! read_half {
-    ($t:ty, $s:ident => $stream:expr) => {
-        impl futures_io::AsyncRead for $t {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                let $s = self;
-                $stream.poll_read_priv(cx, buf)
-            }
-        }
-    };
-}
-
-macro_rules! write_half {
-    ($t:ty, $s:ident => $stream:expr) => {
-        impl futures_io::AsyncWrite for $t {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                let $s = self;
-                $stream.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                let $s = self;
-                $stream.poll_write_vectored_priv(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            /// Shuts down the writing side of the connection.
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                let $s = self;
-                Poll::Ready($stream.shutdown_write())
-            }
-        }
-    };
-}
-
-read_half!(ReadHalf<'_>, s => s.0);
-write_half!(WriteHalf<'_>, s => s.0);
-read_half!(OwnedReadHalf, s => s.inner);
-write_half!(OwnedWriteHalf, s => s.inner);
+stream_io::impl_async_read!(ReadHalf<'_>, |s| s.0);
+stream_io::impl_async_write!(WriteHalf<'_>, |s| s.0);
+stream_io::impl_async_read!(OwnedReadHalf, |s| s.inner);
+stream_io::impl_async_write!(OwnedWriteHalf, |s| s.inner);
 
 impl AsRef<TcpStream> for OwnedReadHalf {
     fn as_ref(&self) -> &TcpStream {

@@ -7,11 +7,9 @@
 //! lives on.
 
 use super::UnixStream;
+use crate::net::stream_io;
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 /// The reading half of [`UnixStream::split`].
 #[derive(Debug)]
@@ -115,58 +113,11 @@ macro_rules! stream_of {
     };
 }
 
-/// `AsyncRead` for a reading half.
-macro_rules! read_half {
-    ($t:ty) => {
-        impl futures_io::AsyncRead for $t {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.stream().poll_read_priv(cx, buf)
-            }
-        }
-    };
-}
-
-/// `AsyncWrite` for a writing half; `poll_close` shuts down the writing
-/// side.
-macro_rules! write_half {
-    ($t:ty) => {
-        impl futures_io::AsyncWrite for $t {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.stream().poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.stream().poll_write_vectored_priv(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.stream().shutdown_write())
-            }
-        }
-    };
-}
-
 stream_of!(ReadHalf<'_>, h => h.0);
 stream_of!(WriteHalf<'_>, h => h.0);
 stream_of!(OwnedReadHalf, h => &h.inner);
 stream_of!(OwnedWriteHalf, h => &h.inner);
-read_half!(ReadHalf<'_>);
-read_half!(OwnedReadHalf);
-write_half!(WriteHalf<'_>);
-write_half!(OwnedWriteHalf);
+stream_io::impl_async_read!(ReadHalf<'_>, |h| h.stream());
+stream_io::impl_async_read!(OwnedReadHalf, |h| h.stream());
+stream_io::impl_async_write!(WriteHalf<'_>, |h| h.stream());
+stream_io::impl_async_write!(OwnedWriteHalf, |h| h.stream());

@@ -1,12 +1,12 @@
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::SocketAddr;
 use crate::driver::io::{Direction, Interest, PollEvented, Ready};
+use crate::net::stream_io;
 use std::fmt;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -204,52 +204,10 @@ impl UnixStream {
     }
 }
 
-/// `AsyncRead` and `AsyncWrite` for `UnixStream` and `&UnixStream`.
-macro_rules! async_rw {
-    ($t:ty) => {
-        impl futures_io::AsyncRead for $t {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_read_priv(cx, buf)
-            }
-        }
-
-        impl futures_io::AsyncWrite for $t {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_write_priv(cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                self.poll_write_vectored_priv(cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // Writes go straight to the kernel: nothing to flush.
-                Poll::Ready(Ok(()))
-            }
-
-            /// Half-closes: shuts down the writing side (the peer reads end
-            /// of file).
-            fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.shutdown_write())
-            }
-        }
-    };
-}
-
-async_rw!(UnixStream);
-async_rw!(&UnixStream);
+stream_io::impl_async_read!(UnixStream, |s| s);
+stream_io::impl_async_write!(UnixStream, |s| s);
+stream_io::impl_async_read!(&UnixStream, |s| s);
+stream_io::impl_async_write!(&UnixStream, |s| s);
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
