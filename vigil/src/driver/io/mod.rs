@@ -242,6 +242,12 @@ mod tests {
         unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
     }
 
+    fn write_byte(fd: &OwnedFd) {
+        // SAFETY: writes one byte from a valid static buffer.
+        let n = unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+        assert_eq!(n, 1);
+    }
+
     fn reactor() -> (Driver, Handle) {
         Handle::new(Unparker::new().unwrap()).unwrap()
     }
@@ -253,11 +259,7 @@ mod tests {
         let (key, generation, io) = handle.register(r.as_raw_fd()).unwrap();
         let mut cx = Context::from_waker(Waker::noop());
         assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
-        // SAFETY: writes one byte from a valid buffer.
-        assert_eq!(
-            unsafe { libc::write(w.as_raw_fd(), b"x".as_ptr().cast(), 1) },
-            1
-        );
+        write_byte(&w);
         driver.turn(&handle, Some(Duration::from_secs(5)));
         assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
         handle.deregister(r.as_raw_fd(), key, generation);
@@ -283,11 +285,7 @@ mod tests {
         };
         assert!(ev.is_shutdown);
         // Data on the new descriptor reaches the new registration only.
-        // SAFETY: writes one byte from a valid buffer.
-        assert_eq!(
-            unsafe { libc::write(w2.as_raw_fd(), b"x".as_ptr().cast(), 1) },
-            1
-        );
+        write_byte(&w2);
         driver.turn(&handle, Some(Duration::from_secs(5)));
         assert!(new.poll_ready(&mut cx, Direction::Read).is_ready());
         handle.deregister(fd, key, generation);
@@ -298,11 +296,7 @@ mod tests {
         let (mut driver, handle) = reactor();
         let (r, w) = pipe();
         let (key, generation, io) = handle.register(r.as_raw_fd()).unwrap();
-        // SAFETY: writes one byte from a valid buffer.
-        assert_eq!(
-            unsafe { libc::write(w.as_raw_fd(), b"x".as_ptr().cast(), 1) },
-            1
-        );
+        write_byte(&w);
         handle.deregister(r.as_raw_fd(), key, generation);
         driver.turn(&handle, Some(Duration::ZERO));
         let mut cx = Context::from_waker(Waker::noop());

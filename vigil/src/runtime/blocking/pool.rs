@@ -140,9 +140,9 @@ impl Spawner {
         // Blocking tasks are not in an owned list: drop that reference.
         drop(task);
         if let Err(task) = self.queue(notified) {
+            let raw = task.into_raw();
             // SAFETY: converting the queue reference into a plain one.
-            let task: task::Task<BlockingSchedule> =
-                unsafe { task::Task::from_raw(task.into_raw()) };
+            let task: task::Task<BlockingSchedule> = unsafe { task::Task::from_raw(raw) };
             task.shutdown(true);
         }
         join
@@ -176,9 +176,9 @@ impl Spawner {
                 drop(state);
                 eprintln!("vigil: could not start a blocking-pool thread: {err}");
                 for task in tasks {
+                    let raw = task.into_raw();
                     // SAFETY: converting queue references into plain ones.
-                    let task: task::Task<BlockingSchedule> =
-                        unsafe { task::Task::from_raw(task.into_raw()) };
+                    let task: task::Task<BlockingSchedule> = unsafe { task::Task::from_raw(raw) };
                     task.shutdown(true);
                 }
             }

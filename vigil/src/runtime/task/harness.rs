@@ -95,6 +95,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 // SAFETY: RUNNING gives exclusive access to the stage, and a
                 // task's future never moves once the cell is allocated.
                 match unsafe { &mut *stage } {
+                    // SAFETY: as above: the future is pinned in the cell.
                     Stage::Running(fut) => unsafe { Pin::new_unchecked(fut) }.poll(&mut cx),
                     _ => unreachable!("a task was polled after it completed"),
                 }
@@ -128,10 +129,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// Requires `RUNNING`.
     fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
         panic::catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: RUNNING gives exclusive access to the stage.
-            self.cell()
-                .stage
-                .with_mut(|stage| unsafe { *stage = Stage::Consumed });
+            self.cell().stage.with_mut(|stage| {
+                // SAFETY: RUNNING gives exclusive access to the stage.
+                unsafe { *stage = Stage::Consumed }
+            });
         }))
     }
 
@@ -158,18 +159,19 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     /// Requires `RUNNING`; consumes the caller's reference (and the owned
     /// list's, if the task is still in it).
     fn complete(self, output: Result<F::Output, JoinError>) {
-        // SAFETY: RUNNING gives exclusive access to the stage.
-        self.cell()
-            .stage
-            .with_mut(|stage| unsafe { *stage = Stage::Finished(output) });
+        self.cell().stage.with_mut(|stage| {
+            // SAFETY: RUNNING gives exclusive access to the stage.
+            unsafe { *stage = Stage::Finished(output) }
+        });
         let prev = self.header().state.transition_to_complete();
         if !prev.is_join_interested() {
             // Nobody will read the output: drop it here, on a runtime thread.
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: COMPLETE without join interest: nobody else reads it.
-                self.cell()
-                    .stage
-                    .with_mut(|stage| unsafe { *stage = Stage::Consumed });
+                self.cell().stage.with_mut(|stage| {
+                    // SAFETY: COMPLETE without join interest: nobody else
+                    // reads the output.
+                    unsafe { *stage = Stage::Consumed }
+                });
             }));
         } else if prev.has_join_waker() {
             // SAFETY: JOIN_WAKER was set when we completed, so the join
@@ -194,11 +196,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         waker: &Waker,
     ) {
         if self.can_read_output(waker) {
-            // SAFETY: COMPLETE and we are the join handle: the stage is ours.
-            let stage = self
-                .cell()
-                .stage
-                .with_mut(|stage| unsafe { mem::replace(&mut *stage, Stage::Consumed) });
+            let stage = self.cell().stage.with_mut(|stage| {
+                // SAFETY: COMPLETE and we are the join handle: the stage is ours.
+                unsafe { mem::replace(&mut *stage, Stage::Consumed) }
+            });
             match stage {
                 Stage::Finished(output) => *dst = Poll::Ready(output),
                 _ => panic!("JoinHandle polled after it returned its output"),
@@ -213,11 +214,10 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             return true;
         }
         let res = if snapshot.has_join_waker() {
-            // SAFETY: with JOIN_WAKER set the slot is only read, by anyone.
-            let same = self
-                .header()
-                .join_waker
-                .with(|w| unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) });
+            let same = self.header().join_waker.with(|w| {
+                // SAFETY: with JOIN_WAKER set the slot is only read, by anyone.
+                unsafe { (*w).as_ref().is_some_and(|w| w.will_wake(waker)) }
+            });
             if same {
                 return false;
             }
@@ -237,27 +237,29 @@ impl<F: Future, S: Schedule> Harness<F, S> {
     }
 
     fn set_join_waker(&self, waker: Waker) -> Result<(), super::state::Snapshot> {
-        // SAFETY: JOIN_WAKER is unset, so the task does not read the slot.
-        self.header()
-            .join_waker
-            .with_mut(|slot| unsafe { *slot = Some(waker) });
+        self.header().join_waker.with_mut(|slot| {
+            // SAFETY: JOIN_WAKER is unset, so the task does not read the slot.
+            unsafe { *slot = Some(waker) }
+        });
         self.header().state.set_join_waker()
     }
 
     pub(crate) fn drop_join_handle(self) {
         let prev = self.header().state.drop_join_interest();
         if prev.is_complete() {
-            // SAFETY: COMPLETE and we were the join handle: the output is ours.
             let _ = panic::catch_unwind(AssertUnwindSafe(|| {
-                self.cell()
-                    .stage
-                    .with_mut(|stage| unsafe { *stage = Stage::Consumed });
+                self.cell().stage.with_mut(|stage| {
+                    // SAFETY: COMPLETE and we were the join handle: the
+                    // output is ours.
+                    unsafe { *stage = Stage::Consumed }
+                });
             }));
         } else if prev.has_join_waker() {
-            // SAFETY: we cleared JOIN_WAKER before completion: the slot is ours.
-            self.header()
-                .join_waker
-                .with_mut(|slot| unsafe { *slot = None });
+            self.header().join_waker.with_mut(|slot| {
+                // SAFETY: we cleared JOIN_WAKER before completion: the slot
+                // is ours.
+                unsafe { *slot = None }
+            });
         }
         self.raw().drop_reference();
     }

@@ -62,9 +62,9 @@ unsafe fn try_read_output<F: Future, S: Schedule>(
     dst: *mut (),
     waker: &Waker,
 ) {
+    let dst = dst.cast::<Poll<Result<F::Output, super::JoinError>>>();
     // SAFETY: the caller is the join handle of a `Cell<F, S>` and `dst`
     // points at a `Poll<Result<F::Output, JoinError>>`.
-    let dst = dst.cast::<Poll<Result<F::Output, super::JoinError>>>();
     unsafe { Harness::<F, S>::from_raw(ptr).try_read_output(&mut *dst, waker) };
 }
 
