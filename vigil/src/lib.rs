@@ -39,6 +39,7 @@ pub mod runtime;
 pub(crate) mod sys;
 pub mod task;
 pub mod time;
+pub mod watchdog;
 
 #[cfg(any(feature = "tokio-io", feature = "hyper"))]
 mod compat;

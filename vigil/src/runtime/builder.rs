@@ -1,6 +1,7 @@
 use super::blocking::BlockingPool;
 use super::config::Config;
 use super::scheduler::{current_thread, multi_thread};
+use super::watch::{self, Watchdog};
 use super::{Handle, Runtime, RuntimeKind};
 use crate::driver::Driver;
 use std::fmt;
@@ -30,6 +31,8 @@ pub struct Builder {
     keep_alive: Duration,
     event_interval: u32,
     global_queue_interval: Option<u32>,
+    watchdog: watch::Config,
+    on_watchdog: Option<watch::Callback>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -62,6 +65,8 @@ impl Builder {
             keep_alive: Duration::from_secs(10),
             event_interval: 61,
             global_queue_interval: None,
+            watchdog: watch::Config::new(),
+            on_watchdog: None,
         }
     }
 
@@ -153,6 +158,34 @@ impl Builder {
         self
     }
 
+    /// Configures the [watchdog](crate::watchdog) (on by default, with
+    /// [`Policy::Warn`](crate::watchdog::Policy::Warn));
+    /// [`Config::disabled`](crate::watchdog::Config::disabled) turns it off.
+    pub fn watchdog(&mut self, config: watch::Config) -> &mut Self {
+        self.watchdog = config;
+        self
+    }
+
+    /// Calls `f` with every [watchdog report](crate::watchdog::Report), on
+    /// the thread that made it (a worker, or the watchdog's monitor thread),
+    /// in addition to the `tracing` warning. Keep it short; a panic in it is
+    /// caught and ignored.
+    ///
+    /// ```
+    /// let rt = vigil::runtime::Builder::new_current_thread()
+    ///     .on_watchdog(|report| eprintln!("{report}"))
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn on_watchdog<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&watch::Report) + Send + Sync + 'static,
+    {
+        self.on_watchdog = Some(Arc::new(f));
+        self
+    }
+
     /// Builds the runtime. Fails only if the OS refuses a resource (a thread).
     pub fn build(&mut self) -> io::Result<Runtime> {
         let blocking_name = self.thread_name.clone();
@@ -169,12 +202,19 @@ impl Builder {
                 Kind::CurrentThread => 31,
                 Kind::MultiThread => 61,
             }),
-            measure_polls: false,
         };
+        let watchdog = Watchdog::new(
+            self.watchdog.clone(),
+            self.on_watchdog.clone(),
+            driver_handle.clone(),
+        );
+        let monitor_name = format!("{}-watchdog", (self.thread_name)());
         let spawner = blocking_pool.spawner().clone();
         let (handle, kind) = match self.kind {
             Kind::CurrentThread => {
-                let handle = current_thread::Handle::new(driver, driver_handle, spawner, config);
+                let handle =
+                    current_thread::Handle::new(driver, driver_handle, spawner, config, watchdog);
+                handle.start_monitor(monitor_name);
                 (
                     super::scheduler::Handle::CurrentThread(handle),
                     RuntimeKind::CurrentThread,
@@ -182,8 +222,15 @@ impl Builder {
             }
             Kind::MultiThread => {
                 let workers = self.worker_threads.unwrap_or_else(default_worker_threads);
-                let (handle, cores) =
-                    multi_thread::Handle::new(workers, driver, driver_handle, spawner, config);
+                let (handle, cores) = multi_thread::Handle::new(
+                    workers,
+                    driver,
+                    driver_handle,
+                    spawner,
+                    config,
+                    watchdog,
+                );
+                handle.start_monitor(monitor_name);
                 let threads = multi_thread::launch(
                     &handle,
                     cores,
@@ -224,6 +271,7 @@ impl fmt::Debug for Builder {
             .field("kind", &self.kind)
             .field("worker_threads", &self.worker_threads)
             .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("watchdog", &self.watchdog)
             .finish_non_exhaustive()
     }
 }

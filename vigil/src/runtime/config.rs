@@ -5,6 +5,4 @@ pub(crate) struct Config {
     pub(crate) event_interval: u32,
     /// Every this many ticks a worker checks the injection queue first.
     pub(crate) global_queue_interval: u32,
-    /// Time every poll (a clock read per poll; for diagnostics).
-    pub(crate) measure_polls: bool,
 }

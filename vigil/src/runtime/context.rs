@@ -7,6 +7,8 @@
 
 use super::scheduler;
 use crate::runtime::task::Header;
+use crate::runtime::watch::monitor::PollSlot;
+use crate::runtime::watch::task_watch::poll_flags;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
@@ -24,6 +26,10 @@ struct Context {
     current_task: Cell<Option<NonNull<Header>>>,
     /// What the current poll may still do before it must yield; see `coop`.
     budget: Cell<super::coop::Budget>,
+    /// What happened during the current poll; see `watch::task_watch::poll_flags`.
+    poll_flags: Cell<u8>,
+    /// This thread's slot watched by the blocked-poll monitor, if any.
+    poll_slot: Cell<*const PollSlot>,
 }
 
 crate::loom::thread_local! {
@@ -34,6 +40,8 @@ crate::loom::thread_local! {
             scheduler: Cell::new(std::ptr::null()),
             current_task: Cell::new(None),
             budget: Cell::new(super::coop::Budget::unconstrained()),
+            poll_flags: Cell::new(0),
+            poll_slot: Cell::new(std::ptr::null()),
         }
     };
 }
@@ -137,13 +145,6 @@ impl Drop for CurrentTaskGuard {
     }
 }
 
-/// `true` if `task` is being polled on this thread right now.
-pub(crate) fn is_current_task(task: NonNull<Header>) -> bool {
-    CONTEXT
-        .try_with(|c| c.current_task.get() == Some(task))
-        .unwrap_or(false)
-}
-
 /// The id of the task being polled on this thread, if any.
 pub(crate) fn current_task_id() -> Option<crate::runtime::task::Id> {
     CONTEXT
@@ -182,4 +183,105 @@ pub(crate) fn replace_budget(budget: super::coop::Budget) -> super::coop::Budget
 /// Applies `f` to this thread's budget.
 pub(crate) fn with_budget<R>(f: impl FnOnce(&Cell<super::coop::Budget>) -> R) -> Option<R> {
     CONTEXT.try_with(|c| f(&c.budget)).ok()
+}
+
+/// A task poll in progress on this thread: the current task, its poll
+/// flags, and the monitor's slot. See [`begin_poll`].
+pub(crate) struct PollGuard {
+    prev: Option<NonNull<Header>>,
+    slot: *const PollSlot,
+}
+
+/// Marks the start of a poll of `task`: it becomes the current task, its
+/// poll flags are cleared, and the blocked-poll monitor sees it start.
+#[inline]
+pub(crate) fn begin_poll(task: NonNull<Header>, id: crate::runtime::task::Id) -> PollGuard {
+    CONTEXT
+        .try_with(|c| {
+            let prev = c.current_task.replace(Some(task));
+            c.poll_flags.set(0);
+            let slot = c.poll_slot.get();
+            // SAFETY: a slot pointer is set only by `set_poll_slot`, whose
+            // guard keeps the slot alive and clears the pointer before it is
+            // dropped.
+            if let Some(s) = unsafe { slot.as_ref() } {
+                s.begin(task, id);
+            }
+            PollGuard { prev, slot }
+        })
+        // Lazily: a spare guard would run its `Drop` and undo the above.
+        .unwrap_or_else(|_| PollGuard {
+            prev: None,
+            slot: std::ptr::null(),
+        })
+}
+
+impl PollGuard {
+    /// Ends the poll; returns the flags it raised.
+    #[inline]
+    pub(crate) fn finish(self) -> u8 {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.end()
+    }
+
+    fn end(&self) -> u8 {
+        // SAFETY: as in `begin_poll`: the slot outlives the poll.
+        if let Some(s) = unsafe { self.slot.as_ref() } {
+            s.end();
+        }
+        CONTEXT
+            .try_with(|c| {
+                c.current_task.set(self.prev);
+                c.poll_flags.replace(0)
+            })
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for PollGuard {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Records a fact about the current poll (if a task is being polled).
+#[inline]
+pub(crate) fn raise_poll_flag(flag: u8) {
+    let _ = CONTEXT.try_with(|c| c.poll_flags.set(c.poll_flags.get() | flag));
+}
+
+/// Records that the current task woke itself, if `task` is the task being
+/// polled on this thread. Returns whether it was.
+#[inline]
+pub(crate) fn note_self_wake(task: NonNull<Header>) -> bool {
+    CONTEXT
+        .try_with(|c| {
+            let me = c.current_task.get() == Some(task);
+            if me {
+                c.poll_flags
+                    .set(c.poll_flags.get() | poll_flags::SELF_WOKEN);
+            }
+            me
+        })
+        .unwrap_or(false)
+}
+
+/// Restores the previous poll slot when dropped.
+pub(crate) struct PollSlotGuard {
+    prev: *const PollSlot,
+    _slot: std::sync::Arc<PollSlot>,
+}
+
+/// Makes `slot` the slot this thread's polls report to until the guard drops.
+pub(crate) fn set_poll_slot(slot: std::sync::Arc<PollSlot>) -> PollSlotGuard {
+    let prev = CONTEXT
+        .try_with(|c| c.poll_slot.replace(std::sync::Arc::as_ptr(&slot)))
+        .unwrap_or(std::ptr::null());
+    PollSlotGuard { prev, _slot: slot }
+}
+
+impl Drop for PollSlotGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.poll_slot.set(self.prev));
+    }
 }

@@ -47,6 +47,12 @@ impl Budget {
     pub(crate) fn was_forced_to_yield(self) -> bool {
         self.forced_yield
     }
+
+    /// `true` if some operation completed during the poll (spent a unit
+    /// and kept it). Unconstrained budgets never tell.
+    pub(crate) fn spent_any(self) -> bool {
+        matches!(self.remaining, Some(n) if n < BUDGET)
+    }
 }
 
 /// Gives the current thread a fresh budget until the guard drops; the guard
@@ -74,6 +80,30 @@ impl Drop for BudgetGuard {
     fn drop(&mut self) {
         context::replace_budget(self.prev);
     }
+}
+
+/// Gives back the unit spent by the last [`poll_proceed`] when the
+/// operation it allowed ended `Pending`: only completed operations count, so
+/// an untouched budget at the end of a poll means the poll made no progress
+/// on any vigil resource (which the watchdog uses to spot spinning tasks).
+#[inline]
+pub(crate) fn refund() {
+    let _ = context::with_budget(|cell| {
+        let mut budget = cell.get();
+        if let Some(n) = budget.remaining {
+            budget.remaining = Some(n.saturating_add(1).min(BUDGET));
+            cell.set(budget);
+        }
+    });
+}
+
+/// Passes `poll` through, giving the budget unit back if it is `Pending`.
+#[inline]
+pub(crate) fn refund_if_pending<T>(poll: Poll<T>) -> Poll<T> {
+    if poll.is_pending() {
+        refund();
+    }
+    poll
 }
 
 /// Spends one unit of budget, or, if none is left, wakes the task and

@@ -1,6 +1,6 @@
 use super::context;
 use super::scheduler;
-use super::task::TaskMeta;
+use super::task::{TaskMeta, TaskOptions};
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
@@ -73,16 +73,16 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_named(future, None)
+        self.spawn_named(future, TaskOptions::default())
     }
 
     #[track_caller]
-    pub(crate) fn spawn_named<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_named<F>(&self, future: F, options: TaskOptions) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let meta = TaskMeta::new(name, std::panic::Location::caller());
+        let meta = TaskMeta::new(options, std::panic::Location::caller());
         self.inner.spawn(future, meta)
     }
 
@@ -93,20 +93,16 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.spawn_blocking_named(func, None)
+        self.spawn_blocking_named(func, TaskOptions::default())
     }
 
     #[track_caller]
-    pub(crate) fn spawn_blocking_named<F, R>(
-        &self,
-        func: F,
-        name: Option<Box<str>>,
-    ) -> JoinHandle<R>
+    pub(crate) fn spawn_blocking_named<F, R>(&self, func: F, options: TaskOptions) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let meta = TaskMeta::new(name, std::panic::Location::caller());
+        let meta = TaskMeta::new(options, std::panic::Location::caller());
         self.inner.blocking().spawn_blocking(func, meta)
     }
 

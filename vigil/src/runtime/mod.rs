@@ -27,6 +27,7 @@ mod handle;
 pub(crate) mod park_thread;
 pub(crate) mod scheduler;
 pub(crate) mod task;
+pub(crate) mod watch;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};

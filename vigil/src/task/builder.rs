@@ -1,5 +1,7 @@
 use super::JoinHandle;
+use crate::runtime::task::TaskOptions;
 use crate::runtime::Handle;
+use crate::watchdog::Policy;
 use std::future::Future;
 use std::io;
 
@@ -17,7 +19,7 @@ use std::io;
 /// ```
 #[derive(Debug, Default, Clone)]
 pub struct Builder {
-    name: Option<Box<str>>,
+    options: TaskOptions,
 }
 
 impl Builder {
@@ -28,7 +30,29 @@ impl Builder {
 
     /// Names the task.
     pub fn name(mut self, name: &str) -> Builder {
-        self.name = Some(name.into());
+        self.options.name = Some(name.into());
+        self
+    }
+
+    /// Overrides the runtime's [watchdog policy](crate::watchdog::Policy)
+    /// for this task: for instance [`Policy::Abort`](crate::watchdog::Policy::Abort)
+    /// for a connection handler that should rather die than spin, or
+    /// [`Policy::Ignore`](crate::watchdog::Policy::Ignore) for a task that
+    /// wakes itself on purpose.
+    ///
+    /// ```
+    /// use vigil::watchdog::Policy;
+    /// # vigil::block_on(async {
+    /// let handle = vigil::task::Builder::new()
+    ///     .name("conn")
+    ///     .watchdog(Policy::Abort)
+    ///     .spawn(async { 1 })
+    ///     .unwrap();
+    /// assert_eq!(handle.await.unwrap(), 1);
+    /// # });
+    /// ```
+    pub fn watchdog(mut self, policy: Policy) -> Builder {
+        self.options.policy = Some(policy);
         self
     }
 
@@ -42,7 +66,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        Ok(super::spawn_inner(future, self.name))
+        Ok(super::spawn_inner(future, self.options))
     }
 
     /// Spawns on the given runtime.
@@ -52,7 +76,7 @@ impl Builder {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        Ok(handle.spawn_named(future, self.name))
+        Ok(handle.spawn_named(future, self.options))
     }
 
     /// Spawns a `!Send` future; see [`super::spawn_local`].
@@ -62,7 +86,7 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        Ok(super::spawn_local_inner(future, self.name))
+        Ok(super::spawn_local_inner(future, self.options))
     }
 
     /// Runs a blocking closure on the current runtime's blocking pool.
@@ -76,6 +100,6 @@ impl Builder {
         R: Send + 'static,
     {
         let handle = Handle::current();
-        Ok(handle.spawn_blocking_named(func, self.name))
+        Ok(handle.spawn_blocking_named(func, self.options))
     }
 }

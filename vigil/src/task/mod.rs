@@ -29,7 +29,7 @@ pub use yield_now::yield_now;
 
 use crate::runtime::context;
 use crate::runtime::scheduler;
-use crate::runtime::task::TaskMeta;
+use crate::runtime::task::{TaskMeta, TaskOptions};
 use crate::runtime::Handle;
 use std::future::Future;
 
@@ -48,16 +48,16 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    spawn_inner(future, None)
+    spawn_inner(future, TaskOptions::default())
 }
 
 #[track_caller]
-pub(crate) fn spawn_inner<F>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+pub(crate) fn spawn_inner<F>(future: F, options: TaskOptions) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    current_handle("spawn").spawn_named(future, name)
+    current_handle("spawn").spawn_named(future, options)
 }
 
 #[track_caller]
@@ -84,16 +84,16 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_local_inner(future, None)
+    spawn_local_inner(future, TaskOptions::default())
 }
 
 #[track_caller]
-pub(crate) fn spawn_local_inner<F>(future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+pub(crate) fn spawn_local_inner<F>(future: F, options: TaskOptions) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let meta = TaskMeta::new(name, std::panic::Location::caller());
+    let meta = TaskMeta::new(options, std::panic::Location::caller());
     let spawned = context::with_scheduler(move |cx| match cx {
         Some(scheduler::Context::CurrentThread(cx)) if cx.has_core() => {
             Ok(cx.handle().spawn_local(future, meta))

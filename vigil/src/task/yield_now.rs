@@ -30,6 +30,10 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
+        // A voluntary yield: the watchdog must not take it for a spin.
+        crate::runtime::context::raise_poll_flag(
+            crate::runtime::watch::task_watch::poll_flags::VOLUNTARY_YIELD,
+        );
         cx.waker().wake_by_ref();
         Poll::Pending
     }

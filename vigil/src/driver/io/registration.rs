@@ -64,7 +64,10 @@ impl Registration {
         match self.io.poll_ready(cx, direction) {
             Poll::Ready(ev) if ev.is_shutdown => Poll::Ready(Err(gone())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                coop::refund();
+                Poll::Pending
+            }
         }
     }
 
@@ -151,7 +154,10 @@ impl Future for Readiness<'_> {
         match this.io.poll_ready_shared(cx, this.interest, &mut this.key) {
             Poll::Ready(ev) if ev.is_shutdown => Poll::Ready(Err(gone())),
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                coop::refund();
+                Poll::Pending
+            }
         }
     }
 }

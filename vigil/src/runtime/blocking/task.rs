@@ -1,4 +1,5 @@
 use crate::runtime::task::{Notified, RawTask, Schedule};
+use crate::runtime::watch::Watchdog;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -40,5 +41,10 @@ impl Schedule for BlockingSchedule {
 
     fn release(&self, _task: RawTask) -> bool {
         false
+    }
+
+    /// A blocking closure is expected to block: nothing to watch.
+    fn watchdog(&self) -> &Watchdog {
+        Watchdog::off()
     }
 }

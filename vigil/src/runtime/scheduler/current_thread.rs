@@ -14,12 +14,14 @@ use crate::runtime::blocking;
 use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
+use crate::runtime::watch::monitor::{Monitor, PollSlot, Supervised};
+use crate::runtime::watch::Watchdog;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
@@ -40,6 +42,12 @@ pub(crate) struct Handle {
     core_waiters: Mutex<Vec<Thread>>,
     /// The thread `!Send` tasks are bound to, once one was spawned.
     local_owner: OnceLock<ThreadId>,
+    pub(crate) watchdog: Arc<Watchdog>,
+    monitor: OnceLock<Monitor>,
+    /// The poll in progress on whichever thread holds the core.
+    poll_slot: Arc<PollSlot>,
+    /// Driver turns so far (for `Handle::metrics`).
+    parks: AtomicU64,
 }
 
 /// What the driving thread owns.
@@ -68,6 +76,7 @@ impl Handle {
         driver_handle: Arc<driver::Handle>,
         blocking: blocking::Spawner,
         config: Config,
+        watchdog: Arc<Watchdog>,
     ) -> Arc<Handle> {
         Arc::new(Handle {
             inject: Inject::new(),
@@ -84,7 +93,19 @@ impl Handle {
             }))),
             core_waiters: Mutex::new(Vec::new()),
             local_owner: OnceLock::new(),
+            watchdog,
+            monitor: OnceLock::new(),
+            poll_slot: Arc::new(PollSlot::new(0)),
+            parks: AtomicU64::new(0),
         })
+    }
+
+    /// Starts the blocked-poll monitor if the watchdog wants one.
+    pub(crate) fn start_monitor(self: &Arc<Self>, thread_name: String) {
+        if let Some(monitor) = Monitor::start(self, thread_name) {
+            monitor.watch(self.poll_slot.clone());
+            let _ = self.monitor.set(monitor);
+        }
     }
 
     #[track_caller]
@@ -217,6 +238,7 @@ impl Handle {
             }
         }
         let _release = Release(&cx);
+        let _slot = context::set_poll_slot(self.poll_slot.clone());
         let super::Context::CurrentThread(inner) = &cx else {
             unreachable!()
         };
@@ -286,6 +308,12 @@ impl Handle {
         // Timers and I/O fired here wake tasks, which land on `core.tasks`:
         // the core must stay reachable (not borrowed) while parked.
         driver.park(&self.driver, timeout);
+        self.parks
+            .store(self.parks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        self.watchdog.refresh_clock();
+        if let Some(monitor) = self.monitor.get() {
+            monitor.notify_active(&self.poll_slot);
+        }
         if let Some(core) = cx.core.borrow_mut().as_mut() {
             core.driver = Some(driver);
             // The driver has had its turn: the yielded tasks may run again.
@@ -321,7 +349,11 @@ impl Handle {
             *self.core.lock().unwrap() = Some(core);
         }
         self.inject.close();
+        self.watchdog.shutdown();
         self.driver.shutdown();
+        if let Some(monitor) = self.monitor.get() {
+            monitor.shutdown();
+        }
     }
 
     /// Number of live tasks.
@@ -343,9 +375,23 @@ impl Schedule for Arc<Handle> {
         self.owned.remove(task)
     }
 
-    fn measure_polls(&self) -> bool {
-        self.config.measure_polls
+    fn watchdog(&self) -> &Watchdog {
+        &self.watchdog
     }
+}
+
+impl Supervised for Handle {
+    fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks)) {
+        f(&self.owned);
+        f(&self.owned_local);
+    }
+
+    fn watchdog(&self) -> &Arc<Watchdog> {
+        &self.watchdog
+    }
+
+    /// One thread runs every task: there is nobody to hand its work to.
+    fn rescue(&self, _worker: usize) {}
 }
 
 impl Schedule for LocalScheduler {
@@ -366,8 +412,8 @@ impl Schedule for LocalScheduler {
         self.0.owned_local.remove(task)
     }
 
-    fn measure_polls(&self) -> bool {
-        self.0.config.measure_polls
+    fn watchdog(&self) -> &Watchdog {
+        &self.0.watchdog
     }
 }
 

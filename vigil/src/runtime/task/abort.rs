@@ -1,6 +1,7 @@
 use super::raw::RawTask;
 use super::Id;
 use std::fmt;
+use std::sync::atomic::Ordering::Relaxed;
 
 /// A handle that can cancel a task but not read its output. Cloneable.
 pub struct AbortHandle {
@@ -8,7 +9,10 @@ pub struct AbortHandle {
 }
 
 impl AbortHandle {
+    /// Takes over a reference the caller already counted.
     pub(crate) fn new(raw: RawTask) -> AbortHandle {
+        // Counted after the reference (see `watch::task_watch` on lost wakers).
+        raw.header().watch.abort_handles.fetch_add(1, Relaxed);
         AbortHandle { raw }
     }
 
@@ -31,12 +35,14 @@ impl AbortHandle {
 impl Clone for AbortHandle {
     fn clone(&self) -> Self {
         self.raw.ref_inc();
-        AbortHandle { raw: self.raw }
+        AbortHandle::new(self.raw)
     }
 }
 
 impl Drop for AbortHandle {
     fn drop(&mut self) {
+        // Uncounted before the reference goes.
+        self.raw.header().watch.abort_handles.fetch_sub(1, Relaxed);
         self.raw.drop_reference();
     }
 }

@@ -13,6 +13,7 @@ use super::state::State;
 use super::Schedule;
 use crate::loom::cell::UnsafeCell;
 use crate::runtime::task::JoinError;
+use crate::runtime::watch::task_watch::TaskWatch;
 use std::future::Future;
 use std::task::Waker;
 
@@ -27,6 +28,7 @@ pub(crate) struct Header {
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
     pub(crate) meta: TaskMeta,
     pub(crate) stats: TaskStats,
+    pub(crate) watch: TaskWatch,
 }
 
 // SAFETY: every field that is not itself `Sync` is an `UnsafeCell` whose
@@ -61,6 +63,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 join_waker: UnsafeCell::new(None),
                 meta,
                 stats: TaskStats::new(),
+                watch: TaskWatch::new(),
             },
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),

@@ -1,10 +1,12 @@
 use super::meta::Id;
+use crate::runtime::watch::Report;
 use std::any::Any;
 use std::fmt;
 use std::io;
 use std::sync::Mutex;
 
-/// Why a task did not return its output: it was cancelled, or it panicked.
+/// Why a task did not return its output: it was cancelled (by an abort, by
+/// runtime shutdown, or by the [watchdog](crate::watchdog)), or it panicked.
 pub struct JoinError {
     id: Id,
     repr: Repr,
@@ -12,6 +14,8 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
+    /// Cancelled by the watchdog under `Policy::Abort`.
+    Watchdog(Box<Report>),
     // A `Mutex` only to make `JoinError` `Sync`; it is never contended.
     Panic(Mutex<Box<dyn Any + Send + 'static>>),
 }
@@ -24,6 +28,13 @@ impl JoinError {
         }
     }
 
+    pub(crate) fn watchdog(id: Id, report: Report) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Watchdog(Box::new(report)),
+        }
+    }
+
     pub(crate) fn panic(id: Id, payload: Box<dyn Any + Send + 'static>) -> JoinError {
         JoinError {
             id,
@@ -31,9 +42,19 @@ impl JoinError {
         }
     }
 
-    /// `true` if the task was cancelled (aborted, or dropped at shutdown).
+    /// `true` if the task was cancelled (aborted, dropped at shutdown, or
+    /// cancelled by the watchdog).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Cancelled | Repr::Watchdog(_))
+    }
+
+    /// The watchdog's report if the watchdog cancelled the task (under
+    /// [`Policy::Abort`](crate::watchdog::Policy::Abort)).
+    pub fn watchdog_report(&self) -> Option<&Report> {
+        match &self.repr {
+            Repr::Watchdog(report) => Some(report),
+            _ => None,
+        }
     }
 
     /// `true` if the task panicked.
@@ -55,7 +76,7 @@ impl JoinError {
     pub fn try_into_panic(self) -> Result<Box<dyn Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(p) => Ok(p.into_inner().unwrap_or_else(|e| e.into_inner())),
-            Repr::Cancelled => Err(self),
+            Repr::Cancelled | Repr::Watchdog(_) => Err(self),
         }
     }
 
@@ -79,6 +100,11 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
+            (Repr::Watchdog(report), _) => write!(
+                f,
+                "task {} was cancelled by the watchdog ({}): {report}",
+                self.id, report.kind
+            ),
             (Repr::Panic(_), Some(msg)) => write!(f, "task {} panicked: {msg}", self.id),
             (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
         }
@@ -89,6 +115,9 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Watchdog(report) => {
+                write!(f, "JoinError::Watchdog({:?}, {:?})", self.id, report.kind)
+            }
             Repr::Panic(_) => write!(
                 f,
                 "JoinError::Panic({:?}, {:?})",

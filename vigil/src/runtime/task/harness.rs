@@ -3,11 +3,11 @@
 //! ownership established by a state transition, noted on the function.
 
 use super::core::{Cell, Header, Stage};
-use super::meta::TaskStats;
 use super::raw::RawTask;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule};
+use crate::runtime::watch::task_watch::{self, poll_flags, Verdict};
 use crate::runtime::{context, coop};
 use std::any::Any;
 use std::future::Future;
@@ -17,6 +17,12 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, Waker};
+
+/// How a poll ended, as far as the task's lifecycle is concerned.
+enum PollOutcome<T> {
+    Ready(Result<T, JoinError>),
+    Pending { throttle: bool },
+}
 
 pub(crate) struct Harness<F: Future, S> {
     cell: NonNull<Cell<F, S>>,
@@ -63,32 +69,38 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             TransitionToRunning::Dealloc => return self.raw().dealloc(),
         }
         // We hold RUNNING: the stage is ours.
-        match self.poll_future() {
-            Poll::Ready(output) => self.complete(output),
-            Poll::Pending => match self.header().state.transition_to_idle() {
-                TransitionToIdle::Ok => {}
-                TransitionToIdle::OkNotified => {
-                    // SAFETY: we keep the reference we were polled with.
-                    let task = unsafe { Notified::from_raw(self.raw()) };
-                    self.scheduler().yield_now(task);
-                }
-                TransitionToIdle::OkDealloc => self.raw().dealloc(),
-                TransitionToIdle::Cancelled => {
-                    let output = self.cancel_future(true);
-                    self.complete(output);
-                }
-            },
+        let throttle = match self.poll_future() {
+            PollOutcome::Ready(output) => return self.complete(output),
+            PollOutcome::Pending { throttle } => throttle,
+        };
+        match self.header().state.transition_to_idle() {
+            TransitionToIdle::Ok => {}
+            TransitionToIdle::OkNotified if throttle => {
+                // The queue reference we keep goes to the throttle.
+                self.scheduler().watchdog().throttle.defer(self.raw());
+            }
+            TransitionToIdle::OkNotified => {
+                // SAFETY: we keep the reference we were polled with.
+                let task = unsafe { Notified::from_raw(self.raw()) };
+                self.scheduler().yield_now(task);
+            }
+            TransitionToIdle::OkDealloc => self.raw().dealloc(),
+            TransitionToIdle::Cancelled => {
+                let output = self.cancel_future(true);
+                self.complete(output);
+            }
         }
     }
 
-    /// Requires `RUNNING`. Polls the future, catching a panic.
-    fn poll_future(&self) -> Poll<Result<F::Output, JoinError>> {
+    /// Requires `RUNNING`. Polls the future, catching a panic, and lets the
+    /// watchdog judge the poll.
+    fn poll_future(&self) -> PollOutcome<F::Output> {
         let header = self.header();
+        let watchdog = self.scheduler().watchdog();
+        let probe = watchdog.begin_poll(header);
         let waker = waker_ref(self.cell.cast());
         let mut cx = Context::from_waker(&waker);
-        let measure = self.scheduler().measure_polls();
-        let started = measure.then(std::time::Instant::now);
-        let _current = context::set_current_task(self.cell.cast());
+        let poll = context::begin_poll(self.cell.cast(), header.meta.id);
         let budget = coop::start_poll();
         let res = panic::catch_unwind(AssertUnwindSafe(|| {
             self.cell().stage.with_mut(|stage| {
@@ -101,27 +113,38 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 }
             })
         }));
-        // Not yet read: the watchdog will tell forced yields from spinning.
-        let _forced_yield = budget.finish().was_forced_to_yield();
-        drop(_current);
-        TaskStats::bump(&header.stats.polls, 1);
-        if let Some(started) = started {
-            let nanos = started.elapsed().as_nanos().min(u64::MAX as u128) as u64;
-            TaskStats::bump(&header.stats.poll_nanos, nanos);
-        }
+        let budget = budget.finish();
+        let flags = poll.finish();
+        let pending = matches!(res, Ok(Poll::Pending));
+        let verdict = watchdog.end_poll(header, probe, flags, budget, pending);
         match res {
-            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Pending) => {
+                let verdict = match verdict {
+                    Verdict::Continue if flags & poll_flags::SELF_WOKEN == 0 => watchdog
+                        .check_lost_waker(header)
+                        .unwrap_or(Verdict::Continue),
+                    verdict => verdict,
+                };
+                match verdict {
+                    Verdict::Continue => PollOutcome::Pending { throttle: false },
+                    Verdict::Throttle => PollOutcome::Pending { throttle: true },
+                    Verdict::Abort(report) => PollOutcome::Ready(match self.drop_future() {
+                        Ok(()) => Err(JoinError::watchdog(header.meta.id, *report)),
+                        Err(payload) => Err(JoinError::panic(header.meta.id, payload)),
+                    }),
+                }
+            }
             Ok(Poll::Ready(value)) => {
                 // Drop the future now so its resources go before the output
                 // is handed over; a panic in its destructor is reported.
-                Poll::Ready(match self.drop_future() {
+                PollOutcome::Ready(match self.drop_future() {
                     Ok(()) => Ok(value),
                     Err(payload) => Err(JoinError::panic(header.meta.id, payload)),
                 })
             }
             Err(payload) => {
                 let _ = self.drop_future();
-                Poll::Ready(Err(JoinError::panic(header.meta.id, payload)))
+                PollOutcome::Ready(Err(JoinError::panic(header.meta.id, payload)))
             }
         }
     }
@@ -147,13 +170,25 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                     mem::forget(fut);
                 }
             });
-            return Err(JoinError::cancelled(id));
+            return Err(self.cancellation());
         }
         let _current = context::set_current_task(self.cell.cast());
         match self.drop_future() {
-            Ok(()) => Err(JoinError::cancelled(id)),
+            Ok(()) => Err(self.cancellation()),
             Err(payload) => Err(JoinError::panic(id, payload)),
         }
+    }
+
+    /// Why the task was cancelled: by the watchdog (which left a report),
+    /// or by an abort or shutdown.
+    fn cancellation(&self) -> JoinError {
+        let header = self.header();
+        if header.watch.has_flag(task_watch::ABORTED) {
+            if let Some(report) = self.scheduler().watchdog().take_abort(header.meta.id) {
+                return JoinError::watchdog(header.meta.id, report);
+            }
+        }
+        JoinError::cancelled(header.meta.id)
     }
 
     /// Requires `RUNNING`; consumes the caller's reference (and the owned

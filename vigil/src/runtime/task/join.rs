@@ -76,7 +76,7 @@ impl<T> Future for JoinHandle<T> {
                 cx.waker(),
             )
         };
-        ret
+        crate::runtime::coop::refund_if_pending(ret)
     }
 }
 

@@ -145,6 +145,40 @@ impl OwnedTasks {
         }
     }
 
+    /// Runs `f` on the registered task at `ptr` whose id is `id`, under its
+    /// shard's lock (so the task cannot be freed meanwhile). `None` if no
+    /// such task is registered (it completed, or the pointer was reused).
+    pub(crate) fn with_task<R>(
+        &self,
+        ptr: NonNull<Header>,
+        id: u64,
+        f: impl FnOnce(&Header, RawTask) -> R,
+    ) -> Option<R> {
+        let shard = self.shards[id as usize & self.mask].lock().unwrap();
+        let found = shard.iter().find(|(_, p)| p.0 == ptr)?;
+        // SAFETY: a registered task is alive while its shard is locked: the
+        // list owns a reference, dropped only after `remove` takes the lock.
+        let header = unsafe { found.1 .0.as_ref() };
+        if header.meta.id.as_u64() != id {
+            return None;
+        }
+        // SAFETY: as above.
+        let raw = unsafe { RawTask::from_raw(ptr) };
+        Some(f(header, raw))
+    }
+
+    /// Calls `f` on every registered task, one shard at a time under that
+    /// shard's lock (`f` must not spawn, complete or free tasks).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap();
+            for (_, ptr) in shard.iter() {
+                // SAFETY: registered tasks are alive while the shard is locked.
+                f(unsafe { ptr.0.as_ref() });
+            }
+        }
+    }
+
     /// Number of live tasks (a racy snapshot).
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().unwrap().len()).sum()

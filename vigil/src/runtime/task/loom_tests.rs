@@ -85,6 +85,9 @@ impl Schedule for Mock {
     fn release(&self, task: RawTask) -> bool {
         self.0.owned.remove(task)
     }
+    fn watchdog(&self) -> &crate::runtime::watch::Watchdog {
+        crate::runtime::watch::Watchdog::off()
+    }
 }
 
 impl Mock {
@@ -97,7 +100,7 @@ impl Mock {
     }
 
     fn spawn<F: Future + Send + 'static>(&self, future: F) -> JoinHandle<F::Output> {
-        let meta = TaskMeta::new(None, Location::caller());
+        let meta = TaskMeta::new(Default::default(), Location::caller());
         bind_and_schedule(&self.0.owned, future, self.clone(), meta)
     }
 

@@ -8,6 +8,7 @@
 //! timing, which needs a clock read, runs only when the runtime asks for it.
 
 use crate::loom::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use crate::runtime::watch::Policy;
 use std::fmt;
 use std::num::NonZeroU64;
 use std::panic::Location;
@@ -42,22 +43,29 @@ impl fmt::Display for Id {
     }
 }
 
+/// What a spawner may choose about a task (`task::Builder`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TaskOptions {
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) policy: Option<Policy>,
+}
+
 /// Who a task is: fixed at spawn.
 pub(crate) struct TaskMeta {
     pub(crate) id: Id,
-    // Name and location are read by diagnostics (the watchdog).
-    #[allow(dead_code)]
     pub(crate) name: Option<Box<str>>,
-    #[allow(dead_code)]
     pub(crate) location: &'static Location<'static>,
+    /// Overrides the runtime's watchdog policy for this task.
+    pub(crate) policy: Option<Policy>,
 }
 
 impl TaskMeta {
-    pub(crate) fn new(name: Option<Box<str>>, location: &'static Location<'static>) -> TaskMeta {
+    pub(crate) fn new(options: TaskOptions, location: &'static Location<'static>) -> TaskMeta {
         TaskMeta {
             id: Id::next(),
-            name,
+            name: options.name,
             location,
+            policy: options.policy,
         }
     }
 }
@@ -66,7 +74,9 @@ impl TaskMeta {
 pub(crate) struct TaskStats {
     /// Number of completed polls.
     pub(crate) polls: AtomicU64,
-    /// Nanoseconds spent inside `poll` (only when the runtime measures it).
+    /// Nanoseconds spent inside the polls that were timed (one in
+    /// [`SAMPLE_EVERY`](crate::runtime::watch::task_watch::SAMPLE_EVERY), or
+    /// all of them if the watchdog is configured so).
     pub(crate) poll_nanos: AtomicU64,
     /// Wakes of the task by itself, from inside its own poll.
     pub(crate) self_wakes: AtomicU64,
@@ -85,5 +95,15 @@ impl TaskStats {
     #[inline]
     pub(crate) fn bump(counter: &AtomicU64, by: u64) {
         counter.store(counter.load(Relaxed).wrapping_add(by), Relaxed);
+    }
+
+    #[inline]
+    pub(crate) fn bump_polls(&self) {
+        TaskStats::bump(&self.polls, 1);
+    }
+
+    #[inline]
+    pub(crate) fn add_poll_nanos(&self, nanos: u64) {
+        TaskStats::bump(&self.poll_nanos, nanos);
     }
 }

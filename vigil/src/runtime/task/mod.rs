@@ -28,9 +28,10 @@ pub use meta::Id;
 
 pub(crate) use self::core::Header;
 pub(crate) use list::OwnedTasks;
-pub(crate) use meta::TaskMeta;
+pub(crate) use meta::{TaskMeta, TaskOptions};
 pub(crate) use raw::RawTask;
 
+use crate::runtime::watch::Watchdog;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -50,10 +51,8 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// if it was linked (the caller then drops the list's reference too).
     fn release(&self, task: RawTask) -> bool;
 
-    /// Whether polls are timed (for the watchdog); a clock read per poll.
-    fn measure_polls(&self) -> bool {
-        false
-    }
+    /// The runtime's watchdog.
+    fn watchdog(&self) -> &Watchdog;
 }
 
 /// A counted reference to a task.
@@ -169,7 +168,7 @@ where
     join
 }
 
-fn abort_raw(raw: RawTask) {
+pub(crate) fn abort_raw(raw: RawTask) {
     if raw.header().state.transition_to_notified_and_cancel() {
         // The new reference goes to the scheduler, which cancels the task on
         // a runtime thread.

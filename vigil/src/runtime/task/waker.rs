@@ -44,7 +44,7 @@ fn raw(ptr: *const ()) -> RawTask {
 }
 
 fn note_self_wake(task: RawTask) {
-    if context::is_current_task(task.header_ptr()) {
+    if context::note_self_wake(task.header_ptr()) {
         TaskStats::bump(&task.header().stats.self_wakes, 1);
     }
 }

@@ -81,6 +81,16 @@ impl Idle {
         true
     }
 
+    /// Picks a sleeping worker to wake whatever the searchers are doing:
+    /// the watchdog's rescue of a blocked worker. Counted like
+    /// [`worker_to_notify`](Self::worker_to_notify).
+    pub(crate) fn worker_to_rescue(&self) -> Option<usize> {
+        let mut sleepers = self.sleepers.lock().unwrap();
+        let worker = sleepers.pop()?;
+        self.state.fetch_add((1 << UNPARK_SHIFT) | 1, SeqCst);
+        Some(worker)
+    }
+
     /// A searching worker found work (or gave up). Returns `true` if it was
     /// the last searcher.
     pub(crate) fn transition_worker_from_searching(&self) -> bool {

@@ -81,6 +81,9 @@ impl Schedule for NoSchedule {
         // Not linked into any owned-task list.
         false
     }
+    fn watchdog(&self) -> &crate::runtime::watch::Watchdog {
+        crate::runtime::watch::Watchdog::off()
+    }
 }
 
 /// The tasks of one model iteration and what happened to them.
@@ -113,7 +116,7 @@ impl Tasks {
         let sched = NoSchedule {
             freed: self.freed.clone(),
         };
-        let meta = TaskMeta::new(None, Location::caller());
+        let meta = TaskMeta::new(Default::default(), Location::caller());
         let (owned, notified, join) = new_task(
             async move {
                 runs[i].fetch_add(1, SeqCst);

@@ -14,12 +14,14 @@ use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::scheduler::inject::Inject;
 use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
+use crate::runtime::watch::monitor::{Monitor, PollSlot, Supervised};
+use crate::runtime::watch::Watchdog;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// How many times in a row the LIFO slot may preempt the run queue.
 const MAX_LIFO_POLLS: u32 = 3;
@@ -39,12 +41,19 @@ pub(crate) struct Handle {
     is_shutdown: AtomicBool,
     /// Cores handed back by exiting workers; the last one finishes shutdown.
     exited_cores: Mutex<Vec<Box<Core>>>,
+    pub(crate) watchdog: Arc<Watchdog>,
+    monitor: OnceLock<Monitor>,
 }
 
-/// What other workers may touch of a worker.
+/// What other workers (and the watchdog's monitor) may touch of a worker.
 struct Remote {
     steal: Steal<Arc<Handle>>,
     unpark: Unparker,
+    /// The poll in progress on this worker, watched by the monitor.
+    poll_slot: Arc<PollSlot>,
+    /// Counters for `Handle::metrics` (written by the worker only).
+    parks: AtomicU64,
+    steals: AtomicU64,
 }
 
 /// What a worker owns.
@@ -75,6 +84,7 @@ impl Handle {
         driver_handle: Arc<driver::Handle>,
         blocking: blocking::Spawner,
         config: Config,
+        watchdog: Arc<Watchdog>,
     ) -> (Arc<Handle>, Vec<Box<Core>>) {
         let shared_driver = Arc::new(SharedDriver::new(driver, driver_handle.clone()));
         let mut remotes = Vec::with_capacity(num_workers);
@@ -82,7 +92,13 @@ impl Handle {
         for index in 0..num_workers {
             let (steal, run_queue) = queue::local();
             let (parker, unpark) = park::pair(shared_driver.clone());
-            remotes.push(Remote { steal, unpark });
+            remotes.push(Remote {
+                steal,
+                unpark,
+                poll_slot: Arc::new(PollSlot::new(index)),
+                parks: AtomicU64::new(0),
+                steals: AtomicU64::new(0),
+            });
             cores.push(Box::new(Core {
                 index,
                 tick: 0,
@@ -106,8 +122,21 @@ impl Handle {
             config,
             is_shutdown: AtomicBool::new(false),
             exited_cores: Mutex::new(Vec::with_capacity(num_workers)),
+            watchdog,
+            monitor: OnceLock::new(),
         });
         (handle, cores)
+    }
+
+    /// Starts the blocked-poll monitor (if the watchdog wants one) and shows
+    /// it every worker's poll slot.
+    pub(crate) fn start_monitor(self: &Arc<Self>, thread_name: String) {
+        if let Some(monitor) = Monitor::start(self, thread_name) {
+            for remote in self.remotes.iter() {
+                monitor.watch(remote.poll_slot.clone());
+            }
+            let _ = self.monitor.set(monitor);
+        }
     }
 
     #[track_caller]
@@ -191,7 +220,11 @@ impl Handle {
         // all here, on a runtime thread.
         self.owned.close_and_shutdown_all(true);
         self.inject.close();
+        self.watchdog.shutdown();
         self.driver.shutdown();
+        if let Some(monitor) = self.monitor.get() {
+            monitor.shutdown();
+        }
     }
 
     /// Number of live tasks.
@@ -217,8 +250,27 @@ impl Schedule for Arc<Handle> {
         self.owned.remove(task)
     }
 
-    fn measure_polls(&self) -> bool {
-        self.config.measure_polls
+    fn watchdog(&self) -> &Watchdog {
+        &self.watchdog
+    }
+}
+
+impl Supervised for Handle {
+    fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks)) {
+        f(&self.owned);
+    }
+
+    fn watchdog(&self) -> &Arc<Watchdog> {
+        &self.watchdog
+    }
+
+    /// Wakes a sleeping worker even if others are searching: it steals the
+    /// blocked worker's queue and, when it parks again, takes over the
+    /// driver (timers and I/O) the blocked worker may have left.
+    fn rescue(&self, _worker: usize) {
+        if let Some(index) = self.idle.worker_to_rescue() {
+            self.remotes[index].unpark.unpark();
+        }
     }
 }
 
@@ -258,6 +310,7 @@ fn run(handle: Arc<Handle>, core: Box<Core>) {
     let _current = context::set_handle(&crate::runtime::scheduler::Handle::MultiThread(
         handle.clone(),
     ));
+    let _slot = context::set_poll_slot(handle.remotes[core.index].poll_slot.clone());
     let cx = crate::runtime::scheduler::Context::MultiThread(Context {
         handle,
         core: RefCell::new(None),
@@ -390,6 +443,7 @@ impl Context {
                 continue;
             }
             if let Some(task) = handle.remotes[victim].steal.steal_into(&mut core.run_queue) {
+                bump(&handle.remotes[core.index].steals);
                 return Some(task);
             }
         }
@@ -414,6 +468,7 @@ impl Context {
     fn driver_turn(&self, core: Box<Core>) -> Box<Core> {
         let handle = &*self.handle;
         let mut core = self.with_core_in_context(core, || handle.shared_driver.maintenance());
+        handle.watchdog.refresh_clock();
         if !core.deferred.is_empty() {
             for task in std::mem::take(&mut core.deferred) {
                 core.run_queue.push_back(task, &handle.inject);
@@ -440,10 +495,16 @@ impl Context {
             return core;
         }
         let mut parker = core.parker.take().expect("parker missing");
+        let remote = &handle.remotes[index];
+        bump(&remote.parks);
         loop {
             // Tasks that timers wake while we sit in the driver land in our
             // own queue rather than the global one.
             core = self.with_core_in_context(core, || parker.park());
+            handle.watchdog.refresh_clock();
+            if let Some(monitor) = handle.monitor.get() {
+                monitor.notify_active(&remote.poll_slot);
+            }
             if handle.is_shutdown() {
                 break;
             }
@@ -470,4 +531,9 @@ impl fmt::Debug for Handle {
             .field("workers", &self.remotes.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Single-writer counter increment.
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }

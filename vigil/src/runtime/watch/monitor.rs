@@ -1,0 +1,299 @@
+//! Blocked-poll detection: a monitor thread that notices a poll which does
+//! not return, while it is still running.
+//!
+//! Every thread that polls tasks (each worker, and each thread inside a
+//! current-thread `block_on`) owns a [`PollSlot`]: a sequence number that is
+//! odd while a poll runs, and the task being polled. Starting and ending a
+//! poll are plain stores; no clock is read. The monitor samples the slots
+//! every quarter of the threshold: a slot whose odd number has not changed
+//! since a sample taken at least `threshold` ago belongs to a poll that has
+//! run at least that long. It is reported once, with the task looked up in
+//! the runtime's owned-task list (under that list's lock, where the task is
+//! sure to be alive), and the scheduler is asked to rescue the rest of the
+//! worker's work.
+//!
+//! When no slot changes for two samples in a row the runtime is idle and the
+//! monitor sleeps until a thread leaves its park; an idle runtime costs no
+//! CPU. The hand-over uses a store/load pair on each side (Dekker style),
+//! so either the monitor sees the thread's wake or the thread sees the
+//! monitor asleep and wakes it.
+
+use super::{Policy, ReportKind, Watchdog};
+use crate::runtime::task::{Header, Id, OwnedTasks, RawTask};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The poll in progress on one thread.
+pub(crate) struct PollSlot {
+    /// Odd while a poll runs; `seq / 2` is the number of polls so far.
+    seq: AtomicU64,
+    task: AtomicPtr<Header>,
+    task_id: AtomicU64,
+    /// Bumped each time the thread leaves its park.
+    wakes: AtomicU64,
+    worker: usize,
+}
+
+impl PollSlot {
+    pub(crate) fn new(worker: usize) -> PollSlot {
+        PollSlot {
+            seq: AtomicU64::new(0),
+            task: AtomicPtr::new(ptr::null_mut()),
+            task_id: AtomicU64::new(0),
+            wakes: AtomicU64::new(0),
+            worker,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn begin(&self, task: NonNull<Header>, id: Id) {
+        self.task.store(task.as_ptr(), Ordering::Relaxed);
+        self.task_id.store(id.as_u64(), Ordering::Relaxed);
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Release);
+    }
+
+    #[inline]
+    pub(crate) fn end(&self) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Polls started on this thread so far.
+    pub(crate) fn polls(&self) -> u64 {
+        self.seq.load(Ordering::Relaxed).div_ceil(2)
+    }
+}
+
+/// What the monitor needs from the scheduler it watches.
+pub(crate) trait Supervised: Send + Sync + 'static {
+    /// Calls `f` with each owned-task list of the runtime.
+    fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks));
+    fn watchdog(&self) -> &Arc<Watchdog>;
+    /// A poll on `worker` is blocked: let other threads take over its work.
+    fn rescue(&self, worker: usize);
+}
+
+/// The monitor thread's handle, kept by the scheduler.
+pub(crate) struct Monitor {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
+}
+
+struct Shared {
+    slots: Mutex<Vec<Arc<PollSlot>>>,
+    sleeping: AtomicBool,
+    lock: Mutex<bool>,
+    cvar: Condvar,
+}
+
+impl Monitor {
+    /// Starts the monitor if blocked-poll detection is on.
+    pub(crate) fn start<S: Supervised>(target: &Arc<S>, thread_name: String) -> Option<Monitor> {
+        let config = &target.watchdog().config;
+        let threshold = config.blocked_poll.filter(|_| config.enabled)?;
+        let shared = Arc::new(Shared {
+            slots: Mutex::new(Vec::new()),
+            sleeping: AtomicBool::new(false),
+            lock: Mutex::new(false),
+            cvar: Condvar::new(),
+        });
+        let weak: Weak<S> = Arc::downgrade(target);
+        let thread_shared = shared.clone();
+        let thread = thread::Builder::new()
+            .name(thread_name)
+            .spawn(move || run(thread_shared, weak, threshold))
+            .ok()?;
+        Some(Monitor {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Adds a polling thread's slot.
+    pub(crate) fn watch(&self, slot: Arc<PollSlot>) {
+        self.shared.slots.lock().unwrap().push(slot);
+        self.notify_active_slow();
+    }
+
+    /// Called by a thread leaving its park, before it polls anything.
+    #[inline]
+    pub(crate) fn notify_active(&self, slot: &PollSlot) {
+        slot.wakes.fetch_add(1, Ordering::SeqCst);
+        if self.shared.sleeping.load(Ordering::SeqCst) {
+            self.notify_active_slow();
+        }
+    }
+
+    #[cold]
+    fn notify_active_slow(&self) {
+        let _guard = self.shared.lock.lock().unwrap();
+        self.shared.sleeping.store(false, Ordering::SeqCst);
+        self.shared.cvar.notify_one();
+    }
+
+    /// Stops the monitor thread and waits for it.
+    pub(crate) fn shutdown(&self) {
+        {
+            let mut stop = self.shared.lock.lock().unwrap();
+            *stop = true;
+            self.shared.cvar.notify_one();
+        }
+        let thread = self.thread.lock().unwrap().take();
+        if let Some(thread) = thread {
+            if thread.thread().id() != thread::current().id() {
+                let _ = thread.join();
+            }
+        }
+    }
+}
+
+/// The monitor's memory of one slot.
+struct Seen {
+    slot: Arc<PollSlot>,
+    seq: u64,
+    wakes: u64,
+    since: Instant,
+    reported: bool,
+}
+
+fn run<S: Supervised>(shared: Arc<Shared>, target: Weak<S>, threshold: Duration) {
+    let period = (threshold / 4).clamp(Duration::from_millis(1), Duration::from_millis(50));
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut quiet_rounds = 0;
+    loop {
+        {
+            let stop = shared.lock.lock().unwrap();
+            let (stop, _) = shared.cvar.wait_timeout(stop, period).unwrap();
+            if *stop {
+                return;
+            }
+        }
+        let Some(target) = target.upgrade() else {
+            return;
+        };
+        refresh(&shared, &mut seen);
+        let now = Instant::now();
+        let mut active = false;
+        for s in seen.iter_mut() {
+            let seq = s.slot.seq.load(Ordering::SeqCst);
+            let wakes = s.slot.wakes.load(Ordering::SeqCst);
+            if seq != s.seq || wakes != s.wakes {
+                s.seq = seq;
+                s.wakes = wakes;
+                s.since = now;
+                s.reported = false;
+                active = true;
+                continue;
+            }
+            if seq % 2 == 0 {
+                continue;
+            }
+            active = true;
+            let lasted = now.duration_since(s.since);
+            if !s.reported && lasted >= threshold {
+                s.reported = true;
+                blocked(&*target, &s.slot, seq, lasted);
+            }
+        }
+        drop(target);
+        quiet_rounds = if active { 0 } else { quiet_rounds + 1 };
+        if quiet_rounds >= 2 && sleep_until_active(&shared, &seen) {
+            return;
+        }
+    }
+}
+
+/// Syncs the monitor's list with the registered slots.
+fn refresh(shared: &Shared, seen: &mut Vec<Seen>) {
+    let slots = shared.slots.lock().unwrap();
+    seen.retain(|s| slots.iter().any(|x| Arc::ptr_eq(x, &s.slot)));
+    for slot in slots.iter() {
+        if !seen.iter().any(|s| Arc::ptr_eq(&s.slot, slot)) {
+            seen.push(Seen {
+                slot: slot.clone(),
+                seq: slot.seq.load(Ordering::SeqCst),
+                wakes: slot.wakes.load(Ordering::SeqCst),
+                since: Instant::now(),
+                reported: false,
+            });
+        }
+    }
+}
+
+/// Sleeps until a thread leaves its park (or shutdown); `true` on shutdown.
+fn sleep_until_active(shared: &Shared, seen: &[Seen]) -> bool {
+    let mut stop = shared.lock.lock().unwrap();
+    shared.sleeping.store(true, Ordering::SeqCst);
+    // Anything that moved after the last sample keeps us awake.
+    let moved = seen.iter().any(|s| {
+        s.slot.seq.load(Ordering::SeqCst) != s.seq || s.slot.wakes.load(Ordering::SeqCst) != s.wakes
+    });
+    while !*stop && !moved && shared.sleeping.load(Ordering::SeqCst) {
+        stop = shared.cvar.wait(stop).unwrap();
+    }
+    shared.sleeping.store(false, Ordering::SeqCst);
+    *stop
+}
+
+/// Reports the poll in `slot` (sequence `seq`) and applies the policy.
+fn blocked<S: Supervised>(target: &S, slot: &PollSlot, seq: u64, lasted: Duration) {
+    let watchdog = target.watchdog();
+    let task = slot.task.load(Ordering::Relaxed);
+    let id = slot.task_id.load(Ordering::Relaxed);
+    // The task pointer is only trusted if the poll is still the same one.
+    if slot.seq.load(Ordering::Acquire) != seq {
+        return;
+    }
+    let Some(task) = NonNull::new(task) else {
+        return;
+    };
+    let mut found = None;
+    target.for_each_owned(&mut |owned| {
+        if found.is_none() {
+            found = owned.with_task(task, id, |header, raw| {
+                describe(watchdog, slot, lasted, header, raw)
+            });
+        }
+    });
+    let Some(Some((report, keep))) = found else {
+        return;
+    };
+    watchdog.emit(&report);
+    if let Some(raw) = keep {
+        watchdog.stash_abort(report);
+        crate::runtime::task::abort_raw(raw);
+        RawTask::drop_reference(raw);
+    }
+    target.rescue(slot.worker);
+}
+
+/// Builds the report of a blocked poll, under the owned list's lock (the
+/// task is alive); for `Policy::Abort`, also a counted reference to it.
+fn describe(
+    watchdog: &Watchdog,
+    slot: &PollSlot,
+    lasted: Duration,
+    header: &Header,
+    raw: RawTask,
+) -> Option<(super::Report, Option<RawTask>)> {
+    {
+        let policy = watchdog.policy_of(header);
+        if policy == Policy::Ignore {
+            return None;
+        }
+        let mut report = watchdog.report_for(header, ReportKind::BlockedPoll, policy);
+        report.duration = lasted;
+        report.worker = Some(slot.worker);
+        // Keep the task alive past the list lock if we are to cancel it.
+        let keep = (policy == Policy::Abort).then(|| {
+            raw.ref_inc();
+            header.watch.mark_aborted();
+            raw
+        });
+        Some((report, keep))
+    }
+}

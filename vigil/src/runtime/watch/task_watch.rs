@@ -1,0 +1,287 @@
+//! The watchdog's view of one task, and the checks run when a poll ends.
+//!
+//! # Telling a spin from a wait
+//!
+//! A poll is *spurious* when the task woke itself during it, the poll ends
+//! `Pending`, and nothing the runtime can see explains the wake: no
+//! operation on a vigil resource completed (every completed operation spends
+//! one unit of the cooperative budget, and an operation that ends `Pending`
+//! gives its unit back, so an untouched budget means no progress), the
+//! budget did not run out (a forced yield is the runtime's own doing), and
+//! the task did not call [`yield_now`](crate::task::yield_now) (a voluntary
+//! yield). A healthy task almost never has two spurious polls in a row: a
+//! task that waits for something is woken by that something, not by itself.
+//! A run of [`Config::spin_threshold`](super::Config::spin_threshold) of them
+//! that lasts [`Config::spin_duration`](super::Config::spin_duration) is a
+//! spin, and the first poll that makes progress ends the episode.
+//!
+//! This is exactly the incident's shape: a TLS stream that, after the peer's
+//! `close_notify`, wakes itself and returns `Pending` without touching its
+//! socket. The other half of its proxy may re-register interest in its own
+//! socket on every poll, but re-registering is not progress.
+//!
+//! # Lost wakers
+//!
+//! When a poll ends `Pending` and the task did not wake itself, the poller
+//! still holds its own reference and `RUNNING`, so the reference count is
+//! stable except for references that other threads may drop (never add: a
+//! waker can only be cloned from a waker). Subtracting what is known (the
+//! owned-task list's reference, the poller's, the join handle's, the abort
+//! handles') leaves the number of waker clones. Zero means nothing can ever
+//! wake the task. Every race errs towards "a waker exists", never the
+//! other way: an abort handle is counted in the task's references before
+//! it is counted in [`TaskWatch::abort_handles`], and leaves in the
+//! opposite order.
+//!
+//! # Cost
+//!
+//! The counters are written only by the thread that polls the task, with
+//! plain relaxed loads and stores. A clock is read only for one poll in 64
+//! (the busy-time sample), for polls of a task already in a spurious run, and
+//! for every poll if [`Config::time_every_poll`](super::Config::time_every_poll)
+//! is set.
+
+use super::{Policy, Report, ReportKind, Watchdog};
+use crate::runtime::coop::Budget;
+use crate::runtime::task::Header;
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+/// Per-task poll flags recorded in the thread-local context during a poll.
+pub(crate) mod poll_flags {
+    /// The task's own waker was woken during its poll.
+    pub(crate) const SELF_WOKEN: u8 = 1;
+    /// The task called `vigil::task::yield_now`.
+    pub(crate) const VOLUNTARY_YIELD: u8 = 2;
+}
+
+const REPORTED_SPIN: u32 = 1;
+const THROTTLED: u32 = 2;
+const REPORTED_LOST: u32 = 4;
+/// Cancelled by the watchdog (blocked poll under `Policy::Abort`): the
+/// cancellation output carries the report kept by the watchdog.
+pub(crate) const ABORTED: u32 = 8;
+
+/// One poll in this many is timed for the busy-time estimate.
+pub(crate) const SAMPLE_EVERY: u64 = 64;
+
+/// The watchdog's counters of one task (24 bytes in its header).
+pub(crate) struct TaskWatch {
+    /// Spurious polls in a row.
+    streak: AtomicU32,
+    flags: AtomicU32,
+    /// Live `AbortHandle`s (for the lost-waker arithmetic).
+    pub(crate) abort_handles: AtomicU32,
+    /// When the current spurious run started (ms since the watchdog's epoch).
+    streak_start_ms: AtomicU32,
+    /// CPU time inside the polls of the current spurious run, in µs.
+    streak_cpu_us: AtomicU32,
+    /// When the task was last polled (ms since the watchdog's epoch).
+    pub(crate) last_poll_ms: AtomicU32,
+}
+
+impl TaskWatch {
+    pub(crate) fn new() -> TaskWatch {
+        TaskWatch {
+            streak: AtomicU32::new(0),
+            flags: AtomicU32::new(0),
+            abort_handles: AtomicU32::new(0),
+            streak_start_ms: AtomicU32::new(0),
+            streak_cpu_us: AtomicU32::new(0),
+            last_poll_ms: AtomicU32::new(u32::MAX),
+        }
+    }
+
+    fn set_flags(&self, bits: u32) {
+        self.flags.fetch_or(bits, Relaxed);
+    }
+
+    fn clear_flags(&self, bits: u32) {
+        self.flags.fetch_and(!bits, Relaxed);
+    }
+
+    pub(crate) fn has_flag(&self, bits: u32) -> bool {
+        self.flags.load(Relaxed) & bits != 0
+    }
+
+    pub(crate) fn mark_aborted(&self) {
+        self.set_flags(ABORTED);
+    }
+}
+
+/// Taken when a poll starts: whether (and since when) it is timed.
+pub(crate) struct PollProbe {
+    started: Option<Instant>,
+    sampled: bool,
+    in_streak: bool,
+}
+
+/// What the poller must do after a `Pending` poll.
+pub(crate) enum Verdict {
+    /// Nothing unusual.
+    Continue,
+    /// Reschedule through the watchdog's throttle instead of the run queue.
+    Throttle,
+    /// Cancel the task; its join handle gets this report.
+    Abort(Box<Report>),
+}
+
+fn ms(d: Duration) -> u32 {
+    d.as_millis().min(u32::MAX as u128) as u32
+}
+
+impl Watchdog {
+    /// The effective policy of a task.
+    pub(crate) fn policy_of(&self, header: &Header) -> Policy {
+        header.meta.policy.unwrap_or(self.config.policy)
+    }
+
+    #[inline]
+    pub(crate) fn begin_poll(&self, header: &Header) -> PollProbe {
+        let polls = header.stats.polls.load(Relaxed);
+        let sampled = self.config.time_every_poll || polls % SAMPLE_EVERY == 0;
+        let in_streak = self.config.enabled && header.watch.streak.load(Relaxed) != 0;
+        PollProbe {
+            started: (sampled || in_streak).then(Instant::now),
+            sampled,
+            in_streak,
+        }
+    }
+
+    /// Bookkeeping after every poll, and the spin check after a `Pending`
+    /// one. `flags` are the thread-local poll flags, `budget` what was left
+    /// of the cooperative budget.
+    #[inline]
+    pub(crate) fn end_poll(
+        &self,
+        header: &Header,
+        probe: PollProbe,
+        flags: u8,
+        budget: Budget,
+        pending: bool,
+    ) -> Verdict {
+        let stats = &header.stats;
+        stats.bump_polls();
+        let now_ms = self.coarse_now_ms();
+        header.watch.last_poll_ms.store(now_ms, Relaxed);
+        let elapsed = probe.started.map(|s| s.elapsed());
+        if let (true, Some(elapsed)) = (probe.sampled, elapsed) {
+            stats.add_poll_nanos(elapsed.as_nanos().min(u64::MAX as u128) as u64);
+        }
+        if !self.config.enabled || !pending {
+            return Verdict::Continue;
+        }
+        let spurious = flags & poll_flags::SELF_WOKEN != 0
+            && flags & poll_flags::VOLUNTARY_YIELD == 0
+            && !budget.was_forced_to_yield()
+            && !budget.spent_any();
+        if !spurious {
+            if probe.in_streak {
+                self.end_streak(header);
+            }
+            return Verdict::Continue;
+        }
+        self.spurious_poll(header, elapsed)
+    }
+
+    fn end_streak(&self, header: &Header) {
+        let watch = &header.watch;
+        watch.streak.store(0, Relaxed);
+        watch.clear_flags(REPORTED_SPIN | THROTTLED);
+    }
+
+    #[cold]
+    fn spurious_poll(&self, header: &Header, elapsed: Option<Duration>) -> Verdict {
+        let watch = &header.watch;
+        let streak = watch.streak.load(Relaxed).saturating_add(1);
+        watch.streak.store(streak, Relaxed);
+        if streak == 1 {
+            watch.streak_start_ms.store(self.now_ms(), Relaxed);
+            watch.streak_cpu_us.store(0, Relaxed);
+        } else if let Some(elapsed) = elapsed {
+            let us = elapsed.as_micros().min(u32::MAX as u128) as u32;
+            let total = watch.streak_cpu_us.load(Relaxed).saturating_add(us);
+            watch.streak_cpu_us.store(total, Relaxed);
+        }
+        let flags = watch.flags.load(Relaxed);
+        if flags & THROTTLED != 0 {
+            return Verdict::Throttle;
+        }
+        if flags & REPORTED_SPIN != 0 || streak < self.config.spin_polls {
+            return Verdict::Continue;
+        }
+        // Check the clock only every 64 spurious polls past the threshold.
+        if (streak - self.config.spin_polls) % 64 != 0 {
+            return Verdict::Continue;
+        }
+        let policy = self.policy_of(header);
+        if policy == Policy::Ignore {
+            return Verdict::Continue;
+        }
+        let started = watch.streak_start_ms.load(Relaxed);
+        let lasted = self.now_ms().wrapping_sub(started);
+        if lasted < ms(self.config.spin_duration) {
+            return Verdict::Continue;
+        }
+        watch.set_flags(REPORTED_SPIN);
+        let mut report = self.report_for(header, ReportKind::Spinning, policy);
+        report.duration = Duration::from_millis(u64::from(lasted));
+        report.cpu_time = Duration::from_micros(u64::from(watch.streak_cpu_us.load(Relaxed)));
+        report.spurious_wakes = u64::from(streak);
+        self.emit(&report);
+        match policy {
+            Policy::Throttle => {
+                watch.set_flags(THROTTLED);
+                Verdict::Throttle
+            }
+            Policy::Abort => Verdict::Abort(Box::new(report)),
+            Policy::Warn | Policy::Ignore => Verdict::Continue,
+        }
+    }
+
+    /// After a `Pending` poll that did not wake itself, with `RUNNING` and
+    /// the poller's reference still held: `Some` if no waker clone exists.
+    #[inline]
+    pub(crate) fn check_lost_waker(&self, header: &Header) -> Option<Verdict> {
+        if !self.config.enabled || !self.config.lost_wakers {
+            return None;
+        }
+        let state = header.state.load();
+        if state.is_notified() || state.is_cancelled() || state.is_complete() {
+            return None;
+        }
+        // The owned list's reference and the poller's are always there.
+        let known = 2
+            + usize::from(state.is_join_interested())
+            + header.watch.abort_handles.load(Relaxed) as usize;
+        if state.ref_count() > known {
+            return None;
+        }
+        Some(self.lost_waker(header))
+    }
+
+    #[cold]
+    fn lost_waker(&self, header: &Header) -> Verdict {
+        let policy = self.policy_of(header);
+        if policy == Policy::Ignore || header.watch.has_flag(REPORTED_LOST) {
+            return Verdict::Continue;
+        }
+        header.watch.set_flags(REPORTED_LOST);
+        let report = self.report_for(header, ReportKind::LostWaker, policy);
+        self.emit(&report);
+        match policy {
+            Policy::Abort => Verdict::Abort(Box::new(report)),
+            _ => Verdict::Continue,
+        }
+    }
+
+    pub(crate) fn report_for(&self, header: &Header, kind: ReportKind, policy: Policy) -> Report {
+        Report::new(
+            kind,
+            header.meta.id,
+            header.meta.name.as_deref(),
+            header.meta.location,
+            policy,
+        )
+    }
+}

@@ -1,0 +1,71 @@
+//! The watchdog: vigil notices the futures that quietly ruin a program, says
+//! which task they are and where it was spawned, and keeps the other tasks
+//! running.
+//!
+//! A runtime sees every poll, every wake and every waker clone of every
+//! task, which is exactly what it takes to spot three bugs no compiler or
+//! test catches and no other runtime reports:
+//!
+//! | [`ReportKind`] | what the task does | how vigil sees it |
+//! |---|---|---|
+//! | [`Spinning`](ReportKind::Spinning) | wakes itself and returns `Pending` without progress, forever (the 2025 TLS proxy at 100 % CPU) | a long run of polls in which the task woke itself, completed no operation on a vigil resource, was not out of budget and did not call [`yield_now`](crate::task::yield_now) |
+//! | [`BlockedPoll`](ReportKind::BlockedPoll) | blocks its thread inside `poll` (`std::thread::sleep`, blocking I/O, a long computation) | a monitor thread sees the same poll still running after a threshold, while it runs |
+//! | [`LostWaker`](ReportKind::LostWaker) | returns `Pending` without keeping its waker anywhere: it will never run again | after the poll, the task's reference count shows no waker clone left |
+//!
+//! The watchdog is on by default with [`Policy::Warn`]: each diagnosis is
+//! logged through `tracing` (target `vigil::watchdog`, level `WARN`) and
+//! handed to the callback set with
+//! [`Builder::on_watchdog`](crate::runtime::Builder::on_watchdog).
+//! [`Policy::Throttle`] additionally slows a spinning task down to one poll
+//! per millisecond (until it makes progress again), and [`Policy::Abort`]
+//! cancels the task, whose [`JoinHandle`](crate::task::JoinHandle) then
+//! returns a [`JoinError`](crate::task::JoinError) carrying the
+//! [`Report`]. A policy can be set per task with
+//! [`task::Builder::watchdog`](crate::task::Builder::watchdog).
+//!
+//! On the multi-thread runtime a blocked worker's queued tasks are taken
+//! over by another worker, which also takes over the timers and I/O, so the
+//! rest of the program keeps its latency while one poll misbehaves.
+//!
+//! ```
+//! use std::sync::{Arc, Mutex};
+//! use vigil::watchdog::{Config, Policy, ReportKind};
+//!
+//! let reports = Arc::new(Mutex::new(Vec::new()));
+//! let seen = reports.clone();
+//! let rt = vigil::runtime::Builder::new_current_thread()
+//!     .watchdog(Config::new().policy(Policy::Abort))
+//!     .on_watchdog(move |report| seen.lock().unwrap().push(report.kind()))
+//!     .build()
+//!     .unwrap();
+//! let err = rt.block_on(async {
+//!     // A future that returns `Pending` and drops its waker: nothing can
+//!     // ever wake it again.
+//!     vigil::spawn(std::future::poll_fn(|_cx| std::task::Poll::<()>::Pending))
+//!         .await
+//!         .unwrap_err()
+//! });
+//! assert_eq!(err.watchdog_report().unwrap().kind(), ReportKind::LostWaker);
+//! assert_eq!(*reports.lock().unwrap(), [ReportKind::LostWaker]);
+//! ```
+//!
+//! # What it costs
+//!
+//! Nothing on the path of a healthy poll takes a lock or makes a system
+//! call: a poll writes a few counters of its own task and of its thread's
+//! monitor slot with plain stores, and reads the clock for one poll in 64.
+//! The monitor thread sleeps while the runtime is idle. `BENCHMARKS.md`
+//! records every benchmark with the watchdog on and off.
+//!
+//! # What it cannot see
+//!
+//! Progress the runtime cannot observe: a task that wakes itself while
+//! working through a resource that is not vigil's (another crate's channel,
+//! a pure computation that yields by waking itself instead of calling
+//! [`yield_now`](crate::task::yield_now)) looks like a spin if it keeps
+//! doing so for [`Config::spin_duration`]. Give such a task
+//! [`Policy::Ignore`], or yield with `vigil::task::yield_now`. A future
+//! that keeps its own waker inside itself (a waker cycle) is not detected
+//! as lost.
+
+pub use crate::runtime::watch::{Config, Policy, Report, ReportKind};
