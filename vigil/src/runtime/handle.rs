@@ -1,6 +1,9 @@
 use super::context;
+use super::dump::{Dump, TaskDump};
+use super::metrics::Metrics;
 use super::scheduler;
 use super::task::{TaskMeta, TaskOptions};
+use super::watch::ReportKind;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
@@ -143,6 +146,44 @@ impl Handle {
         match &self.inner {
             scheduler::Handle::CurrentThread(_) => 1,
             scheduler::Handle::MultiThread(h) => h.num_workers(),
+        }
+    }
+
+    /// Every live task: id, name, spawn location, state, polls, busy time
+    /// and time since its last poll. Its `Display` is a table. Taking a dump
+    /// locks each shard of the task list briefly, one after the other; the
+    /// runtime keeps running meanwhile.
+    pub fn dump(&self) -> Dump {
+        let watchdog = self.inner.watchdog();
+        let mut tasks = Vec::new();
+        self.inner.for_each_owned(&mut |owned| {
+            owned.for_each(|header| tasks.push(TaskDump::of(header, watchdog)));
+        });
+        tasks.sort_by_key(|t| t.id());
+        Dump { tasks }
+    }
+
+    /// The runtime's counters: workers, queue depths, steals, parks, polls,
+    /// I/O events, timers, blocking threads and watchdog reports.
+    pub fn metrics(&self) -> Metrics {
+        let driver = self.inner.driver();
+        let (blocking_threads, idle_blocking_threads, blocking_queue_depth) =
+            self.inner.blocking().stats();
+        let watchdog = self.inner.watchdog();
+        Metrics {
+            workers: self.inner.worker_metrics(),
+            global_queue_depth: self.inner.global_queue_depth(),
+            alive_tasks: self.num_alive_tasks(),
+            driver_events: driver.io.events_dispatched(),
+            active_timers: driver.time.active_timers(),
+            blocking_threads,
+            idle_blocking_threads,
+            blocking_queue_depth,
+            reports: [
+                watchdog.report_count(ReportKind::Spinning),
+                watchdog.report_count(ReportKind::BlockedPoll),
+                watchdog.report_count(ReportKind::LostWaker),
+            ],
         }
     }
 }

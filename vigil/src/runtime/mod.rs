@@ -23,14 +23,18 @@ mod builder;
 pub(crate) mod config;
 pub(crate) mod context;
 pub(crate) mod coop;
+mod dump;
 mod handle;
+mod metrics;
 pub(crate) mod park_thread;
 pub(crate) mod scheduler;
 pub(crate) mod task;
 pub(crate) mod watch;
 
 pub use builder::Builder;
+pub use dump::{Dump, TaskDump, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use metrics::{Metrics, WorkerMetrics};
 
 use blocking::BlockingPool;
 use std::fmt;

@@ -32,6 +32,7 @@ use slab::Slab;
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -47,6 +48,8 @@ pub(crate) struct Handle {
     epoll: Epoll,
     unpark: Unparker,
     registrations: Mutex<Registrations>,
+    /// I/O events dispatched so far (written by the thread in the driver).
+    events: AtomicU64,
 }
 
 struct Registrations {
@@ -89,6 +92,7 @@ impl Handle {
                     next_generation: 0,
                     is_shutdown: false,
                 }),
+                events: AtomicU64::new(0),
             },
         ))
     }
@@ -157,6 +161,11 @@ impl Handle {
     }
 
     /// Runtime shutdown: every registration fails from now on.
+    /// I/O events dispatched to registrations so far.
+    pub(crate) fn events_dispatched(&self) -> u64 {
+        self.events.load(Relaxed)
+    }
+
     pub(crate) fn shutdown(&self) {
         let ios: Vec<Arc<ScheduledIo>> = {
             let mut regs = self.lock();
@@ -182,6 +191,7 @@ impl Driver {
         let mut batch = WakeBatch::new();
         let mut resolved: [Option<(Arc<ScheduledIo>, Ready)>; CHUNK] = Default::default();
         let mut events = self.events.iter().peekable();
+        let mut dispatched = 0u64;
         while events.peek().is_some() {
             let mut n = 0;
             {
@@ -209,6 +219,10 @@ impl Driver {
                     io.set_readiness(tick, ready, &mut batch);
                 }
             }
+            dispatched += n as u64;
+        }
+        if dispatched > 0 {
+            handle.events.fetch_add(dispatched, Relaxed);
         }
     }
 }

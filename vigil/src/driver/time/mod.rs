@@ -160,6 +160,11 @@ impl Handle {
         drop(old);
     }
 
+    /// Timers waiting for their deadline.
+    pub(crate) fn active_timers(&self) -> usize {
+        self.lock().wheel.pending()
+    }
+
     /// Registers a timer due at `deadline` that wakes `waker`.
     pub(crate) fn register(&self, deadline: Instant, waker: &Waker) -> Registration {
         let when = self.tick_ceil(deadline);

@@ -74,7 +74,6 @@ impl Wheel {
     }
 
     /// Entries still waiting for their deadline.
-    #[cfg(test)]
     pub(super) fn pending(&self) -> usize {
         self.pending
     }

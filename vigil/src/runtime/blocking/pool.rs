@@ -125,6 +125,12 @@ impl Drop for BlockingPool {
 }
 
 impl Spawner {
+    /// Threads of the pool: (all, idle), and closures waiting for a thread.
+    pub(crate) fn stats(&self) -> (usize, usize, usize) {
+        let state = self.inner.state.lock().unwrap();
+        (state.threads, state.idle, state.queue.len())
+    }
+
     pub(crate) fn set_runtime_handle(&self, handle: scheduler::WeakHandle) {
         let _ = self.inner.handle.set(handle);
     }

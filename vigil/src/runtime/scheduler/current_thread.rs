@@ -13,6 +13,7 @@ use crate::driver::{self, Driver};
 use crate::runtime::blocking;
 use crate::runtime::config::Config;
 use crate::runtime::context;
+use crate::runtime::metrics::WorkerMetrics;
 use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
 use crate::runtime::watch::monitor::{Monitor, PollSlot, Supervised};
 use crate::runtime::watch::Watchdog;
@@ -21,7 +22,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
@@ -48,6 +49,8 @@ pub(crate) struct Handle {
     poll_slot: Arc<PollSlot>,
     /// Driver turns so far (for `Handle::metrics`).
     parks: AtomicU64,
+    /// Length of the run queue at the last driver turn (for `Handle::metrics`).
+    queue_depth: AtomicUsize,
 }
 
 /// What the driving thread owns.
@@ -97,6 +100,7 @@ impl Handle {
             monitor: OnceLock::new(),
             poll_slot: Arc::new(PollSlot::new(0)),
             parks: AtomicU64::new(0),
+            queue_depth: AtomicUsize::new(0),
         })
     }
 
@@ -315,6 +319,8 @@ impl Handle {
             monitor.notify_active(&self.poll_slot);
         }
         if let Some(core) = cx.core.borrow_mut().as_mut() {
+            self.queue_depth
+                .store(core.tasks.len() + core.deferred.len(), Ordering::Relaxed);
             core.driver = Some(driver);
             // The driver has had its turn: the yielded tasks may run again.
             let deferred = std::mem::take(&mut core.deferred);
@@ -354,6 +360,19 @@ impl Handle {
         if let Some(monitor) = self.monitor.get() {
             monitor.shutdown();
         }
+    }
+
+    pub(crate) fn worker_metrics(&self) -> WorkerMetrics {
+        WorkerMetrics {
+            polls: self.poll_slot.polls(),
+            parks: self.parks.load(Ordering::Relaxed),
+            steals: 0,
+            local_queue_depth: self.queue_depth.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        self.inject.len()
     }
 
     /// Number of live tasks.

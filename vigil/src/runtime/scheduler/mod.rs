@@ -7,7 +7,10 @@ pub(crate) mod multi_thread;
 
 use crate::driver;
 use crate::runtime::blocking;
-use crate::runtime::task::{JoinHandle, TaskMeta};
+use crate::runtime::metrics::WorkerMetrics;
+use crate::runtime::task::{JoinHandle, OwnedTasks, TaskMeta};
+use crate::runtime::watch::monitor::Supervised;
+use crate::runtime::watch::Watchdog;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::Weak;
@@ -56,6 +59,34 @@ impl Handle {
         match self {
             Handle::CurrentThread(h) => &h.blocking,
             Handle::MultiThread(h) => &h.blocking,
+        }
+    }
+
+    pub(crate) fn watchdog(&self) -> &Watchdog {
+        match self {
+            Handle::CurrentThread(h) => &h.watchdog,
+            Handle::MultiThread(h) => &h.watchdog,
+        }
+    }
+
+    pub(crate) fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks)) {
+        match self {
+            Handle::CurrentThread(h) => h.for_each_owned(f),
+            Handle::MultiThread(h) => h.for_each_owned(f),
+        }
+    }
+
+    pub(crate) fn worker_metrics(&self) -> Vec<WorkerMetrics> {
+        match self {
+            Handle::CurrentThread(h) => vec![h.worker_metrics()],
+            Handle::MultiThread(h) => h.worker_metrics(),
+        }
+    }
+
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        match self {
+            Handle::CurrentThread(h) => h.global_queue_depth(),
+            Handle::MultiThread(h) => h.global_queue_depth(),
         }
     }
 

@@ -174,6 +174,11 @@ impl<S: 'static> Steal<S> {
         self.ring.len() == 0
     }
 
+    /// Tasks in the queue (a racy snapshot).
+    pub(crate) fn len(&self) -> usize {
+        self.ring.len() as usize
+    }
+
     /// Moves about half of this queue into `dst` (the caller's own queue) and
     /// returns one of the stolen tasks to run right away.
     pub(crate) fn steal_into(&self, dst: &mut Local<S>) -> Option<Notified<S>> {

@@ -12,6 +12,7 @@ use crate::driver::{self, Driver};
 use crate::runtime::blocking;
 use crate::runtime::config::Config;
 use crate::runtime::context;
+use crate::runtime::metrics::WorkerMetrics;
 use crate::runtime::scheduler::inject::Inject;
 use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
 use crate::runtime::watch::monitor::{Monitor, PollSlot, Supervised};
@@ -234,6 +235,22 @@ impl Handle {
 
     pub(crate) fn num_workers(&self) -> usize {
         self.remotes.len()
+    }
+
+    pub(crate) fn worker_metrics(&self) -> Vec<WorkerMetrics> {
+        self.remotes
+            .iter()
+            .map(|r| WorkerMetrics {
+                polls: r.poll_slot.polls(),
+                parks: r.parks.load(Ordering::Relaxed),
+                steals: r.steals.load(Ordering::Relaxed),
+                local_queue_depth: r.steal.len(),
+            })
+            .collect()
+    }
+
+    pub(crate) fn global_queue_depth(&self) -> usize {
+        self.inject.len()
     }
 }
 
