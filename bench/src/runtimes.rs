@@ -183,6 +183,25 @@ where
 
 // ------------------------------------------------------ vigil and tokio
 
+/// Per-crate builder settings the harness applies.
+trait BenchTweak {
+    fn tweak(&mut self);
+}
+
+impl BenchTweak for vigil::runtime::Builder {
+    /// `VIGIL_BENCH_WATCHDOG=off` builds vigil without its watchdog, to
+    /// measure what the watchdog costs (BENCHMARKS.md, "watchdog cost").
+    fn tweak(&mut self) {
+        if std::env::var_os("VIGIL_BENCH_WATCHDOG").is_some_and(|v| v == "off") {
+            self.watchdog(vigil::watchdog::Config::disabled());
+        }
+    }
+}
+
+impl BenchTweak for tokio::runtime::Builder {
+    fn tweak(&mut self) {}
+}
+
 /// vigil and Tokio share one API shape (vigil keeps Tokio's names on
 /// purpose), so one macro defines the spawner and both runtime flavours of
 /// each: the adapters are the same code with only the crate name changed.
@@ -228,6 +247,7 @@ macro_rules! tokio_shaped {
                 if $multi {
                     builder.worker_threads(workers);
                 }
+                BenchTweak::tweak(&mut builder);
                 $rt(builder.enable_all().build().expect(concat!("build ", $name)))
             }
 

@@ -145,7 +145,7 @@ struct Ms(Duration);
 impl fmt::Display for Ms {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_secs_f64() * 1e3;
-        let text = if ms >= 10_000.0 {
+        let text = if ms >= 1_000.0 {
             format!("{:.1} s", ms / 1e3)
         } else if ms >= 10.0 {
             format!("{ms:.0} ms")
@@ -168,7 +168,7 @@ impl fmt::Display for Dump {
             .clamp(4, 32);
         writeln!(
             f,
-            "{:>6}  {:<name_width$}  {:<9}  {:>10}  {:>10}  {:>10}  spawned at",
+            "{:>6}  {:<name_width$}  {:<9}  {:>10}  {:>10}  {:>13}  spawned at",
             "id", "name", "state", "polls", "busy", "last poll"
         )?;
         for t in &self.tasks {
@@ -178,7 +178,7 @@ impl fmt::Display for Dump {
             };
             writeln!(
                 f,
-                "{:>6}  {:<name_width$}  {:<9}  {:>10}  {:>10}  {:>10}  {}",
+                "{:>6}  {:<name_width$}  {:<9}  {:>10}  {:>10}  {:>13}  {}",
                 t.id.as_u64(),
                 t.name.as_deref().unwrap_or("-"),
                 t.state,

@@ -410,7 +410,7 @@ impl Supervised for Handle {
     }
 
     /// One thread runs every task: there is nobody to hand its work to.
-    fn rescue(&self, _worker: usize) {}
+    fn rescue(self: &Arc<Self>, _worker: usize, _all_blocked: bool) {}
 }
 
 impl Schedule for LocalScheduler {

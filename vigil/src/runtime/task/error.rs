@@ -100,11 +100,9 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.repr, self.panic_message()) {
             (Repr::Cancelled, _) => write!(f, "task {} was cancelled", self.id),
-            (Repr::Watchdog(report), _) => write!(
-                f,
-                "task {} was cancelled by the watchdog ({}): {report}",
-                self.id, report.kind
-            ),
+            (Repr::Watchdog(report), _) => {
+                write!(f, "task {} was cancelled by the {report}", self.id)
+            }
             (Repr::Panic(_), Some(msg)) => write!(f, "task {} panicked: {msg}", self.id),
             (Repr::Panic(_), None) => write!(f, "task {} panicked", self.id),
         }

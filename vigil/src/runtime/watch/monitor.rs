@@ -62,6 +62,11 @@ impl PollSlot {
         self.seq.store(seq.wrapping_add(1), Ordering::Release);
     }
 
+    /// The raw sequence number (changes whenever a poll starts or ends).
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq.load(Ordering::Acquire)
+    }
+
     /// Polls started on this thread so far.
     pub(crate) fn polls(&self) -> u64 {
         self.seq.load(Ordering::Relaxed).div_ceil(2)
@@ -73,8 +78,9 @@ pub(crate) trait Supervised: Send + Sync + 'static {
     /// Calls `f` with each owned-task list of the runtime.
     fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks));
     fn watchdog(&self) -> &Arc<Watchdog>;
-    /// A poll on `worker` is blocked: let other threads take over its work.
-    fn rescue(&self, worker: usize);
+    /// A poll on `worker` is blocked (and, if `all_blocked`, so is every
+    /// other polling thread): let other threads take over its work.
+    fn rescue(self: &Arc<Self>, worker: usize, all_blocked: bool);
 }
 
 /// The monitor thread's handle, kept by the scheduler.
@@ -117,6 +123,15 @@ impl Monitor {
     pub(crate) fn watch(&self, slot: Arc<PollSlot>) {
         self.shared.slots.lock().unwrap().push(slot);
         self.notify_active_slow();
+    }
+
+    /// Removes a slot (its thread is leaving).
+    pub(crate) fn unwatch(&self, slot: &Arc<PollSlot>) {
+        self.shared
+            .slots
+            .lock()
+            .unwrap()
+            .retain(|s| !Arc::ptr_eq(s, slot));
     }
 
     /// Called by a thread leaving its park, before it polls anything.
@@ -178,6 +193,7 @@ fn run<S: Supervised>(shared: Arc<Shared>, target: Weak<S>, threshold: Duration)
         refresh(&shared, &mut seen);
         let now = Instant::now();
         let mut active = false;
+        let mut newly_blocked = Vec::new();
         for s in seen.iter_mut() {
             let seq = s.slot.seq.load(Ordering::SeqCst);
             let wakes = s.slot.wakes.load(Ordering::SeqCst);
@@ -196,8 +212,13 @@ fn run<S: Supervised>(shared: Arc<Shared>, target: Weak<S>, threshold: Duration)
             let lasted = now.duration_since(s.since);
             if !s.reported && lasted >= threshold {
                 s.reported = true;
-                blocked(&*target, &s.slot, seq, lasted);
+                newly_blocked.push((s.slot.clone(), seq, lasted));
             }
+        }
+        // Every watched thread is inside a poll that has been reported.
+        let all_blocked = seen.iter().all(|s| s.reported && s.seq % 2 == 1);
+        for (slot, seq, lasted) in newly_blocked.drain(..) {
+            blocked(&target, &slot, seq, lasted, all_blocked);
         }
         drop(target);
         quiet_rounds = if active { 0 } else { quiet_rounds + 1 };
@@ -240,7 +261,13 @@ fn sleep_until_active(shared: &Shared, seen: &[Seen]) -> bool {
 }
 
 /// Reports the poll in `slot` (sequence `seq`) and applies the policy.
-fn blocked<S: Supervised>(target: &S, slot: &PollSlot, seq: u64, lasted: Duration) {
+fn blocked<S: Supervised>(
+    target: &Arc<S>,
+    slot: &PollSlot,
+    seq: u64,
+    lasted: Duration,
+    all_blocked: bool,
+) {
     let watchdog = target.watchdog();
     let task = slot.task.load(Ordering::Relaxed);
     let id = slot.task_id.load(Ordering::Relaxed);
@@ -268,7 +295,7 @@ fn blocked<S: Supervised>(target: &S, slot: &PollSlot, seq: u64, lasted: Duratio
         crate::runtime::task::abort_raw(raw);
         RawTask::drop_reference(raw);
     }
-    target.rescue(slot.worker);
+    target.rescue(slot.worker, all_blocked);
 }
 
 /// Builds the report of a blocked poll, under the owned list's lock (the

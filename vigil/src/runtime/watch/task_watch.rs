@@ -44,7 +44,7 @@
 use super::{Policy, Report, ReportKind, Watchdog};
 use crate::runtime::coop::Budget;
 use crate::runtime::task::Header;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 /// Per-task poll flags recorded in the thread-local context during a poll.
@@ -65,7 +65,7 @@ pub(crate) const ABORTED: u32 = 8;
 /// One poll in this many is timed for the busy-time estimate.
 pub(crate) const SAMPLE_EVERY: u64 = 64;
 
-/// The watchdog's counters of one task (24 bytes in its header).
+/// The watchdog's counters of one task (32 bytes in its header).
 pub(crate) struct TaskWatch {
     /// Spurious polls in a row.
     streak: AtomicU32,
@@ -74,8 +74,8 @@ pub(crate) struct TaskWatch {
     pub(crate) abort_handles: AtomicU32,
     /// When the current spurious run started (ms since the watchdog's epoch).
     streak_start_ms: AtomicU32,
-    /// CPU time inside the polls of the current spurious run, in µs.
-    streak_cpu_us: AtomicU32,
+    /// CPU time inside the polls of the current spurious run, in ns.
+    streak_cpu_ns: AtomicU64,
     /// When the task was last polled (ms since the watchdog's epoch).
     pub(crate) last_poll_ms: AtomicU32,
 }
@@ -87,7 +87,7 @@ impl TaskWatch {
             flags: AtomicU32::new(0),
             abort_handles: AtomicU32::new(0),
             streak_start_ms: AtomicU32::new(0),
-            streak_cpu_us: AtomicU32::new(0),
+            streak_cpu_ns: AtomicU64::new(0),
             last_poll_ms: AtomicU32::new(u32::MAX),
         }
     }
@@ -197,11 +197,11 @@ impl Watchdog {
         watch.streak.store(streak, Relaxed);
         if streak == 1 {
             watch.streak_start_ms.store(self.now_ms(), Relaxed);
-            watch.streak_cpu_us.store(0, Relaxed);
+            watch.streak_cpu_ns.store(0, Relaxed);
         } else if let Some(elapsed) = elapsed {
-            let us = elapsed.as_micros().min(u32::MAX as u128) as u32;
-            let total = watch.streak_cpu_us.load(Relaxed).saturating_add(us);
-            watch.streak_cpu_us.store(total, Relaxed);
+            let ns = elapsed.as_nanos().min(u64::MAX as u128) as u64;
+            let total = watch.streak_cpu_ns.load(Relaxed).saturating_add(ns);
+            watch.streak_cpu_ns.store(total, Relaxed);
         }
         let flags = watch.flags.load(Relaxed);
         if flags & THROTTLED != 0 {
@@ -226,7 +226,7 @@ impl Watchdog {
         watch.set_flags(REPORTED_SPIN);
         let mut report = self.report_for(header, ReportKind::Spinning, policy);
         report.duration = Duration::from_millis(u64::from(lasted));
-        report.cpu_time = Duration::from_micros(u64::from(watch.streak_cpu_us.load(Relaxed)));
+        report.cpu_time = Duration::from_nanos(watch.streak_cpu_ns.load(Relaxed));
         report.spurious_wakes = u64::from(streak);
         self.emit(&report);
         match policy {

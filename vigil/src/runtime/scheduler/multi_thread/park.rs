@@ -32,6 +32,15 @@ impl SharedDriver {
         }
     }
 
+    /// Waits in the driver for at most `timeout` if it is free, or simply
+    /// sleeps that long (a replacement worker with nothing to do).
+    pub(crate) fn park_for(&self, timeout: Duration) {
+        match self.driver.try_lock() {
+            Ok(mut driver) => driver.park(&self.handle, Some(timeout)),
+            Err(_) => std::thread::sleep(timeout),
+        }
+    }
+
     /// A non-blocking driver turn (fire due timers) if no one else holds the
     /// driver.
     pub(crate) fn maintenance(&self) {

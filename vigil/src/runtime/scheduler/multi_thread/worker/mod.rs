@@ -5,6 +5,8 @@
 // context and the shutdown list moves a pointer, not the whole core.
 #![allow(clippy::vec_box)]
 
+mod replacement;
+
 use super::idle::Idle;
 use super::park::{self, Parker, SharedDriver, Unparker};
 use super::queue::{self, Local, Steal};
@@ -21,7 +23,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// How many times in a row the LIFO slot may preempt the run queue.
@@ -44,6 +46,10 @@ pub(crate) struct Handle {
     exited_cores: Mutex<Vec<Box<Core>>>,
     pub(crate) watchdog: Arc<Watchdog>,
     monitor: OnceLock<Monitor>,
+    /// Replacement workers running now (see `replacement`).
+    replacements: AtomicUsize,
+    /// Index for the next replacement's poll slot (after the workers').
+    next_core_index: AtomicUsize,
 }
 
 /// What other workers (and the watchdog's monitor) may touch of a worker.
@@ -70,6 +76,27 @@ pub(crate) struct Core {
     is_searching: bool,
     parker: Option<Parker>,
     rand: u32,
+}
+
+impl Core {
+    fn new(index: usize, run_queue: Local<Arc<Handle>>, parker: Option<Parker>) -> Core {
+        Core {
+            index,
+            tick: 0,
+            lifo_slot: None,
+            lifo_polls: 0,
+            run_queue,
+            deferred: Vec::new(),
+            is_searching: false,
+            parker,
+            rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+        }
+    }
+}
+
+/// A fresh core index for a replacement worker (never a worker's).
+fn bump_core_index(handle: &Handle) -> usize {
+    handle.next_core_index.fetch_add(1, Ordering::Relaxed)
 }
 
 /// The scheduler context of a worker thread.
@@ -100,17 +127,7 @@ impl Handle {
                 parks: AtomicU64::new(0),
                 steals: AtomicU64::new(0),
             });
-            cores.push(Box::new(Core {
-                index,
-                tick: 0,
-                lifo_slot: None,
-                lifo_polls: 0,
-                run_queue,
-                deferred: Vec::new(),
-                is_searching: false,
-                parker: Some(parker),
-                rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
-            }));
+            cores.push(Box::new(Core::new(index, run_queue, Some(parker))));
         }
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
@@ -125,6 +142,8 @@ impl Handle {
             exited_cores: Mutex::new(Vec::with_capacity(num_workers)),
             watchdog,
             monitor: OnceLock::new(),
+            replacements: AtomicUsize::new(0),
+            next_core_index: AtomicUsize::new(num_workers),
         });
         (handle, cores)
     }
@@ -284,9 +303,14 @@ impl Supervised for Handle {
     /// Wakes a sleeping worker even if others are searching: it steals the
     /// blocked worker's queue and, when it parks again, takes over the
     /// driver (timers and I/O) the blocked worker may have left.
-    fn rescue(&self, _worker: usize) {
+    ///
+    /// If every worker is blocked there is nobody to wake: a replacement
+    /// worker is started instead (see `replacement`).
+    fn rescue(self: &Arc<Self>, _worker: usize, all_blocked: bool) {
         if let Some(index) = self.idle.worker_to_rescue() {
             self.remotes[index].unpark.unpark();
+        } else if all_blocked {
+            self.start_replacement();
         }
     }
 }
