@@ -1,7 +1,7 @@
 use super::raw::RawTask;
 use super::Id;
+use crate::loom::sync::atomic::Ordering::Release;
 use std::fmt;
-use std::sync::atomic::Ordering::Relaxed;
 
 /// A handle that can cancel a task but not read its output. Cloneable.
 pub struct AbortHandle {
@@ -12,7 +12,7 @@ impl AbortHandle {
     /// Takes over a reference the caller already counted.
     pub(crate) fn new(raw: RawTask) -> AbortHandle {
         // Counted after the reference (see `watch::task_watch` on lost wakers).
-        raw.header().watch.abort_handles.fetch_add(1, Relaxed);
+        raw.header().watch.abort_handles.fetch_add(1, Release);
         AbortHandle { raw }
     }
 
@@ -42,7 +42,7 @@ impl Clone for AbortHandle {
 impl Drop for AbortHandle {
     fn drop(&mut self) {
         // Uncounted before the reference goes.
-        self.raw.header().watch.abort_handles.fetch_sub(1, Relaxed);
+        self.raw.header().watch.abort_handles.fetch_sub(1, Release);
         self.raw.drop_reference();
     }
 }

@@ -25,6 +25,7 @@ use super::{
     bind_and_schedule, JoinError, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta,
 };
 use crate::loom::sync::{Arc, Mutex};
+use crate::runtime::watch::{Config, Watchdog};
 use loom::thread;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -70,6 +71,8 @@ struct Shared {
     owned: OwnedTasks,
     /// Number of `schedule`/`yield_now` calls, including the first one.
     pushes: AtomicUsize,
+    /// `None`: the watchdog is off.
+    watchdog: Option<std::sync::Arc<Watchdog>>,
 }
 
 impl Schedule for Mock {
@@ -85,17 +88,22 @@ impl Schedule for Mock {
     fn release(&self, task: RawTask) -> bool {
         self.0.owned.remove(task)
     }
-    fn watchdog(&self) -> &crate::runtime::watch::Watchdog {
-        crate::runtime::watch::Watchdog::off()
+    fn watchdog(&self) -> &Watchdog {
+        self.0.watchdog.as_deref().unwrap_or(Watchdog::off())
     }
 }
 
 impl Mock {
     fn new() -> Mock {
+        Mock::with_watchdog(None)
+    }
+
+    fn with_watchdog(watchdog: Option<std::sync::Arc<Watchdog>>) -> Mock {
         Mock(Arc::new(Shared {
             queue: Mutex::new(VecDeque::new()),
             owned: OwnedTasks::new(1),
             pushes: AtomicUsize::new(0),
+            watchdog,
         }))
     }
 
@@ -515,6 +523,48 @@ fn loom_shutdown_during_poll() {
                 other.map(|r| r.map(|_| ()))
             ),
         }
+        drop(join);
+        sched.finish();
+    });
+}
+
+/// The lost-waker check counts references: owned list, poller, join
+/// handle, abort handles, and whatever is left must be waker clones. An
+/// abort handle created and dropped on another thread while the check runs
+/// must never make a task that *does* keep its waker look lost (abort
+/// handles are counted after their reference and uncounted before it).
+#[test]
+fn loom_abort_handle_churn_never_fakes_a_lost_waker() {
+    model(|| {
+        let reports = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = reports.clone();
+        let watchdog = Watchdog::detached(
+            Config::new().detect_blocked_polls(false),
+            Some(std::sync::Arc::new(move |_: &crate::watchdog::Report| {
+                counted.fetch_add(1, SeqCst);
+            })),
+        );
+        let sched = Mock::with_watchdog(Some(std::sync::Arc::new(watchdog)));
+        let kept: std::sync::Arc<std::sync::Mutex<Option<Waker>>> = Default::default();
+        let slot = kept.clone();
+        let join = sched.spawn(std::future::poll_fn(move |cx| {
+            // Keeps a clone of its waker, as a correct future must.
+            *slot.lock().unwrap() = Some(cx.waker().clone());
+            Poll::<()>::Pending
+        }));
+        let abort = join.abort_handle();
+        let churn = thread::spawn(move || {
+            let extra = abort.clone();
+            drop(abort);
+            drop(extra);
+        });
+        assert!(sched.run_one());
+        churn.join().unwrap();
+        assert_eq!(reports.load(SeqCst), 0, "a kept waker was reported lost");
+        // Clean up: cancel the task and release the kept waker.
+        join.abort();
+        sched.run_until_idle();
+        drop(kept.lock().unwrap().take());
         drop(join);
         sched.finish();
     });

@@ -68,6 +68,13 @@ impl Watchdog {
         Arc::new(Watchdog::build(config, callback, Some(driver)))
     }
 
+    /// A watchdog with no throttle timer (tasks it would throttle are
+    /// rescheduled at once), for schedulers without a driver (loom models).
+    #[cfg(all(test, loom))]
+    pub(crate) fn detached(config: Config, callback: Option<Callback>) -> Watchdog {
+        Watchdog::build(config, callback, None)
+    }
+
     /// A watchdog that watches nothing, for tasks outside any runtime
     /// scheduler (blocking closures, tests).
     pub(crate) fn off() -> &'static Watchdog {

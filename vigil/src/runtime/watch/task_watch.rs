@@ -30,8 +30,11 @@
 //! handles') leaves the number of waker clones. Zero means nothing can ever
 //! wake the task. Every race errs towards "a waker exists", never the
 //! other way: an abort handle is counted in the task's references before
-//! it is counted in [`TaskWatch::abort_handles`], and leaves in the
-//! opposite order.
+//! it is counted in [`TaskWatch::abort_handles`] and leaves in the opposite
+//! order, and the check reads the abort-handle count before and after the
+//! state word, giving up if it changed (reading it only once lets a handle
+//! created or dropped between the two reads fake a lost waker; loom found
+//! that).
 //!
 //! # Cost
 //!
@@ -42,6 +45,7 @@
 //! is set.
 
 use super::{Policy, Report, ReportKind, Watchdog};
+use crate::loom::sync::atomic::Ordering::Acquire;
 use crate::runtime::coop::Budget;
 use crate::runtime::task::Header;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -70,8 +74,9 @@ pub(crate) struct TaskWatch {
     /// Spurious polls in a row.
     streak: AtomicU32,
     flags: AtomicU32,
-    /// Live `AbortHandle`s (for the lost-waker arithmetic).
-    pub(crate) abort_handles: AtomicU32,
+    /// Live `AbortHandle`s (for the lost-waker arithmetic; a loom atomic,
+    /// so the models check its ordering against the reference count).
+    pub(crate) abort_handles: crate::loom::sync::atomic::AtomicU32,
     /// When the current spurious run started (ms since the watchdog's epoch).
     streak_start_ms: AtomicU32,
     /// CPU time inside the polls of the current spurious run, in ns.
@@ -85,7 +90,7 @@ impl TaskWatch {
         TaskWatch {
             streak: AtomicU32::new(0),
             flags: AtomicU32::new(0),
-            abort_handles: AtomicU32::new(0),
+            abort_handles: crate::loom::sync::atomic::AtomicU32::new(0),
             streak_start_ms: AtomicU32::new(0),
             streak_cpu_ns: AtomicU64::new(0),
             last_poll_ms: AtomicU32::new(u32::MAX),
@@ -246,14 +251,20 @@ impl Watchdog {
         if !self.config.enabled || !self.config.lost_wakers {
             return None;
         }
+        // The abort-handle count is read on both sides of the state word: an
+        // abort handle created or dropped in between changes it, and then we
+        // cannot tell (see the module docs; a loom model checks this).
+        let aborts = &header.watch.abort_handles;
+        let before = aborts.load(Acquire);
         let state = header.state.load();
+        if aborts.load(Acquire) != before {
+            return None;
+        }
         if state.is_notified() || state.is_cancelled() || state.is_complete() {
             return None;
         }
         // The owned list's reference and the poller's are always there.
-        let known = 2
-            + usize::from(state.is_join_interested())
-            + header.watch.abort_handles.load(Relaxed) as usize;
+        let known = 2 + usize::from(state.is_join_interested()) + before as usize;
         if state.ref_count() > known {
             return None;
         }
