@@ -24,8 +24,10 @@
 //! ## Layout
 //!
 //! The modules depend on each other in one direction only:
-//! `driver` (the timer wheel and the parking of idle threads) <- `runtime`
-//! (tasks, schedulers, blocking pool) <- `task`, `time` (the user API).
+//! `sys` (raw OS calls) <- `driver` (the reactor, the timer wheel and the
+//! parking of idle threads) <- `runtime` (tasks, schedulers, blocking pool,
+//! and the watchdog's detectors, which live beside the scheduler they
+//! watch) <- `task`, `time`, `io`, `net`, `watchdog` (the user API).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]

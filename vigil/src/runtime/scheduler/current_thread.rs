@@ -22,7 +22,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
@@ -47,8 +47,6 @@ pub(crate) struct Handle {
     monitor: OnceLock<Monitor>,
     /// The poll in progress on whichever thread holds the core.
     poll_slot: Arc<PollSlot>,
-    /// Driver turns so far (for `Handle::metrics`).
-    parks: AtomicU64,
     /// Length of the run queue at the last driver turn (for `Handle::metrics`).
     queue_depth: AtomicUsize,
 }
@@ -99,7 +97,6 @@ impl Handle {
             watchdog,
             monitor: OnceLock::new(),
             poll_slot: Arc::new(PollSlot::new(0)),
-            parks: AtomicU64::new(0),
             queue_depth: AtomicUsize::new(0),
         })
     }
@@ -312,8 +309,7 @@ impl Handle {
         // Timers and I/O fired here wake tasks, which land on `core.tasks`:
         // the core must stay reachable (not borrowed) while parked.
         driver.park(&self.driver, timeout);
-        self.parks
-            .store(self.parks.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        PollSlot::bump(&self.poll_slot.parks);
         self.watchdog.refresh_clock();
         if let Some(monitor) = self.monitor.get() {
             monitor.notify_active(&self.poll_slot);
@@ -365,7 +361,7 @@ impl Handle {
     pub(crate) fn worker_metrics(&self) -> WorkerMetrics {
         WorkerMetrics {
             polls: self.poll_slot.polls(),
-            parks: self.parks.load(Ordering::Relaxed),
+            parks: self.poll_slot.parks.load(Ordering::Relaxed),
             steals: 0,
             local_queue_depth: self.queue_depth.load(Ordering::Relaxed),
         }

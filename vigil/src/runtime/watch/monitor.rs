@@ -35,6 +35,11 @@ pub(crate) struct PollSlot {
     /// Bumped each time the thread leaves its park.
     wakes: AtomicU64,
     worker: usize,
+    /// Counters for `Handle::metrics`, kept here (one allocation per
+    /// polling thread, written only by it) rather than next to what other
+    /// threads read often.
+    pub(crate) parks: AtomicU64,
+    pub(crate) steals: AtomicU64,
 }
 
 impl PollSlot {
@@ -45,6 +50,8 @@ impl PollSlot {
             task_id: AtomicU64::new(0),
             wakes: AtomicU64::new(0),
             worker,
+            parks: AtomicU64::new(0),
+            steals: AtomicU64::new(0),
         }
     }
 
@@ -60,6 +67,11 @@ impl PollSlot {
     pub(crate) fn end(&self) {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Release);
+    }
+
+    /// Single-writer increment of one of this slot's counters.
+    pub(crate) fn bump(counter: &AtomicU64) {
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     /// The raw sequence number (changes whenever a poll starts or ends).

@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// How many times in a row the LIFO slot may preempt the run queue.
@@ -58,9 +58,6 @@ struct Remote {
     unpark: Unparker,
     /// The poll in progress on this worker, watched by the monitor.
     poll_slot: Arc<PollSlot>,
-    /// Counters for `Handle::metrics` (written by the worker only).
-    parks: AtomicU64,
-    steals: AtomicU64,
 }
 
 /// What a worker owns.
@@ -124,8 +121,6 @@ impl Handle {
                 steal,
                 unpark,
                 poll_slot: Arc::new(PollSlot::new(index)),
-                parks: AtomicU64::new(0),
-                steals: AtomicU64::new(0),
             });
             cores.push(Box::new(Core::new(index, run_queue, Some(parker))));
         }
@@ -261,8 +256,8 @@ impl Handle {
             .iter()
             .map(|r| WorkerMetrics {
                 polls: r.poll_slot.polls(),
-                parks: r.parks.load(Ordering::Relaxed),
-                steals: r.steals.load(Ordering::Relaxed),
+                parks: r.poll_slot.parks.load(Ordering::Relaxed),
+                steals: r.poll_slot.steals.load(Ordering::Relaxed),
                 local_queue_depth: r.steal.len(),
             })
             .collect()
@@ -484,7 +479,7 @@ impl Context {
                 continue;
             }
             if let Some(task) = handle.remotes[victim].steal.steal_into(&mut core.run_queue) {
-                bump(&handle.remotes[core.index].steals);
+                PollSlot::bump(&handle.remotes[core.index].poll_slot.steals);
                 return Some(task);
             }
         }
@@ -537,7 +532,7 @@ impl Context {
         }
         let mut parker = core.parker.take().expect("parker missing");
         let remote = &handle.remotes[index];
-        bump(&remote.parks);
+        PollSlot::bump(&remote.poll_slot.parks);
         loop {
             // Tasks that timers wake while we sit in the driver land in our
             // own queue rather than the global one.
@@ -572,9 +567,4 @@ impl fmt::Debug for Handle {
             .field("workers", &self.remotes.len())
             .finish_non_exhaustive()
     }
-}
-
-/// Single-writer counter increment.
-fn bump(counter: &AtomicU64) {
-    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
 }
