@@ -30,6 +30,8 @@ struct Context {
     poll_flags: Cell<u8>,
     /// This thread's slot watched by the blocked-poll monitor, if any.
     poll_slot: Cell<*const PollSlot>,
+    /// Task polls started on this thread (wrapping), for sampling.
+    poll_count: Cell<u32>,
 }
 
 crate::loom::thread_local! {
@@ -42,6 +44,7 @@ crate::loom::thread_local! {
             budget: Cell::new(super::coop::Budget::unconstrained()),
             poll_flags: Cell::new(0),
             poll_slot: Cell::new(std::ptr::null()),
+            poll_count: Cell::new(0),
         }
     };
 }
@@ -190,6 +193,8 @@ pub(crate) fn with_budget<R>(f: impl FnOnce(&Cell<super::coop::Budget>) -> R) ->
 pub(crate) struct PollGuard {
     prev: Option<NonNull<Header>>,
     slot: *const PollSlot,
+    /// The number of this poll on this thread (wrapping).
+    pub(crate) count: u32,
 }
 
 /// Marks the start of a poll of `task`: it becomes the current task, its
@@ -200,6 +205,8 @@ pub(crate) fn begin_poll(task: NonNull<Header>, id: crate::runtime::task::Id) ->
         .try_with(|c| {
             let prev = c.current_task.replace(Some(task));
             c.poll_flags.set(0);
+            let count = c.poll_count.get().wrapping_add(1);
+            c.poll_count.set(count);
             let slot = c.poll_slot.get();
             // SAFETY: a slot pointer is set only by `set_poll_slot`, whose
             // guard keeps the slot alive and clears the pointer before it is
@@ -207,12 +214,13 @@ pub(crate) fn begin_poll(task: NonNull<Header>, id: crate::runtime::task::Id) ->
             if let Some(s) = unsafe { slot.as_ref() } {
                 s.begin(task, id);
             }
-            PollGuard { prev, slot }
+            PollGuard { prev, slot, count }
         })
         // Lazily: a spare guard would run its `Drop` and undo the above.
         .unwrap_or_else(|_| PollGuard {
             prev: None,
             slot: std::ptr::null(),
+            count: 1,
         })
 }
 

@@ -68,9 +68,11 @@ impl TaskDump {
         self.polls
     }
 
-    /// Time spent inside `poll`. Estimated from one poll in 64 unless the
-    /// watchdog is configured with
-    /// [`time_every_poll`](crate::watchdog::Config::time_every_poll).
+    /// Time spent inside `poll`. Unless the watchdog is configured with
+    /// [`time_every_poll`](crate::watchdog::Config::time_every_poll), this
+    /// is a sampling estimate: each thread times one poll in 64, and a timed
+    /// poll counts 64 times. Exact on average and close for busy tasks;
+    /// a task polled only a few times may show zero or too much.
     pub fn busy(&self) -> Duration {
         self.busy
     }
@@ -92,11 +94,11 @@ impl TaskDump {
         };
         let polls = header.stats.polls.load(Relaxed);
         let timed = header.stats.poll_nanos.load(Relaxed) as u128;
-        let busy_nanos = if watchdog.config.time_every_poll || polls == 0 {
+        let busy_nanos = if watchdog.config.time_every_poll {
             timed
         } else {
-            // Polls number 0, 64, 128, ... were timed.
-            timed * u128::from(polls) / u128::from(polls.div_ceil(SAMPLE_EVERY))
+            // Each timed poll stands for `SAMPLE_EVERY` polls of its thread.
+            timed * u128::from(SAMPLE_EVERY)
         };
         let last = header.watch.last_poll_ms.load(Relaxed);
         let since_last_poll = (last != u32::MAX)

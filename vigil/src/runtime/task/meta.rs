@@ -75,8 +75,8 @@ pub(crate) struct TaskStats {
     /// Number of completed polls.
     pub(crate) polls: AtomicU64,
     /// Nanoseconds spent inside the polls that were timed (one in
-    /// [`SAMPLE_EVERY`](crate::runtime::watch::task_watch::SAMPLE_EVERY), or
-    /// all of them if the watchdog is configured so).
+    /// [`SAMPLE_EVERY`](crate::runtime::watch::task_watch::SAMPLE_EVERY) per
+    /// thread, or all of them if the watchdog is configured so).
     pub(crate) poll_nanos: AtomicU64,
     /// Wakes of the task by itself, from inside its own poll.
     pub(crate) self_wakes: AtomicU64,

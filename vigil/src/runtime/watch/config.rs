@@ -154,8 +154,8 @@ impl Config {
     }
 
     /// Times every poll for [`Handle::dump`](crate::runtime::Handle::dump)'s
-    /// busy column (two clock reads per poll). By default one poll in 64 of
-    /// each task is timed and the busy time is extrapolated from it.
+    /// busy column (two clock reads per poll). By default each thread times
+    /// one poll in 64 and the busy time is a sampling estimate.
     pub fn time_every_poll(mut self, on: bool) -> Config {
         self.time_every_poll = on;
         self

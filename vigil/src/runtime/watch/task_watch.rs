@@ -40,8 +40,9 @@
 //!
 //! The counters are written only by the thread that polls the task, with
 //! plain relaxed loads and stores. A clock is read only for one poll in 64
-//! (the busy-time sample), for polls of a task already in a spurious run, and
-//! for every poll if [`Config::time_every_poll`](super::Config::time_every_poll)
+//! on each thread (the busy-time sample, so a task polled once is usually
+//! not timed at all), for polls of a task already in a spurious run, and for
+//! every poll if [`Config::time_every_poll`](super::Config::time_every_poll)
 //! is set.
 
 use super::{Policy, Report, ReportKind, Watchdog};
@@ -66,8 +67,8 @@ const REPORTED_LOST: u32 = 4;
 /// cancellation output carries the report kept by the watchdog.
 pub(crate) const ABORTED: u32 = 8;
 
-/// One poll in this many is timed for the busy-time estimate.
-pub(crate) const SAMPLE_EVERY: u64 = 64;
+/// One poll in this many (per thread) is timed for the busy-time estimate.
+pub(crate) const SAMPLE_EVERY: u32 = 64;
 
 /// The watchdog's counters of one task (32 bytes in its header).
 pub(crate) struct TaskWatch {
@@ -141,10 +142,13 @@ impl Watchdog {
         header.meta.policy.unwrap_or(self.config.policy)
     }
 
+    /// `count` numbers this poll among the thread's polls: one in
+    /// [`SAMPLE_EVERY`] is timed, and stands for that many polls of its task
+    /// in the busy-time estimate (a sampling profiler's estimate: exact on
+    /// average, noisy for a task polled only a few times).
     #[inline]
-    pub(crate) fn begin_poll(&self, header: &Header) -> PollProbe {
-        let polls = header.stats.polls.load(Relaxed);
-        let sampled = self.config.time_every_poll || polls % SAMPLE_EVERY == 0;
+    pub(crate) fn begin_poll(&self, header: &Header, count: u32) -> PollProbe {
+        let sampled = self.config.time_every_poll || count % SAMPLE_EVERY == 0;
         let in_streak = self.config.enabled && header.watch.streak.load(Relaxed) != 0;
         PollProbe {
             started: (sampled || in_streak).then(Instant::now),
