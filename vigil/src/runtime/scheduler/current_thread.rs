@@ -43,7 +43,7 @@ pub(crate) struct Handle {
     core_waiters: Mutex<Vec<Thread>>,
     /// The thread `!Send` tasks are bound to, once one was spawned.
     local_owner: OnceLock<ThreadId>,
-    pub(crate) watchdog: Arc<Watchdog>,
+    pub(crate) watchdog: Watchdog,
     monitor: OnceLock<Monitor>,
     /// The poll in progress on whichever thread holds the core.
     poll_slot: Arc<PollSlot>,
@@ -77,7 +77,7 @@ impl Handle {
         driver_handle: Arc<driver::Handle>,
         blocking: blocking::Spawner,
         config: Config,
-        watchdog: Arc<Watchdog>,
+        watchdog: Watchdog,
     ) -> Arc<Handle> {
         Arc::new(Handle {
             inject: Inject::new(),
@@ -401,7 +401,7 @@ impl Supervised for Handle {
         f(&self.owned_local);
     }
 
-    fn watchdog(&self) -> &Arc<Watchdog> {
+    fn watchdog(&self) -> &Watchdog {
         &self.watchdog
     }
 

@@ -45,6 +45,9 @@ pub(crate) type Callback = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
 
 /// The watchdog state of one runtime, shared by its scheduler and monitor.
 pub(crate) struct Watchdog {
+    /// The per-poll switches of `config`, packed into one byte read on every
+    /// poll (see `task_watch::checks`).
+    pub(crate) checks: u8,
     pub(crate) config: Config,
     callback: Option<Callback>,
     /// Reports so far, by [`ReportKind::index`].
@@ -64,8 +67,8 @@ impl Watchdog {
         config: Config,
         callback: Option<Callback>,
         driver: Arc<driver::Handle>,
-    ) -> Arc<Watchdog> {
-        Arc::new(Watchdog::build(config, callback, Some(driver)))
+    ) -> Watchdog {
+        Watchdog::build(config, callback, Some(driver))
     }
 
     /// A watchdog with no throttle timer (tasks it would throttle are
@@ -88,6 +91,7 @@ impl Watchdog {
         driver: Option<Arc<driver::Handle>>,
     ) -> Watchdog {
         Watchdog {
+            checks: task_watch::checks::of(&config),
             config,
             callback,
             reports: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],

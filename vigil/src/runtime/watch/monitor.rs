@@ -89,7 +89,7 @@ impl PollSlot {
 pub(crate) trait Supervised: Send + Sync + 'static {
     /// Calls `f` with each owned-task list of the runtime.
     fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks));
-    fn watchdog(&self) -> &Arc<Watchdog>;
+    fn watchdog(&self) -> &Watchdog;
     /// A poll on `worker` is blocked (and, if `all_blocked`, so is every
     /// other polling thread): let other threads take over its work.
     fn rescue(self: &Arc<Self>, worker: usize, all_blocked: bool);

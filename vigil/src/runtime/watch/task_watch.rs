@@ -60,6 +60,30 @@ pub(crate) mod poll_flags {
     pub(crate) const VOLUNTARY_YIELD: u8 = 2;
 }
 
+/// Which per-poll checks a runtime's watchdog runs, in one byte.
+pub(crate) mod checks {
+    use super::super::Config;
+
+    /// Spin and lost-waker detection at all.
+    pub(crate) const ENABLED: u8 = 1;
+    pub(crate) const LOST_WAKERS: u8 = 2;
+    pub(crate) const TIME_EVERY_POLL: u8 = 4;
+
+    pub(crate) fn of(config: &Config) -> u8 {
+        let mut bits = 0;
+        if config.enabled {
+            bits |= ENABLED;
+            if config.lost_wakers {
+                bits |= LOST_WAKERS;
+            }
+        }
+        if config.time_every_poll {
+            bits |= TIME_EVERY_POLL;
+        }
+        bits
+    }
+}
+
 const REPORTED_SPIN: u32 = 1;
 const THROTTLED: u32 = 2;
 const REPORTED_LOST: u32 = 4;
@@ -148,8 +172,9 @@ impl Watchdog {
     /// average, noisy for a task polled only a few times).
     #[inline]
     pub(crate) fn begin_poll(&self, header: &Header, count: u32) -> PollProbe {
-        let sampled = self.config.time_every_poll || count % SAMPLE_EVERY == 0;
-        let in_streak = self.config.enabled && header.watch.streak.load(Relaxed) != 0;
+        let checks = self.checks;
+        let sampled = count % SAMPLE_EVERY == 0 || checks & checks::TIME_EVERY_POLL != 0;
+        let in_streak = checks & checks::ENABLED != 0 && header.watch.streak.load(Relaxed) != 0;
         PollProbe {
             started: (sampled || in_streak).then(Instant::now),
             sampled,
@@ -177,7 +202,7 @@ impl Watchdog {
         if let (true, Some(elapsed)) = (probe.sampled, elapsed) {
             stats.add_poll_nanos(elapsed.as_nanos().min(u64::MAX as u128) as u64);
         }
-        if !self.config.enabled || !pending {
+        if !pending || self.checks & checks::ENABLED == 0 {
             return Verdict::Continue;
         }
         let spurious = flags & poll_flags::SELF_WOKEN != 0
@@ -252,7 +277,7 @@ impl Watchdog {
     /// the poller's reference still held: `Some` if no waker clone exists.
     #[inline]
     pub(crate) fn check_lost_waker(&self, header: &Header) -> Option<Verdict> {
-        if !self.config.enabled || !self.config.lost_wakers {
+        if self.checks & checks::LOST_WAKERS == 0 {
             return None;
         }
         // The abort-handle count is read on both sides of the state word: an

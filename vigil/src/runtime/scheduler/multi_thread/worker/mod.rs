@@ -44,7 +44,7 @@ pub(crate) struct Handle {
     is_shutdown: AtomicBool,
     /// Cores handed back by exiting workers; the last one finishes shutdown.
     exited_cores: Mutex<Vec<Box<Core>>>,
-    pub(crate) watchdog: Arc<Watchdog>,
+    pub(crate) watchdog: Watchdog,
     monitor: OnceLock<Monitor>,
     /// Replacement workers running now (see `replacement`).
     replacements: AtomicUsize,
@@ -109,7 +109,7 @@ impl Handle {
         driver_handle: Arc<driver::Handle>,
         blocking: blocking::Spawner,
         config: Config,
-        watchdog: Arc<Watchdog>,
+        watchdog: Watchdog,
     ) -> (Arc<Handle>, Vec<Box<Core>>) {
         let shared_driver = Arc::new(SharedDriver::new(driver, driver_handle.clone()));
         let mut remotes = Vec::with_capacity(num_workers);
@@ -291,7 +291,7 @@ impl Supervised for Handle {
         f(&self.owned);
     }
 
-    fn watchdog(&self) -> &Arc<Watchdog> {
+    fn watchdog(&self) -> &Watchdog {
         &self.watchdog
     }
 
