@@ -308,8 +308,6 @@ fn a_task_that_yielded_on_the_blocked_worker_still_runs() {
 /// workers of a 2-worker runtime blocked, a task with a 10 ms timer still
 /// runs.
 #[test]
-#[ignore = "watchdog bug: no replacement worker is started when every worker is blocked \
-            (multi_thread/worker.rs, Supervised::rescue only unparks an idle worker)"]
 fn a_replacement_worker_runs_tasks_when_every_worker_is_blocked() {
     let _cores = exclusive();
     let (rt, reports) = runtime(Flavour::MultiThread(2), Config::new());

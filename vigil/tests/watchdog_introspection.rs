@@ -346,10 +346,6 @@ fn metrics_count_watchdog_reports_by_kind() {
 /// "`Display` prints it as a table a person can read": every row's columns
 /// line up under the header's.
 #[test]
-#[ignore = "dump bug (dump.rs, Dump's Display): TaskState's Display uses write_str, which \
-            ignores the `{:<9}` width, so the columns after `state` shift left by \
-            9 - len(state); and the 10-wide `last poll` column overflows for \
-            `0.00 ms ago`-style values (11 characters)"]
 fn dump_table_columns_line_up() {
     let _cores = shared();
     let (rt, _reports) = runtime(Flavour::CurrentThread, Config::new());

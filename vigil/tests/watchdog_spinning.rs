@@ -509,9 +509,6 @@ fn spinning_report_counts_the_spurious_wakes() {
 /// busy time covers the same polls (plus the first, which starts the run),
 /// so the two must agree.
 #[test]
-#[ignore = "watchdog bug: Report::cpu_time truncates each spurious poll to whole microseconds \
-            before summing (task_watch.rs, Watchdog::spurious_poll: `elapsed.as_micros() as \
-            u32`), so a spin of sub-microsecond polls reports a fraction of the CPU it burns"]
 fn spinning_report_cpu_time_matches_the_time_spent_in_the_polls() {
     use std::sync::Mutex;
     let _cores = shared();

@@ -22,7 +22,7 @@ pub enum TaskState {
 
 impl fmt::Display for TaskState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             TaskState::Idle => "idle",
             TaskState::Scheduled => "scheduled",
             TaskState::Running => "running",
