@@ -14,7 +14,7 @@ use std::time::Duration;
 use vigil::net::{TcpListener, TcpStream};
 use vigil::task::{self, JoinSet};
 use vigil::watchdog::{Config, Policy, ReportKind};
-use watchdog_support::{channel, runtime, sensitive, shared, within, Forgetful, BOTH};
+use watchdog_support::{channel, no_blocked, runtime, sensitive, shared, within, Forgetful, BOTH};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
@@ -22,7 +22,7 @@ const LIMIT: Duration = Duration::from_secs(10);
 fn a_future_that_drops_its_waker_is_reported_once() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, Config::new());
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
         within(LIMIT, move || {
             rt.block_on(async {
                 let builder = task::Builder::new().name("forgetful");
@@ -70,7 +70,7 @@ fn a_future_that_drops_its_waker_is_reported_once() {
 fn a_task_that_loses_its_waker_after_some_waits_is_reported_then() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, Config::new());
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
         within(LIMIT, move || {
             rt.block_on(async {
                 let reached = Arc::new(AtomicBool::new(false));
@@ -106,7 +106,7 @@ fn a_task_that_loses_its_waker_after_some_waits_is_reported_then() {
 fn std_future_pending_is_reported() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, Config::new());
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
         within(LIMIT, move || {
             rt.block_on(async {
                 let (handle, line) = (vigil::spawn(std::future::pending::<()>()), line!());
@@ -132,7 +132,7 @@ fn a_task_known_only_through_an_abort_handle_is_still_reported() {
     let _cores = shared();
     for flavour in BOTH {
         for keep_join_handle in [false, true] {
-            let (rt, reports) = runtime(flavour, Config::new());
+            let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
             within(LIMIT, move || {
                 rt.block_on(async move {
                     let handle = task::Builder::new()
@@ -170,7 +170,7 @@ fn a_task_known_only_through_an_abort_handle_is_still_reported() {
 fn abort_policy_cancels_a_task_that_lost_its_waker() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, Config::new().policy(Policy::Abort));
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()).policy(Policy::Abort));
         within(LIMIT, move || {
             rt.block_on(async {
                 let dropped = Arc::new(AtomicBool::new(false));
@@ -205,7 +205,7 @@ fn abort_policy_cancels_a_task_that_lost_its_waker() {
 fn waiting_tasks_that_keep_their_waker_are_not_reported() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, sensitive());
+        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
         within(LIMIT, move || {
             rt.block_on(async {
                 let wait = Duration::from_millis(300);
@@ -308,7 +308,7 @@ impl Future for WokenByThread {
 fn lost_waker_detection_can_be_turned_off_and_ignored_per_task() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, Config::new().detect_lost_wakers(false));
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()).detect_lost_wakers(false));
         within(LIMIT, move || {
             rt.block_on(async {
                 let h = vigil::spawn(Forgetful);
@@ -319,7 +319,7 @@ fn lost_waker_detection_can_be_turned_off_and_ignored_per_task() {
         });
         reports.assert_none(&format!("detect_lost_wakers(false) on {flavour:?}"));
 
-        let (rt, reports) = runtime(flavour, Config::new());
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
         within(LIMIT, move || {
             rt.block_on(async {
                 let h = task::Builder::new()

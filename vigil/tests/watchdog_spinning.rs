@@ -17,8 +17,8 @@ use vigil::net::{TcpListener, TcpStream};
 use vigil::task::{self, JoinHandle};
 use vigil::watchdog::{Config, Policy, ReportKind};
 use watchdog_support::{
-    channel, exclusive, quantile, runtime, sensitive, shared, within, Flavour, Reports, Spinner,
-    BOTH,
+    channel, exclusive, no_blocked, quantile, runtime, sensitive, shared, within, Flavour, Reports,
+    Spinner, BOTH,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -243,7 +243,7 @@ async fn expect_spin_report(reports: &Reports, incident: &Incident, closed_at: I
 fn incident_is_reported_with_the_proxy_task_and_spawn_line() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, Config::new());
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
         within(LIMIT, move || {
             rt.block_on(async {
                 let mut incident = start_incident(None).await.unwrap();
@@ -270,15 +270,92 @@ fn incident_is_reported_with_the_proxy_task_and_spawn_line() {
     }
 }
 
+/// A spin is still a spin when the other direction of the proxy carries a
+/// little traffic: an upstream that sends a heartbeat every 20 ms gives
+/// the proxy task a useful poll now and then, which must not reset the
+/// episode (the spin score decays by an eighth per useful poll, it does not
+/// drop to zero).
+#[test]
+fn incident_with_heartbeats_on_the_other_direction_is_still_reported() {
+    let _cores = shared();
+    for flavour in BOTH {
+        let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
+        within(LIMIT, move || {
+            rt.block_on(async {
+                let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let upstream_addr = upstream.local_addr().unwrap();
+                let heartbeat = vigil::spawn(async move {
+                    let (mut s, _) = upstream.accept().await?;
+                    loop {
+                        vigil::time::sleep(Duration::from_millis(20)).await;
+                        s.write_all(b"beat").await?;
+                    }
+                    #[allow(unreachable_code)]
+                    Ok::<(), io::Error>(())
+                });
+                let front = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let front_addr = front.local_addr().unwrap();
+                let spins = Arc::new(AtomicU64::new(0));
+                let saw_close = Arc::new(AtomicBool::new(false));
+                let (spins2, saw_close2) = (spins.clone(), saw_close.clone());
+                let proxy = task::Builder::new()
+                    .name("proxy")
+                    .spawn(async move {
+                        let (accepted, _) = front.accept().await?;
+                        let mut upstream = TcpStream::connect(upstream_addr).await?;
+                        let mut faulty = Faulty {
+                            inner: accepted,
+                            buffered: Vec::new(),
+                            closed: false,
+                            spins: spins2,
+                            saw_close: saw_close2,
+                        };
+                        vigil::io::copy_bidirectional(&mut faulty, &mut upstream).await
+                    })
+                    .unwrap();
+                let mut client = TcpStream::connect(front_addr).await.unwrap();
+                // Heartbeats flow through the proxy to the client.
+                let mut beat = [0u8; 4];
+                client.read_exact(&mut beat).await.unwrap();
+                assert_eq!(&beat, b"beat");
+                let mut msg = CLOSE.to_vec();
+                msg.extend_from_slice(b"leftover");
+                let closed_at = Instant::now();
+                client.write_all(&msg).await.unwrap();
+                let id = proxy.id();
+                let seen = reports
+                    .wait_for(Duration::from_secs(3), |r| {
+                        r.kind() == ReportKind::Spinning && r.task_id() == id
+                    })
+                    .await
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{flavour:?}: no spinning report (spins {}, saw close {})",
+                            spins.load(Ordering::Relaxed),
+                            saw_close.load(Ordering::SeqCst)
+                        )
+                    });
+                let after = seen.at.duration_since(closed_at);
+                assert!(after <= Duration::from_secs(1), "{flavour:?}: {after:?}");
+                // The heartbeats kept flowing while it spun.
+                client.read_exact(&mut beat).await.unwrap();
+                proxy.abort();
+                heartbeat.abort();
+            });
+            drop(rt);
+        });
+    }
+}
+
 /// Under `Throttle`, an echo client on the same runtime keeps a p99 round
 /// trip under 5 ms while the proxy spins, and the proxy is polled at most
 /// about once per millisecond.
 fn throttled_incident_keeps_echo_latency(flavour: Flavour, runtime_wide: bool) {
     let _cores = exclusive();
     let config = if runtime_wide {
-        Config::new().policy(Policy::Throttle)
+        no_blocked(Config::new()).policy(Policy::Throttle)
     } else {
-        Config::new()
+        no_blocked(Config::new())
     };
     let per_task = (!runtime_wide).then_some(Policy::Throttle);
     let (rt, reports) = runtime(flavour, config);
@@ -370,9 +447,9 @@ fn abort_cancels_the_proxy_with_the_report_and_closes_its_sockets() {
         (Flavour::MultiThread(2), true),
     ] {
         let config = if runtime_wide {
-            Config::new().policy(Policy::Abort)
+            no_blocked(Config::new()).policy(Policy::Abort)
         } else {
-            Config::new()
+            no_blocked(Config::new())
         };
         let (rt, reports) = runtime(flavour, config);
         within(LIMIT, move || {
@@ -453,7 +530,7 @@ fn slow_spinner_report(
     flavour: Flavour,
     per_poll: Duration,
 ) -> (vigil::watchdog::Report, u32, vigil::task::Id, u64) {
-    let (rt, reports) = runtime(flavour, Config::new());
+    let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
     within(LIMIT, move || {
         let out = rt.block_on(async {
             let polls = Arc::new(AtomicU64::new(0));
@@ -525,7 +602,7 @@ fn spinning_report_cpu_time_matches_the_time_spent_in_the_polls() {
             }
         };
         let rt = builder
-            .watchdog(Config::new().time_every_poll(true))
+            .watchdog(no_blocked(Config::new()).time_every_poll(true))
             .on_watchdog(move |report| {
                 // On the worker that polled the task, right after that poll.
                 let dump = vigil::runtime::Handle::current().dump();
@@ -574,7 +651,7 @@ where
 {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, sensitive());
+        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
         let scenario = scenario.clone();
         let (done, metrics) = within(LIMIT, move || {
             let done = rt.block_on(async move {
@@ -780,7 +857,7 @@ fn no_report_for_a_healthy_proxy_under_load() {
 fn ignore_policy_silences_a_naive_spinner_and_a_control_is_reported() {
     let _cores = shared();
     for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, sensitive());
+        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
         within(LIMIT, move || {
             rt.block_on(async {
                 let (ignored, ignored_polls) = Spinner::new();

@@ -134,6 +134,15 @@ pub fn sensitive() -> Config {
         .spin_duration(Duration::from_millis(100))
 }
 
+/// `config` without blocked-poll detection, for the tests about other
+/// diagnoses: these files run many tests in parallel on two cores, some of
+/// them with spinning tasks, and a worker thread preempted for 100 ms by
+/// its neighbours cannot be told from a blocked poll (`watchdog_blocked.rs`
+/// tests that detection, one test at a time).
+pub fn no_blocked(config: Config) -> Config {
+    config.detect_blocked_polls(false)
+}
+
 /// Runs `f` on a thread of its own and fails if it takes longer than
 /// `limit` (a hang fails the test instead of stalling the suite).
 pub fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {

@@ -64,7 +64,7 @@ impl Default for Config {
 
 impl Config {
     /// The defaults: on, [`Policy::Warn`], a task is spinning after 1,000
-    /// spurious polls in a row lasting at least 250 ms, a poll is blocked
+    /// spurious polls (nearly) in a row lasting at least 250 ms, a poll is blocked
     /// after 100 ms, lost wakers are reported.
     pub fn new() -> Config {
         Config {
@@ -99,10 +99,14 @@ impl Config {
         self
     }
 
-    /// How many spurious polls in a row (the task woke itself, and the poll
-    /// neither made progress on a vigil resource nor yielded on purpose)
-    /// make a task spinning, provided they also last
-    /// [`spin_duration`](Self::spin_duration). Default 1,000.
+    /// The spin score that makes a task spinning, provided its episode has
+    /// also lasted [`spin_duration`](Self::spin_duration). Default 1,000.
+    ///
+    /// A spurious poll (the task woke itself, and the poll neither made
+    /// progress on a vigil resource nor yielded on purpose) adds one to the
+    /// score; any other poll takes an eighth of it (and one) away. So this
+    /// is the number of spurious polls in a row, give or take a little
+    /// progress in between.
     ///
     /// # Panics
     /// If `polls` is zero.

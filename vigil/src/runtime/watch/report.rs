@@ -53,7 +53,7 @@ impl fmt::Display for ReportKind {
 ///
 /// ```text
 /// vigil watchdog: task 7 "proxy" spawned at src/main.rs:42:9 is spinning: it woke itself
-/// 12031 times in a row without progress over 250 ms (241 ms of CPU) ...
+/// 12031 times without making progress over 250 ms (241 ms of CPU) ...
 /// ```
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -112,8 +112,8 @@ impl Report {
         self.cpu_time
     }
 
-    /// For [`ReportKind::Spinning`], how many times the task woke itself in
-    /// a row without progress; otherwise zero.
+    /// For [`ReportKind::Spinning`], how many times the task woke itself
+    /// without progress in this episode; otherwise zero.
     pub fn spurious_wakes(&self) -> u64 {
         self.spurious_wakes
     }
@@ -169,7 +169,7 @@ impl fmt::Display for Report {
         match self.kind {
             ReportKind::Spinning => write!(
                 f,
-                " is spinning: it woke itself {} times in a row without progress over {} ({} of \
+                " is spinning: it woke itself {} times without making progress over {} ({} of \
                  CPU), with no I/O, timer or yield to explain it. A future that returns Pending \
                  must be woken by an event it waits for; waking itself at once makes the runtime \
                  poll it forever.",

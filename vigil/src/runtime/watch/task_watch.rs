@@ -9,11 +9,18 @@
 //! gives its unit back, so an untouched budget means no progress), the
 //! budget did not run out (a forced yield is the runtime's own doing), and
 //! the task did not call [`yield_now`](crate::task::yield_now) (a voluntary
-//! yield). A healthy task almost never has two spurious polls in a row: a
-//! task that waits for something is woken by that something, not by itself.
-//! A run of [`Config::spin_threshold`](super::Config::spin_threshold) of them
-//! that lasts [`Config::spin_duration`](super::Config::spin_duration) is a
-//! spin, and the first poll that makes progress ends the episode.
+//! yield). A healthy task rarely has two spurious polls in a row: a task
+//! that waits for something is woken by that something, not by itself.
+//!
+//! Spurious polls raise a per-task *spin score* by one; every other poll
+//! lowers it by an eighth (and one), and the episode ends when it reaches
+//! zero. A task whose spurious polls outnumber its useful ones many times
+//! over keeps a high score even if it makes a little progress now and then
+//! (a spinning proxy whose other direction still carries a heartbeat); a
+//! task that wakes itself now and then between real work stays near zero.
+//! A score of [`Config::spin_threshold`](super::Config::spin_threshold) in
+//! an episode that has lasted
+//! [`Config::spin_duration`](super::Config::spin_duration) is a spin.
 //!
 //! This is exactly the incident's shape: a TLS stream that, after the peer's
 //! `close_notify`, wakes itself and returns `Pending` without touching its
@@ -96,8 +103,11 @@ pub(crate) const SAMPLE_EVERY: u32 = 64;
 
 /// The watchdog's counters of one task (32 bytes in its header).
 pub(crate) struct TaskWatch {
-    /// Spurious polls in a row.
+    /// The spin score: +1 per spurious poll, decays on useful ones; the
+    /// episode ends when it falls back to zero.
     streak: AtomicU32,
+    /// Spurious polls in the current episode.
+    spurious: AtomicU32,
     flags: AtomicU32,
     /// Live `AbortHandle`s (for the lost-waker arithmetic; a loom atomic,
     /// so the models check its ordering against the reference count).
@@ -114,6 +124,7 @@ impl TaskWatch {
     pub(crate) fn new() -> TaskWatch {
         TaskWatch {
             streak: AtomicU32::new(0),
+            spurious: AtomicU32::new(0),
             flags: AtomicU32::new(0),
             abort_handles: crate::loom::sync::atomic::AtomicU32::new(0),
             streak_start_ms: AtomicU32::new(0),
@@ -211,28 +222,39 @@ impl Watchdog {
             && !budget.spent_any();
         if !spurious {
             if probe.in_streak {
-                self.end_streak(header);
+                self.useful_poll_in_streak(header);
             }
             return Verdict::Continue;
         }
         self.spurious_poll(header, elapsed)
     }
 
-    fn end_streak(&self, header: &Header) {
+    /// A poll that made progress (or yielded, or waited) during an
+    /// episode: the score decays, and the episode ends at zero.
+    fn useful_poll_in_streak(&self, header: &Header) {
         let watch = &header.watch;
-        watch.streak.store(0, Relaxed);
-        watch.clear_flags(REPORTED_SPIN | THROTTLED);
+        let score = watch.streak.load(Relaxed);
+        let score = score.saturating_sub(score / 8 + 1);
+        watch.streak.store(score, Relaxed);
+        if score == 0 {
+            watch.clear_flags(REPORTED_SPIN | THROTTLED);
+        }
     }
 
     #[cold]
     fn spurious_poll(&self, header: &Header, elapsed: Option<Duration>) -> Verdict {
         let watch = &header.watch;
-        let streak = watch.streak.load(Relaxed).saturating_add(1);
-        watch.streak.store(streak, Relaxed);
-        if streak == 1 {
+        let score = watch.streak.load(Relaxed).saturating_add(1);
+        watch.streak.store(score, Relaxed);
+        let spurious = if score == 1 {
             watch.streak_start_ms.store(self.now_ms(), Relaxed);
             watch.streak_cpu_ns.store(0, Relaxed);
-        } else if let Some(elapsed) = elapsed {
+            1
+        } else {
+            watch.spurious.load(Relaxed).saturating_add(1)
+        };
+        watch.spurious.store(spurious, Relaxed);
+        if let (false, Some(elapsed)) = (score == 1, elapsed) {
             let ns = elapsed.as_nanos().min(u64::MAX as u128) as u64;
             let total = watch.streak_cpu_ns.load(Relaxed).saturating_add(ns);
             watch.streak_cpu_ns.store(total, Relaxed);
@@ -241,11 +263,11 @@ impl Watchdog {
         if flags & THROTTLED != 0 {
             return Verdict::Throttle;
         }
-        if flags & REPORTED_SPIN != 0 || streak < self.config.spin_polls {
+        if flags & REPORTED_SPIN != 0 || score < self.config.spin_polls {
             return Verdict::Continue;
         }
-        // Check the clock only every 64 spurious polls past the threshold.
-        if (streak - self.config.spin_polls) % 64 != 0 {
+        // Past the threshold, check the clock only every 64 spurious polls.
+        if score != self.config.spin_polls && spurious % 64 != 0 {
             return Verdict::Continue;
         }
         let policy = self.policy_of(header);
@@ -261,7 +283,7 @@ impl Watchdog {
         let mut report = self.report_for(header, ReportKind::Spinning, policy);
         report.duration = Duration::from_millis(u64::from(lasted));
         report.cpu_time = Duration::from_nanos(watch.streak_cpu_ns.load(Relaxed));
-        report.spurious_wakes = u64::from(streak);
+        report.spurious_wakes = u64::from(spurious);
         self.emit(&report);
         match policy {
             Policy::Throttle => {
