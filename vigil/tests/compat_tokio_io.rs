@@ -34,6 +34,12 @@ fn the_io_types_implement_tokio_traits() {
     assert_tokio_write::<vigil::net::tcp::WriteHalf<'_>>();
     assert_tokio_read::<vigil::net::tcp::OwnedReadHalf>();
     assert_tokio_write::<vigil::net::tcp::OwnedWriteHalf>();
+    assert_tokio_io::<vigil::net::UnixStream>();
+    assert_tokio_io::<&vigil::net::UnixStream>();
+    assert_tokio_read::<vigil::net::unix::ReadHalf<'_>>();
+    assert_tokio_write::<vigil::net::unix::WriteHalf<'_>>();
+    assert_tokio_read::<vigil::net::unix::OwnedReadHalf>();
+    assert_tokio_write::<vigil::net::unix::OwnedWriteHalf>();
     assert_tokio_io::<vigil::io::DuplexStream>();
     assert_tokio_buf_read::<vigil::io::BufReader<vigil::io::DuplexStream>>();
 }
@@ -106,7 +112,7 @@ async fn tcp_round_trip_through_tokio_traits() {
 
     assert_eq!(client.read_u64().await.unwrap(), sent as u64);
     // `read_buf` reads into spare, uninitialised capacity of a `Vec`: the
-    // zero-fill path.
+    // uninitialised-buffer path (`recv` straight into it, no zero-fill).
     let mut tail = Vec::with_capacity(64);
     assert_eq!(client.read_buf(&mut tail).await.unwrap(), 0, "end of file");
     echo.await.unwrap();

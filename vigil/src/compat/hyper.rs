@@ -7,7 +7,8 @@
 //! [`Timer`](hyper::rt::Timer). This module provides all three:
 //!
 //! * vigil's streams implement `hyper::rt::{Read, Write}` directly:
-//!   [`TcpStream`](crate::net::TcpStream), `&TcpStream`, its split halves
+//!   [`TcpStream`](crate::net::TcpStream) and
+//!   [`UnixStream`](crate::net::UnixStream), `&stream`, their split halves,
 //!   and [`DuplexStream`](crate::io::DuplexStream). Pass one to
 //!   `serve_connection` or `handshake` as it is; no wrapper.
 //! * [`Executor`] spawns hyper's tasks on vigil (the current runtime, or
@@ -18,8 +19,9 @@
 //!   instead of allocating a new one.
 //!
 //! The streams' native traits are `futures-io`'s; the hyper impls forward to
-//! them. The one cost is that hyper hands every read an uninitialised
-//! buffer, which is zero-filled before vigil reads into it.
+//! them. hyper hands every read an uninitialised buffer: the TCP and Unix
+//! streams (and their halves) receive straight into it; `DuplexStream`
+//! zero-fills it first.
 //!
 //! ```
 //! use http_body_util::{BodyExt, Empty, Full};
@@ -53,6 +55,7 @@
 //! # Ok::<_, Box<dyn std::error::Error + Send + Sync>>(()) }).unwrap();
 //! ```
 
+use crate::net::ReadUninit;
 use crate::runtime::Handle;
 use crate::time::Instant;
 use ::hyper::rt::ReadBufCursor;
@@ -216,7 +219,8 @@ impl fmt::Debug for Sleep {
 // ---------------------------------------------------------------------------
 // Read and Write
 
-/// Reads into the unfilled part of `cursor` through the `futures-io` impl.
+/// Reads into the unfilled part of `cursor` through the `futures-io` impl,
+/// zero-filling it first.
 fn poll_read_cursor<R: futures_io::AsyncRead + ?Sized>(
     reader: Pin<&mut R>,
     cx: &mut Context<'_>,
@@ -236,6 +240,29 @@ fn poll_read_cursor<R: futures_io::AsyncRead + ?Sized>(
     Poll::Ready(Ok(()))
 }
 
+/// Receives straight into the unfilled, possibly uninitialised, part of
+/// `cursor` (no zero-filling), for the stream sockets.
+fn poll_read_cursor_uninit<R: ReadUninit + ?Sized>(
+    reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    mut cursor: ReadBufCursor<'_>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: `as_mut` requires that no byte initialised before is
+    // de-initialised through the slice. The slice goes only to
+    // `ReadUninit::poll_read_uninit`, whose safety contract forbids writing
+    // uninitialised values into it.
+    let unfilled = unsafe { cursor.as_mut() };
+    let len = unfilled.len();
+    let n = ready!(reader.poll_read_uninit(cx, unfilled))?;
+    // Guaranteed by the `ReadUninit` contract; checked as the other path is.
+    let n = crate::io::guard::check_read_len(n, len)?;
+    // SAFETY: `advance(n)` requires the first `n` bytes of the unfilled part
+    // to be initialised: `ReadUninit`'s contract says a `Ready(Ok(n))` read
+    // initialised exactly those, and `n <= len` was just checked.
+    unsafe { cursor.advance(n) };
+    Poll::Ready(Ok(()))
+}
+
 /// Implements one capability (see `for_each_io_type!`) of one type.
 macro_rules! hyper_io {
     ($t:ty => $($cap:ident),+) => {
@@ -250,6 +277,18 @@ macro_rules! hyper_io {
                 buf: ReadBufCursor<'_>,
             ) -> Poll<io::Result<()>> {
                 poll_read_cursor(self, cx, buf)
+            }
+        }
+    };
+    (@read_uninit $t:ty) => {
+        impl ::hyper::rt::Read for $t {
+            #[inline]
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: ReadBufCursor<'_>,
+            ) -> Poll<io::Result<()>> {
+                poll_read_cursor_uninit(self, cx, buf)
             }
         }
     };

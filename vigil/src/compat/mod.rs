@@ -25,13 +25,17 @@
 //! included for the streams that have them. Reads hand the `futures-io` impl
 //! the caller's buffer in place. The one extra cost: Tokio's `ReadBuf` and
 //! hyper's `ReadBufCursor` may hold uninitialised bytes, and a `&mut [u8]`
-//! must not, so the part of the buffer not yet initialised is zero-filled
-//! before the read. Both buffer types remember how much is initialised, so
-//! this is nothing for a `ReadBuf` made over a `&mut [u8]` (what Tokio's
-//! `read`/`read_exact` use) or one being reused; hyper hands a fresh
-//! uninitialised cursor to every read, so there it is a `memset` of the
-//! space offered, cheap next to the system call. No copies, allocations or
-//! locks are added.
+//! must not, so for a generic `AsyncRead` the part of the buffer not yet initialised
+//! is zero-filled before the read. The stream sockets (TCP and Unix
+//! streams, `&stream` and their halves) skip that: they `recv` straight into
+//! the uninitialised buffer, through the same readiness loop and coop budget
+//! as their `poll_read` (crate-private `net::ReadUninit`). That matters for
+//! hyper, which hands a fresh uninitialised cursor to every read (as does
+//! `hyper-util`'s `TokioIo`), so the zero-filling would be a `memset` of the
+//! whole space offered on every read. The other types (`DuplexStream`,
+//! `BufReader`) keep the zero-filling path; both buffer types remember how
+//! much is initialised, so it costs nothing for a reused buffer. No copies,
+//! allocations or locks are added.
 //!
 //! # Covering a new I/O type
 //!
@@ -41,27 +45,28 @@
 
 /// Expands `$shim!(Type => capabilities)` for every vigil I/O type.
 ///
-/// Capabilities: `read` (a `futures_io::AsyncRead` impl), `write` (a
+/// Capabilities: `read` (a `futures_io::AsyncRead` impl; the shim
+/// zero-fills the uninitialised part of the caller's buffer and reads into
+/// it), `read_uninit` (a stream socket: also `crate::net::ReadUninit`, so
+/// the shim receives straight into the uninitialised buffer), `write` (a
 /// `futures_io::AsyncWrite` impl whose vectored write is the default, one
 /// buffer at a time) or `write_vectored` (a real vectored write, reported
 /// through `is_write_vectored`).
 macro_rules! for_each_io_type {
     ($shim:ident) => {
-        $shim!(crate::net::TcpStream => read, write_vectored);
-        $shim!(&crate::net::TcpStream => read, write_vectored);
-        $shim!(crate::net::tcp::ReadHalf<'_> => read);
+        $shim!(crate::net::TcpStream => read_uninit, write_vectored);
+        $shim!(&crate::net::TcpStream => read_uninit, write_vectored);
+        $shim!(crate::net::tcp::ReadHalf<'_> => read_uninit);
         $shim!(crate::net::tcp::WriteHalf<'_> => write_vectored);
-        $shim!(crate::net::tcp::OwnedReadHalf => read);
+        $shim!(crate::net::tcp::OwnedReadHalf => read_uninit);
         $shim!(crate::net::tcp::OwnedWriteHalf => write_vectored);
+        $shim!(crate::net::UnixStream => read_uninit, write_vectored);
+        $shim!(&crate::net::UnixStream => read_uninit, write_vectored);
+        $shim!(crate::net::unix::ReadHalf<'_> => read_uninit);
+        $shim!(crate::net::unix::WriteHalf<'_> => write_vectored);
+        $shim!(crate::net::unix::OwnedReadHalf => read_uninit);
+        $shim!(crate::net::unix::OwnedWriteHalf => write_vectored);
         $shim!(crate::io::DuplexStream => read, write);
-        // When `vigil::net::UnixStream` lands (check whether it has a real
-        // vectored write):
-        // $shim!(crate::net::UnixStream => read, write_vectored);
-        // $shim!(&crate::net::UnixStream => read, write_vectored);
-        // $shim!(crate::net::unix::ReadHalf<'_> => read);
-        // $shim!(crate::net::unix::WriteHalf<'_> => write_vectored);
-        // $shim!(crate::net::unix::OwnedReadHalf => read);
-        // $shim!(crate::net::unix::OwnedWriteHalf => write_vectored);
     };
 }
 

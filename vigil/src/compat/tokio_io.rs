@@ -1,7 +1,7 @@
 //! Tokio's I/O traits for vigil's I/O types (feature `tokio-io`).
 //!
-//! With the feature on, `vigil::net::TcpStream` (and `&TcpStream`, its
-//! halves), `vigil::io::DuplexStream` and `vigil::io::BufReader` implement
+//! With the feature on, `vigil::net::TcpStream` and `vigil::net::UnixStream`
+//! (and `&stream`, their halves), `vigil::io::DuplexStream` and `vigil::io::BufReader` implement
 //! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`)
 //! as well as their native `futures-io` traits, so crates written against
 //! Tokio's traits (`tokio-rustls`, `hyper-util`'s `TokioIo`, ...) take them
@@ -16,6 +16,7 @@
 
 use crate::io::guard::check_read_len;
 use crate::io::BufReader;
+use crate::net::ReadUninit;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
@@ -38,6 +39,31 @@ fn poll_read_buf<R: futures_io::AsyncRead + ?Sized>(
     Poll::Ready(Ok(()))
 }
 
+/// Receives straight into the unfilled, possibly uninitialised, part of
+/// `buf` (no zero-filling), for the stream sockets.
+fn poll_read_buf_uninit<R: ReadUninit + ?Sized>(
+    reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: `unfilled_mut` requires that no initialised byte is
+    // de-initialised through the slice. It goes only to
+    // `ReadUninit::poll_read_uninit`, whose safety contract forbids writing
+    // uninitialised values into it.
+    let unfilled = unsafe { buf.unfilled_mut() };
+    let len = unfilled.len();
+    let n = ready!(reader.poll_read_uninit(cx, unfilled))?;
+    // Guaranteed by the `ReadUninit` contract; checked as the other path is,
+    // so `advance` cannot panic.
+    let n = check_read_len(n, len)?;
+    // SAFETY: `assume_init(n)` requires the first `n` unfilled bytes to be
+    // initialised: `ReadUninit`'s contract says a `Ready(Ok(n))` read
+    // initialised exactly those, and `n <= len` was just checked.
+    unsafe { buf.assume_init(n) };
+    buf.advance(n);
+    Poll::Ready(Ok(()))
+}
+
 /// Implements one capability (see `for_each_io_type!`) of one type.
 macro_rules! tokio_io {
     ($t:ty => $($cap:ident),+) => {
@@ -52,6 +78,18 @@ macro_rules! tokio_io {
                 buf: &mut ReadBuf<'_>,
             ) -> Poll<io::Result<()>> {
                 poll_read_buf(self, cx, buf)
+            }
+        }
+    };
+    (@read_uninit $t:ty) => {
+        impl tokio::io::AsyncRead for $t {
+            #[inline]
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                poll_read_buf_uninit(self, cx, buf)
             }
         }
     };

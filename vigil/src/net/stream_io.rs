@@ -2,13 +2,57 @@
 //! written once.
 //!
 //! TCP and Unix streams (and `&stream`, and the split halves) all forward to
-//! the same four operations of their stream: `poll_read_priv`,
-//! `poll_write_priv`, `poll_write_vectored_priv` and `shutdown_write`. Each
-//! macro takes the type and how to reach its stream from `&Self`.
+//! the same five operations of their stream: `poll_read_priv`,
+//! `poll_read_uninit_priv`, `poll_write_priv`, `poll_write_vectored_priv`
+//! and `shutdown_write`. Each macro takes the type and how to reach its
+//! stream from `&Self`.
 
-/// `futures_io::AsyncRead` through `$stream`'s `poll_read_priv`.
+use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Reading into a buffer that need not be initialised: what the
+/// compatibility shims use for the stream sockets, so that hyper's and
+/// Tokio's uninitialised read buffers are not zero-filled before every read.
+/// Crate-private; implemented by `impl_async_read!` for every stream type,
+/// through the same readiness loop as its `AsyncRead::poll_read`.
+///
+/// # Safety
+///
+/// Callers rely on this for soundness: an implementation returning
+/// `Poll::Ready(Ok(n))` must guarantee `n <= buf.len()` and that the first
+/// `n` elements of `buf` were initialised by the call, and it must never
+/// write an uninitialised value into any element of `buf`.
+// Only the compatibility shims (features `hyper`, `tokio-io`) read this way.
+#[cfg_attr(not(any(feature = "hyper", feature = "tokio-io")), allow(dead_code))]
+pub(crate) unsafe trait ReadUninit {
+    fn poll_read_uninit(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>;
+}
+
+/// `futures_io::AsyncRead` through `$stream`'s `poll_read_priv`, and
+/// [`ReadUninit`] through its `poll_read_uninit_priv`.
 macro_rules! impl_async_read {
     ($t:ty, |$s:ident| $stream:expr) => {
+        // SAFETY: `poll_read_uninit_priv` is `PollEvented::poll_recv_uninit`,
+        // which on `Ok(n)` has had `recv(2)` store exactly `n <= buf.len()`
+        // received bytes at the start of `buf` and writes nothing else.
+        unsafe impl $crate::net::ReadUninit for $t {
+            #[inline]
+            fn poll_read_uninit(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [::std::mem::MaybeUninit<u8>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                let $s = &*self;
+                $stream.poll_read_uninit_priv(cx, buf)
+            }
+        }
+
         impl futures_io::AsyncRead for $t {
             fn poll_read(
                 self: ::std::pin::Pin<&mut Self>,

@@ -3,6 +3,7 @@
 
 use super::{Direction, Interest, Registration};
 use std::io::{self, IoSlice, Read, Write};
+use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
 
@@ -80,29 +81,34 @@ impl<E: AsRawFd> PollEvented<E> {
     }
 }
 
-impl<E: AsRawFd> PollEvented<E>
-where
-    for<'a> &'a E: Read + Write,
-{
-    /// Reads into `buf`. A short read from a stream socket means its
-    /// receive buffer is drained, so readiness is cleared without paying
-    /// for another `read` that would return `WouldBlock` (safe: an edge that
-    /// arrives meanwhile carries a new tick and is kept).
-    pub(crate) fn poll_read(
+impl<E: AsRawFd> PollEvented<E> {
+    /// The read half of the readiness pattern, shared by [`poll_read`] and
+    /// [`poll_recv_uninit`]: wait for read readiness (spending one unit of
+    /// coop budget), run `op`, and clear the readiness after `WouldBlock`
+    /// or after a short read (`0 < n < len`). A short read from a stream
+    /// socket means its receive buffer is drained, so readiness is cleared
+    /// without paying for another `read` that would return `WouldBlock`
+    /// (safe: an edge that arrives meanwhile carries a new tick and is kept).
+    ///
+    /// [`poll_read`]: PollEvented::poll_read
+    /// [`poll_recv_uninit`]: PollEvented::poll_recv_uninit
+    #[inline]
+    fn poll_read_with(
         &self,
         cx: &mut Context<'_>,
-        buf: &mut [u8],
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        let mut io = self.get_ref();
+        let io = self.get_ref();
         loop {
             let event = match self.registration.poll_ready(cx, Direction::Read) {
                 Poll::Ready(Ok(ev)) => ev,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
-            match io.read(buf) {
+            match op(io) {
                 Ok(n) => {
-                    if n > 0 && n < buf.len() {
+                    if n > 0 && n < len {
                         self.registration.clear_readiness(event);
                     }
                     return Poll::Ready(Ok(n));
@@ -113,6 +119,51 @@ where
                 Err(e) => return Poll::Ready(Err(e)),
             }
         }
+    }
+
+    /// Receives into `buf`, which need not be initialised, through the same
+    /// readiness loop as [`poll_read`](PollEvented::poll_read). For stream
+    /// sockets only (`recv(2)` with no flags, which on a stream socket is
+    /// what `read` does).
+    ///
+    /// On `Ok(n)`, `n <= buf.len()` and the first `n` bytes of `buf` have
+    /// been written with received data; nothing else in `buf` is touched
+    /// (in particular nothing is de-initialised).
+    // Only the compatibility shims (features `hyper`, `tokio-io`) read this way.
+    #[cfg_attr(not(any(feature = "hyper", feature = "tokio-io")), allow(dead_code))]
+    pub(crate) fn poll_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, buf.len(), |io| {
+            let len = buf.len();
+            // SAFETY: `recv` writes at most `len` bytes through the pointer,
+            // and `buf` is an exclusively borrowed, live allocation of
+            // exactly `len` bytes for the whole call. `MaybeUninit<u8>` has
+            // the layout of `u8`, and the kernel only stores bytes into the
+            // buffer (it never reads it), so its being uninitialised is
+            // fine. The descriptor is open: `self` owns `io` until drop.
+            let ret = unsafe { libc::recv(io.as_raw_fd(), buf.as_mut_ptr().cast(), len, 0) };
+            // `recv` never reports more than it was given; checked anyway so
+            // callers can rely on `n <= buf.len()` without trusting the OS.
+            crate::sys::cvt_size(ret).and_then(|n| crate::io::guard::check_read_len(n, len))
+        })
+    }
+}
+
+impl<E: AsRawFd> PollEvented<E>
+where
+    for<'a> &'a E: Read + Write,
+{
+    /// Reads into `buf` (see `poll_read_with` for when readiness is
+    /// cleared).
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, buf.len(), |mut io| io.read(buf))
     }
 
     /// Writes from `buf`; a short write clears readiness likewise.

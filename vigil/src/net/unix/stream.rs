@@ -4,6 +4,7 @@ use crate::driver::io::{Direction, Interest, PollEvented, Ready};
 use crate::net::stream_io;
 use std::fmt;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::Path;
@@ -177,6 +178,19 @@ impl UnixStream {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         self.io.poll_read(cx, buf)
+    }
+
+    /// Reads into a buffer that need not be initialised, through the same
+    /// readiness loop (and coop budget) as `poll_read_priv`. Backs
+    /// [`stream_io::ReadUninit`].
+    // Only the compatibility shims (features `hyper`, `tokio-io`) read this way.
+    #[cfg_attr(not(any(feature = "hyper", feature = "tokio-io")), allow(dead_code))]
+    pub(crate) fn poll_read_uninit_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_recv_uninit(cx, buf)
     }
 
     pub(crate) fn poll_write_priv(
