@@ -71,6 +71,11 @@ pub(crate) struct Core {
     /// after the next driver turn, so I/O and timers get in first.
     deferred: Vec<Task>,
     is_searching: bool,
+    /// Set while this worker sleeps in its parker: it is still listed as a
+    /// sleeper then, so tasks its driver turn wakes must not "wake a
+    /// sleeper" (that would pick itself and write its own eventfd); `park`
+    /// wakes a helper once afterwards if it has work to share.
+    parked: bool,
     parker: Option<Parker>,
     rand: u32,
 }
@@ -85,6 +90,7 @@ impl Core {
             run_queue,
             deferred: Vec::new(),
             is_searching: false,
+            parked: false,
             parker,
             rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
         }
@@ -186,6 +192,9 @@ impl Handle {
             core.run_queue.push_back(prev, &self.inject);
         } else {
             // Only the LIFO slot holds work, which nobody can steal.
+            return;
+        }
+        if core.parked {
             return;
         }
         self.notify_parked();
@@ -536,7 +545,9 @@ impl Context {
         loop {
             // Tasks that timers wake while we sit in the driver land in our
             // own queue rather than the global one.
+            core.parked = true;
             core = self.with_core_in_context(core, || parker.park());
+            core.parked = false;
             handle.watchdog.refresh_clock();
             if let Some(monitor) = handle.monitor.get() {
                 monitor.notify_active(&remote.poll_slot);
@@ -557,6 +568,10 @@ impl Context {
             }
         }
         core.parker = Some(parker);
+        if core.run_queue.len() > 0 {
+            // Tasks woken while we slept are more than we run next: share.
+            handle.notify_parked();
+        }
         core
     }
 }
