@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# What the watchdog costs: runs vigil-bench on vigil's runtimes with the
-# watchdog on and off (VIGIL_BENCH_WATCHDOG=off), alternating, N times each,
-# and prints for every (suite, case, runtime) the median of the per-invocation
-# medians with the watchdog on and off, and their ratio (on / off; for time,
-# above 1 means the watchdog costs that much, for throughput below 1 does).
+# What the watchdog costs: runs vigil-bench N times on vigil-mt, vigil-ct and
+# their watchdog-off variants (vigil-mt-nowd, vigil-ct-nowd) in the same
+# invocations, so on and off rounds interleave, and prints for every (suite,
+# case, runtime) the median of the per-invocation medians with the watchdog
+# on and off and their ratio (on / off; for time, above 1 means the watchdog
+# costs that much, for throughput below 1 does).
 #
 #   bash bench/watchdog_cost.sh [N] [vigil-bench arguments...]
 #   bash bench/watchdog_cost.sh 3 spawn_many yield_many --runs 7
@@ -21,16 +22,17 @@ cargo build --release -p vigil-bench >/dev/null
 
 bin=${CARGO_TARGET_DIR:-target}/release/vigil-bench
 for i in $(seq 1 "$n"); do
-    for mode in on off; do
-        echo "== invocation $i, watchdog $mode" >&2
-        VIGIL_BENCH_WATCHDOG=$mode "$bin" --runtimes vigil-mt,vigil-ct "$@" \
-            | grep '^RESULT' >"$out/$mode.$i.txt"
-    done
+    echo "== invocation $i" >&2
+    "$bin" --runtimes vigil-mt,vigil-mt-nowd,vigil-ct,vigil-ct-nowd "$@" \
+        | grep '^RESULT' >"$out/all.$i.txt"
+    # Split into on/off files with the runtime names unified.
+    grep -v -- '-nowd ' "$out/all.$i.txt" >"$out/on.$i.txt" || true
+    grep -- '-nowd ' "$out/all.$i.txt" | sed 's/-nowd / /' >"$out/off.$i.txt" || true
 done
 
 echo "nproc=$(nproc) invocations=$n args: $*"
 printf '%-14s %-18s %-9s %14s %14s %8s\n' suite case runtime on off on/off
-cat "$out"/*.txt | awk '{print $2, $3, $4}' | sort -u | while read -r suite case rt; do
+cat "$out"/on.*.txt "$out"/off.*.txt | awk '{print $2, $3, $4}' | sort -u | while read -r suite case rt; do
     med() {
         grep -h "^RESULT $suite $case $rt " "$out"/"$1".*.txt | awk '{print $5}' | sort -g \
             | awk '{v[NR]=$1} END {if (NR==0) print "nan"; else if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'

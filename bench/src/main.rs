@@ -44,6 +44,7 @@ options:
   --workers N       worker threads of every multi-thread runtime (default 2)
   --quick           ~10x smaller workloads and no warm-up: a fast smoke test
   --runtimes LIST   comma-separated subset of: vigil-mt,vigil-ct,tokio-mt,tokio-ct,smol-mt,smol-local
+                    (also vigil-mt-nowd,vigil-ct-nowd: vigil with its watchdog off)
   --timeout SECS    kill a (suite, runtime) child after this long (default 300, 60 with --quick)
   -h, --help        this text
 ";
@@ -84,10 +85,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
                     .split(',')
                     .map(|s| s.trim().to_string())
                     .collect();
-                if let Some(bad) = runtimes
-                    .iter()
-                    .find(|r| !runtimes::ALL.contains(&r.as_str()))
-                {
+                if let Some(bad) = runtimes.iter().find(|r| !runtimes::is_known(r)) {
                     return Err(format!("unknown runtime {bad:?}"));
                 }
             }

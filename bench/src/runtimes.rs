@@ -45,6 +45,31 @@ pub const ALL: [&str; 6] = [
     "smol-local",
 ];
 
+/// vigil with its watchdog turned off, selectable with `--runtimes` (not
+/// run by default): `bench/watchdog_cost.sh` runs them next to `vigil-mt`
+/// and `vigil-ct` in the same invocation, so their rounds interleave.
+pub const WATCHDOG_OFF: [&str; 2] = ["vigil-mt-nowd", "vigil-ct-nowd"];
+
+/// Set in a child process measuring a `-nowd` variant.
+static NO_WATCHDOG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether `name` is a runtime this harness knows.
+pub fn is_known(name: &str) -> bool {
+    ALL.contains(&name) || WATCHDOG_OFF.contains(&name)
+}
+
+/// The runtime a variant runs on: `vigil-mt-nowd` is `vigil-mt` with the
+/// watchdog off (which this call switches off for the process).
+pub fn select_variant(name: &str) -> &str {
+    match name.strip_suffix("-nowd") {
+        Some(base) => {
+            NO_WATCHDOG.store(true, std::sync::atomic::Ordering::Relaxed);
+            base
+        }
+        None => name,
+    }
+}
+
 /// The baseline every result is compared with.
 pub const BASELINE_MT: &str = "tokio-mt";
 /// The second baseline, for single-threaded runtimes.
@@ -56,7 +81,10 @@ pub const LIMIT: &str = "std-blocking";
 
 /// Whether `name` is a single-threaded runtime (gets a ratio vs `tokio-ct`).
 pub fn is_current_thread(name: &str) -> bool {
-    matches!(name, "vigil-ct" | "tokio-ct" | "smol-local")
+    matches!(
+        name,
+        "vigil-ct" | "vigil-ct-nowd" | "tokio-ct" | "smol-local"
+    )
 }
 
 /// Spawns tasks onto one runtime; carried inside tasks.
@@ -189,10 +217,12 @@ trait BenchTweak {
 }
 
 impl BenchTweak for vigil::runtime::Builder {
-    /// `VIGIL_BENCH_WATCHDOG=off` builds vigil without its watchdog, to
-    /// measure what the watchdog costs (BENCHMARKS.md, "watchdog cost").
+    /// The `-nowd` variants (or `VIGIL_BENCH_WATCHDOG=off`) build vigil
+    /// without its watchdog, to measure what the watchdog costs.
     fn tweak(&mut self) {
-        if std::env::var_os("VIGIL_BENCH_WATCHDOG").is_some_and(|v| v == "off") {
+        let off = NO_WATCHDOG.load(std::sync::atomic::Ordering::Relaxed)
+            || std::env::var_os("VIGIL_BENCH_WATCHDOG").is_some_and(|v| v == "off");
+        if off {
             self.watchdog(vigil::watchdog::Config::disabled());
         }
     }

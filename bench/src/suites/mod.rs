@@ -50,6 +50,7 @@ pub const ALL: [&str; 11] = [
 /// Whether `suite` runs on `runtime` (`std-blocking` only in `bulk`, no
 /// smol in `http`).
 pub fn applies(suite: &str, runtime: &str) -> bool {
+    let runtime = runtime.strip_suffix("-nowd").unwrap_or(runtime);
     match suite {
         "bulk" => true,
         "http" => matches!(runtime, "vigil-mt" | "vigil-ct" | "tokio-mt" | "tokio-ct"),
@@ -101,6 +102,7 @@ pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> 
             None
         }
     }
+    let runtime = crate::runtimes::select_variant(runtime);
     if !applies(suite, runtime) {
         return None;
     }
