@@ -116,8 +116,13 @@ if [[ ${#binaries[@]} -ne ${#selected[@]} ]]; then
 fi
 
 # shellcheck disable=SC2206 # word splitting of the extra flags is intended
+# --fair-sched=yes: valgrind runs one thread at a time behind a lock that is
+# unfair by default, so a test thread spinning in a `yield_now` loop could
+# starve the runtime's workers it waits for (seen with the watchdog's extra
+# monitor thread: `task_lifecycle::abort_while_pending` never ended).
 valgrind_flags=(
     --tool=memcheck
+    --fair-sched=yes
     --error-exitcode=1
     --leak-check=full
     --show-leak-kinds=definite

@@ -23,9 +23,10 @@
 //! [`Report`]. A policy can be set per task with
 //! [`task::Builder::watchdog`](crate::task::Builder::watchdog).
 //!
-//! On the multi-thread runtime a blocked worker's queued tasks are taken
-//! over by another worker, which also takes over the timers and I/O, so the
-//! rest of the program keeps its latency while one poll misbehaves.
+//! On the multi-thread runtime a blocked worker's run queue is taken over
+//! by another worker, which also takes over the timers and I/O, so the rest
+//! of the program keeps its latency while one poll misbehaves; if every
+//! worker is blocked, a temporary replacement worker does it.
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};
@@ -67,5 +68,14 @@
 //! [`Policy::Ignore`], or yield with `vigil::task::yield_now`. A future
 //! that keeps its own waker inside itself (a waker cycle) is not detected
 //! as lost.
+//!
+//! What it cannot rescue: the blocked worker's LIFO slot (the one task the
+//! blocked task woke or spawned last, which that worker would have run
+//! next) and the tasks that yielded on that worker just before; only that
+//! worker can reach them, so they run once the blocking poll returns.
+//! Making them reachable would cost an atomic operation on every poll.
+//!
+//! A thread that the OS does not run for longer than the threshold (an
+//! oversubscribed machine) looks exactly like a blocked poll.
 
 pub use crate::runtime::watch::{Config, Policy, Report, ReportKind};
