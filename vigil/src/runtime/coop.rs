@@ -43,15 +43,11 @@ impl Budget {
         }
     }
 
-    /// `true` if the poll this budget belonged to ran out of it.
-    pub(crate) fn was_forced_to_yield(self) -> bool {
-        self.forced_yield
-    }
-
-    /// `true` if some operation completed during the poll (spent a unit
-    /// and kept it). Unconstrained budgets never tell.
-    pub(crate) fn spent_any(self) -> bool {
-        matches!(self.remaining, Some(n) if n < BUDGET)
+    /// `true` if the poll neither completed an operation (spent a unit and
+    /// kept it) nor ran out of budget: the runtime saw it do nothing.
+    #[inline]
+    pub(crate) fn is_untouched(self) -> bool {
+        self.remaining == Some(BUDGET) && !self.forced_yield
     }
 }
 
@@ -147,7 +143,8 @@ mod tests {
             assert!(poll_proceed(&mut cx).is_ready());
         }
         assert!(poll_proceed(&mut cx).is_pending());
-        assert!(guard.finish().was_forced_to_yield());
+        let spent = guard.finish();
+        assert!(spent.forced_yield && !spent.is_untouched());
         // Outside a poll: unconstrained again.
         for _ in 0..1000 {
             assert!(poll_proceed(&mut cx).is_ready());

@@ -48,9 +48,9 @@
 //! The counters are written only by the thread that polls the task, with
 //! plain relaxed loads and stores. A clock is read only for one poll in 64
 //! on each thread (the busy-time sample, so a task polled once is usually
-//! not timed at all), for polls of a task already in a spurious run, and for
-//! every poll if [`Config::time_every_poll`](super::Config::time_every_poll)
-//! is set.
+//! not timed at all; a spinning task's CPU time is estimated from the same
+//! samples), and for every poll if
+//! [`Config::time_every_poll`](super::Config::time_every_poll) is set.
 
 use super::{Policy, Report, ReportKind, Watchdog};
 use crate::loom::sync::atomic::Ordering::Acquire;
@@ -114,7 +114,7 @@ pub(crate) struct TaskWatch {
     pub(crate) abort_handles: crate::loom::sync::atomic::AtomicU32,
     /// When the current spurious run started (ms since the watchdog's epoch).
     streak_start_ms: AtomicU32,
-    /// CPU time inside the polls of the current spurious run, in ns.
+    /// The task's timed-poll total when the episode began (see `cpu_since`).
     streak_cpu_ns: AtomicU64,
     /// When the task was last polled (ms since the watchdog's epoch).
     pub(crate) last_poll_ms: AtomicU32,
@@ -150,11 +150,9 @@ impl TaskWatch {
     }
 }
 
-/// Taken when a poll starts: whether (and since when) it is timed.
+/// Taken when a poll starts: since when it is timed, if it is.
 pub(crate) struct PollProbe {
     started: Option<Instant>,
-    sampled: bool,
-    in_streak: bool,
 }
 
 /// What the poller must do after a `Pending` poll.
@@ -182,14 +180,10 @@ impl Watchdog {
     /// in the busy-time estimate (a sampling profiler's estimate: exact on
     /// average, noisy for a task polled only a few times).
     #[inline]
-    pub(crate) fn begin_poll(&self, header: &Header, count: u32) -> PollProbe {
-        let checks = self.checks;
-        let sampled = count % SAMPLE_EVERY == 0 || checks & checks::TIME_EVERY_POLL != 0;
-        let in_streak = checks & checks::ENABLED != 0 && header.watch.streak.load(Relaxed) != 0;
+    pub(crate) fn begin_poll(&self, count: u32) -> PollProbe {
+        let sampled = count % SAMPLE_EVERY == 0 || self.checks & checks::TIME_EVERY_POLL != 0;
         PollProbe {
-            started: (sampled || in_streak).then(Instant::now),
-            sampled,
-            in_streak,
+            started: sampled.then(Instant::now),
         }
     }
 
@@ -209,24 +203,22 @@ impl Watchdog {
         stats.bump_polls();
         let now_ms = self.coarse_now_ms();
         header.watch.last_poll_ms.store(now_ms, Relaxed);
-        let elapsed = probe.started.map(|s| s.elapsed());
-        if let (true, Some(elapsed)) = (probe.sampled, elapsed) {
-            stats.add_poll_nanos(elapsed.as_nanos().min(u64::MAX as u128) as u64);
+        if let Some(started) = probe.started {
+            let nanos = started.elapsed().as_nanos().min(u64::MAX as u128) as u64;
+            stats.add_poll_nanos(nanos);
         }
         if !pending || self.checks & checks::ENABLED == 0 {
             return Verdict::Continue;
         }
-        let spurious = flags & poll_flags::SELF_WOKEN != 0
-            && flags & poll_flags::VOLUNTARY_YIELD == 0
-            && !budget.was_forced_to_yield()
-            && !budget.spent_any();
-        if !spurious {
-            if probe.in_streak {
-                self.useful_poll_in_streak(header);
-            }
-            return Verdict::Continue;
+        // Woke itself, did not yield on purpose, did nothing the runtime saw.
+        let spurious = flags == poll_flags::SELF_WOKEN && budget.is_untouched();
+        if spurious {
+            return self.spurious_poll(header);
         }
-        self.spurious_poll(header, elapsed)
+        if header.watch.streak.load(Relaxed) != 0 {
+            self.useful_poll_in_streak(header);
+        }
+        Verdict::Continue
     }
 
     /// A poll that made progress (or yielded, or waited) during an
@@ -242,23 +234,22 @@ impl Watchdog {
     }
 
     #[cold]
-    fn spurious_poll(&self, header: &Header, elapsed: Option<Duration>) -> Verdict {
+    fn spurious_poll(&self, header: &Header) -> Verdict {
         let watch = &header.watch;
         let score = watch.streak.load(Relaxed).saturating_add(1);
         watch.streak.store(score, Relaxed);
         let spurious = if score == 1 {
             watch.streak_start_ms.store(self.now_ms(), Relaxed);
-            watch.streak_cpu_ns.store(0, Relaxed);
+            // The episode's CPU time is what the busy-time samples add from
+            // here on (see `cpu_since`).
+            watch
+                .streak_cpu_ns
+                .store(header.stats.poll_nanos.load(Relaxed), Relaxed);
             1
         } else {
             watch.spurious.load(Relaxed).saturating_add(1)
         };
         watch.spurious.store(spurious, Relaxed);
-        if let (false, Some(elapsed)) = (score == 1, elapsed) {
-            let ns = elapsed.as_nanos().min(u64::MAX as u128) as u64;
-            let total = watch.streak_cpu_ns.load(Relaxed).saturating_add(ns);
-            watch.streak_cpu_ns.store(total, Relaxed);
-        }
         let flags = watch.flags.load(Relaxed);
         if flags & THROTTLED != 0 {
             return Verdict::Throttle;
@@ -282,7 +273,7 @@ impl Watchdog {
         watch.set_flags(REPORTED_SPIN);
         let mut report = self.report_for(header, ReportKind::Spinning, policy);
         report.duration = Duration::from_millis(u64::from(lasted));
-        report.cpu_time = Duration::from_nanos(watch.streak_cpu_ns.load(Relaxed));
+        report.cpu_time = self.cpu_since(header, watch.streak_cpu_ns.load(Relaxed));
         report.spurious_wakes = u64::from(spurious);
         self.emit(&report);
         match policy {
@@ -293,6 +284,20 @@ impl Watchdog {
             Policy::Abort => Verdict::Abort(Box::new(report)),
             Policy::Warn | Policy::Ignore => Verdict::Continue,
         }
+    }
+
+    /// CPU time of a task's polls since its timed-poll total was `mark`: the
+    /// sampled time scaled by the sampling rate (exact if every poll is
+    /// timed). A spinning task is polled back to back, so one poll in 64 on
+    /// its thread is nearly one of its own polls in 64.
+    fn cpu_since(&self, header: &Header, mark: u64) -> Duration {
+        let timed = header.stats.poll_nanos.load(Relaxed).saturating_sub(mark);
+        let scale = if self.checks & checks::TIME_EVERY_POLL != 0 {
+            1
+        } else {
+            u64::from(SAMPLE_EVERY)
+        };
+        Duration::from_nanos(timed.saturating_mul(scale))
     }
 
     /// After a `Pending` poll that did not wake itself, with `RUNNING` and
