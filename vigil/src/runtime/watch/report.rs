@@ -53,7 +53,7 @@ impl fmt::Display for ReportKind {
 ///
 /// ```text
 /// vigil watchdog: task 7 "proxy" spawned at src/main.rs:42:9 is spinning: it woke itself
-/// 12031 times without making progress over 250 ms (241 ms of CPU) ...
+/// 12031 times without making progress over 250 ms (41 ms of CPU inside its polls, ...
 /// ```
 #[derive(Clone, Debug)]
 pub struct Report {
@@ -106,8 +106,11 @@ impl Report {
         self.duration
     }
 
-    /// For [`ReportKind::Spinning`], the CPU time spent inside the spurious
-    /// polls; otherwise zero.
+    /// For [`ReportKind::Spinning`], the CPU time spent inside the task's
+    /// polls during the episode (estimated from the busy-time samples unless
+    /// every poll is timed); otherwise zero. The thread spends more than
+    /// that: rescheduling the task after each spurious wake is work too, so
+    /// a spin typically occupies a whole core.
     pub fn cpu_time(&self) -> Duration {
         self.cpu_time
     }
@@ -170,7 +173,8 @@ impl fmt::Display for Report {
             ReportKind::Spinning => write!(
                 f,
                 " is spinning: it woke itself {} times without making progress over {} ({} of \
-                 CPU), with no I/O, timer or yield to explain it. A future that returns Pending \
+                 CPU inside its polls, plus the runtime's work of rescheduling it each time), with \
+                 no I/O, timer or yield to explain it. A future that returns Pending \
                  must be woken by an event it waits for; waking itself at once makes the runtime \
                  poll it forever.",
                 self.spurious_wakes,
