@@ -128,8 +128,8 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 match verdict {
                     Verdict::Continue => PollOutcome::Pending { throttle: false },
                     Verdict::Throttle => PollOutcome::Pending { throttle: true },
-                    Verdict::Abort(report) => PollOutcome::Ready(match self.drop_future() {
-                        Ok(()) => Err(JoinError::watchdog(header.meta.id, *report)),
+                    Verdict::Abort => PollOutcome::Ready(match self.drop_future() {
+                        Ok(()) => Err(self.cancellation()),
                         Err(payload) => Err(JoinError::panic(header.meta.id, payload)),
                     }),
                 }

@@ -155,14 +155,17 @@ pub(crate) struct PollProbe {
     started: Option<Instant>,
 }
 
-/// What the poller must do after a `Pending` poll.
+/// What the poller must do after a `Pending` poll (one byte: the hot path
+/// returns it after every poll).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Verdict {
     /// Nothing unusual.
     Continue,
     /// Reschedule through the watchdog's throttle instead of the run queue.
     Throttle,
-    /// Cancel the task; its join handle gets this report.
-    Abort(Box<Report>),
+    /// Cancel the task; its join handle gets the report the watchdog keeps
+    /// for it (`Watchdog::take_abort`).
+    Abort,
 }
 
 fn ms(d: Duration) -> u32 {
@@ -223,6 +226,8 @@ impl Watchdog {
 
     /// A poll that made progress (or yielded, or waited) during an
     /// episode: the score decays, and the episode ends at zero.
+    #[cold]
+    #[inline(never)]
     fn useful_poll_in_streak(&self, header: &Header) {
         let watch = &header.watch;
         let score = watch.streak.load(Relaxed);
@@ -234,6 +239,7 @@ impl Watchdog {
     }
 
     #[cold]
+    #[inline(never)]
     fn spurious_poll(&self, header: &Header) -> Verdict {
         let watch = &header.watch;
         let score = watch.streak.load(Relaxed).saturating_add(1);
@@ -281,7 +287,7 @@ impl Watchdog {
                 watch.set_flags(THROTTLED);
                 Verdict::Throttle
             }
-            Policy::Abort => Verdict::Abort(Box::new(report)),
+            Policy::Abort => self.abort_with(header, report),
             Policy::Warn | Policy::Ignore => Verdict::Continue,
         }
     }
@@ -328,6 +334,7 @@ impl Watchdog {
     }
 
     #[cold]
+    #[inline(never)]
     fn lost_waker(&self, header: &Header) -> Verdict {
         let policy = self.policy_of(header);
         if policy == Policy::Ignore || header.watch.has_flag(REPORTED_LOST) {
@@ -337,9 +344,16 @@ impl Watchdog {
         let report = self.report_for(header, ReportKind::LostWaker, policy);
         self.emit(&report);
         match policy {
-            Policy::Abort => Verdict::Abort(Box::new(report)),
+            Policy::Abort => self.abort_with(header, report),
             _ => Verdict::Continue,
         }
+    }
+
+    /// Keeps `report` for the task's join handle and says to cancel it.
+    fn abort_with(&self, header: &Header, report: Report) -> Verdict {
+        header.watch.mark_aborted();
+        self.stash_abort(report);
+        Verdict::Abort
     }
 
     pub(crate) fn report_for(&self, header: &Header, kind: ReportKind, policy: Policy) -> Report {
