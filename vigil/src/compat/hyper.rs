@@ -231,11 +231,10 @@ fn poll_read_cursor<R: futures_io::AsyncRead + ?Sized>(
     let unfilled = cursor.initialize_unfilled();
     let n = ready!(reader.poll_read(cx, unfilled))?;
     let n = crate::io::guard::check_read_len(n, unfilled.len())?;
-    // SAFETY: `advance(n)` requires the first `n` bytes of the unfilled part
-    // to be initialised. `initialize_unfilled` just initialised all
-    // `unfilled.len()` of them (and `poll_read` only wrote bytes into the
-    // `&mut [u8]`, which cannot de-initialise anything), and
-    // `check_read_len` ensured `n <= unfilled.len()`.
+    // `initialize_unfilled` initialised all `unfilled.len()` bytes, and
+    // writing through a `&mut [u8]` cannot de-initialise any of them.
+    // SAFETY: `advance(n)` needs the first `n` unfilled bytes initialised:
+    // they are (above), and `check_read_len` ensured `n <= unfilled.len()`.
     unsafe { cursor.advance(n) };
     Poll::Ready(Ok(()))
 }
@@ -247,10 +246,9 @@ fn poll_read_cursor_uninit<R: ReadUninit + ?Sized>(
     cx: &mut Context<'_>,
     mut cursor: ReadBufCursor<'_>,
 ) -> Poll<io::Result<()>> {
-    // SAFETY: `as_mut` requires that no byte initialised before is
-    // de-initialised through the slice. The slice goes only to
-    // `ReadUninit::poll_read_uninit`, whose safety contract forbids writing
-    // uninitialised values into it.
+    // SAFETY: `as_mut` forbids de-initialising bytes through the slice; it
+    // goes only to `ReadUninit::poll_read_uninit`, whose contract forbids
+    // writing uninitialised values.
     let unfilled = unsafe { cursor.as_mut() };
     let len = unfilled.len();
     let n = ready!(reader.poll_read_uninit(cx, unfilled))?;

@@ -46,10 +46,9 @@ fn poll_read_buf_uninit<R: ReadUninit + ?Sized>(
     cx: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
-    // SAFETY: `unfilled_mut` requires that no initialised byte is
-    // de-initialised through the slice. It goes only to
-    // `ReadUninit::poll_read_uninit`, whose safety contract forbids writing
-    // uninitialised values into it.
+    // SAFETY: `unfilled_mut` forbids de-initialising bytes through the
+    // slice; it goes only to `ReadUninit::poll_read_uninit`, whose contract
+    // forbids writing uninitialised values.
     let unfilled = unsafe { buf.unfilled_mut() };
     let len = unfilled.len();
     let n = ready!(reader.poll_read_uninit(cx, unfilled))?;

@@ -138,12 +138,10 @@ impl<E: AsRawFd> PollEvented<E> {
     ) -> Poll<io::Result<usize>> {
         self.poll_read_with(cx, buf.len(), |io| {
             let len = buf.len();
-            // SAFETY: `recv` writes at most `len` bytes through the pointer,
-            // and `buf` is an exclusively borrowed, live allocation of
-            // exactly `len` bytes for the whole call. `MaybeUninit<u8>` has
-            // the layout of `u8`, and the kernel only stores bytes into the
-            // buffer (it never reads it), so its being uninitialised is
-            // fine. The descriptor is open: `self` owns `io` until drop.
+            // `MaybeUninit<u8>` has the layout of `u8`, and the kernel only
+            // stores into the buffer, so its being uninitialised is fine.
+            // SAFETY: `recv` writes at most `len` bytes into `buf`, a live,
+            // exclusively borrowed `len`-byte buffer; `self` keeps `io` open.
             let ret = unsafe { libc::recv(io.as_raw_fd(), buf.as_mut_ptr().cast(), len, 0) };
             // `recv` never reports more than it was given; checked anyway so
             // callers can rely on `n <= buf.len()` without trusting the OS.
