@@ -8,7 +8,7 @@
 //! builds share one closure-based access API.
 
 #[cfg(loom)]
-pub(crate) use loom::{cell, sync};
+pub(crate) use loom::{cell, sync, thread};
 
 // Under loom every model thread runs on one OS thread, so a `std`
 // thread-local would be shared by all of them (a task "current" on one model
@@ -32,6 +32,11 @@ pub(crate) use loom_thread_local as thread_local;
 #[cfg(not(loom))]
 pub(crate) mod sync {
     pub(crate) use std::sync::{atomic, Mutex, MutexGuard};
+}
+
+#[cfg(not(loom))]
+pub(crate) mod thread {
+    pub(crate) use std::thread::yield_now;
 }
 
 #[cfg(not(loom))]

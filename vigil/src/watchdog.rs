@@ -23,10 +23,15 @@
 //! [`Report`]. A policy can be set per task with
 //! [`task::Builder::watchdog`](crate::task::Builder::watchdog).
 //!
-//! On the multi-thread runtime a blocked worker's run queue is taken over
-//! by another worker, which also takes over the timers and I/O, so the rest
-//! of the program keeps its latency while one poll misbehaves; if every
-//! worker is blocked, a temporary replacement worker does it.
+//! On the multi-thread runtime a blocked worker's work is taken over: its
+//! run queue by another worker, which also takes over the timers and I/O,
+//! and the tasks only that worker could reach (its LIFO slot, the task the
+//! blocked task woke last, and the tasks that yielded on it) by the monitor,
+//! which moves them to the global queue through an asymmetric barrier
+//! (`membarrier(2)`), so the worker's own path pays no atomic operation for
+//! it. The rest of the program keeps its latency while one poll misbehaves;
+//! if every worker is blocked, a temporary replacement worker does the
+//! work.
 //!
 //! ```
 //! use std::sync::{Arc, Mutex};
@@ -69,11 +74,9 @@
 //! that keeps its own waker inside itself (a waker cycle) is not detected
 //! as lost.
 //!
-//! What it cannot rescue: the blocked worker's LIFO slot (the one task the
-//! blocked task woke or spawned last, which that worker would have run
-//! next) and the tasks that yielded on that worker just before; only that
-//! worker can reach them, so they run once the blocking poll returns.
-//! Making them reachable would cost an atomic operation on every poll.
+//! What it cannot rescue: a blocked *replacement* worker's LIFO slot and
+//! yielded tasks (they run when its poll returns), and, where the kernel
+//! offers no `membarrier(2)` expedited barrier, any blocked worker's.
 //!
 //! A thread that the OS does not run for longer than the threshold (an
 //! oversubscribed machine) looks exactly like a blocked poll.

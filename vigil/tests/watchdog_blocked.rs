@@ -204,10 +204,6 @@ fn blocked_poll_on_current_thread_is_reported_while_it_runs() {
 /// Tasks spawned by the blocking task just before it blocks sit in its
 /// worker's queues: the other worker must take them over.
 #[test]
-#[ignore = "known limitation, not implemented: the last task woken or spawned before the \
-            blocking poll sits in the blocked worker's LIFO slot (multi_thread/worker, \
-            Handle::schedule_local), which only that worker can reach; it runs after the poll \
-            returns"]
 fn tasks_queued_behind_a_blocked_poll_still_run() {
     let _cores = shared();
     let (rt, _reports) = runtime(Flavour::MultiThread(2), Config::new());
@@ -262,10 +258,6 @@ fn tasks_queued_behind_a_blocked_poll_still_run() {
 /// blocker (into its worker's LIFO slot) and yields; the worker runs the
 /// blocker right after A's poll.
 #[test]
-#[ignore = "known limitation, not implemented: a task that yielded just before the blocking \
-            poll stays in the blocked worker's `deferred` list (multi_thread/worker, \
-            Handle::schedule_local with is_yield), which only that worker's next driver turn \
-            releases; it runs after the poll returns"]
 fn a_task_that_yielded_on_the_blocked_worker_still_runs() {
     let _cores = shared();
     let (rt, _reports) = runtime(Flavour::MultiThread(2), Config::new());

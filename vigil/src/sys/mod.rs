@@ -8,6 +8,7 @@
 
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+pub(crate) mod membarrier;
 pub(crate) mod pipe;
 pub(crate) mod signal;
 

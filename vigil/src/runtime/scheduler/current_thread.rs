@@ -406,7 +406,9 @@ impl Supervised for Handle {
     }
 
     /// One thread runs every task: there is nobody to hand its work to.
-    fn rescue(self: &Arc<Self>, _worker: usize, _all_blocked: bool) {}
+    fn rescue(self: &Arc<Self>, _worker: usize, _seq: u64, _all_blocked: bool) {}
+
+    fn take_over_stash(&self, _worker: usize, _seq: u64) {}
 }
 
 impl Schedule for LocalScheduler {

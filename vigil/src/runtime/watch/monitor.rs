@@ -90,9 +90,13 @@ pub(crate) trait Supervised: Send + Sync + 'static {
     /// Calls `f` with each owned-task list of the runtime.
     fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks));
     fn watchdog(&self) -> &Watchdog;
-    /// A poll on `worker` is blocked (and, if `all_blocked`, so is every
-    /// other polling thread): let other threads take over its work.
-    fn rescue(self: &Arc<Self>, worker: usize, all_blocked: bool);
+    /// A poll on `worker` (its slot's sequence number `seq`) is blocked
+    /// (and, if `all_blocked`, so is every other polling thread): let other
+    /// threads take over its work.
+    fn rescue(self: &Arc<Self>, worker: usize, seq: u64, all_blocked: bool);
+    /// The same poll is still blocked a sample later: take over whatever
+    /// work it queued since, where only its thread could reach it.
+    fn take_over_stash(&self, worker: usize, seq: u64);
 }
 
 /// The monitor thread's handle, kept by the scheduler.
@@ -222,7 +226,9 @@ fn run<S: Supervised>(shared: Arc<Shared>, target: Weak<S>, threshold: Duration)
             }
             active = true;
             let lasted = now.duration_since(s.since);
-            if !s.reported && lasted >= threshold {
+            if s.reported {
+                target.take_over_stash(s.slot.worker, seq);
+            } else if lasted >= threshold {
                 s.reported = true;
                 newly_blocked.push((s.slot.clone(), seq, lasted));
             }
@@ -307,7 +313,7 @@ fn blocked<S: Supervised>(
         crate::runtime::task::abort_raw(raw);
         RawTask::drop_reference(raw);
     }
-    target.rescue(slot.worker, all_blocked);
+    target.rescue(slot.worker, seq, all_blocked);
 }
 
 /// Builds the report of a blocked poll, under the owned list's lock (the

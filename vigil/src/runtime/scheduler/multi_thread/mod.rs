@@ -10,12 +10,20 @@
 //! local queues. A worker with nothing to do steals half of another worker's
 //! queue, and only then sleeps; see [`idle`] for how sleepers are woken one
 //! at a time.
+//!
+//! The LIFO slot and the list of yielded tasks are the worker's alone, with
+//! plain access, except when the worker blocks inside a poll: the
+//! watchdog's monitor then takes them over through the protocol in
+//! [`stash`], which puts the cost of the hand-over on the monitor.
 
 mod idle;
 #[cfg(all(test, loom))]
 mod loom_queue;
+#[cfg(all(test, loom))]
+mod loom_stash;
 mod park;
 pub(crate) mod queue;
+mod stash;
 mod worker;
 
 pub(crate) use worker::{launch, Context, Handle};

@@ -10,6 +10,7 @@ mod replacement;
 use super::idle::Idle;
 use super::park::{self, Parker, SharedDriver, Unparker};
 use super::queue::{self, Local, Steal};
+use super::stash::{Contents, Stash};
 use crate::driver::{self, Driver};
 use crate::runtime::blocking;
 use crate::runtime::config::Config;
@@ -58,18 +59,24 @@ struct Remote {
     unpark: Unparker,
     /// The poll in progress on this worker, watched by the monitor.
     poll_slot: Arc<PollSlot>,
+    /// The worker's LIFO slot and yielded tasks, which the monitor takes
+    /// over when the worker blocks.
+    stash: Arc<Stash<Task>>,
 }
 
 /// What a worker owns.
 pub(crate) struct Core {
     index: usize,
     tick: u32,
-    lifo_slot: Option<Task>,
     lifo_polls: u32,
     run_queue: Local<Arc<Handle>>,
-    /// Tasks that yielded (`yield_now`, or out of budget): requeued only
-    /// after the next driver turn, so I/O and timers get in first.
-    deferred: Vec<Task>,
+    /// The LIFO slot and the tasks that yielded (`yield_now`, or out of
+    /// budget; requeued only after the next driver turn, so I/O and timers
+    /// get in first). Reached through [`Core::stash`].
+    stash: Arc<Stash<Task>>,
+    /// Set while a task runs (from just before its poll until the stash
+    /// has settled after it): the stash is then accessed the careful way.
+    in_poll: bool,
     is_searching: bool,
     /// Set while this worker sleeps in its parker: it is still listed as a
     /// sleeper then, so tasks its driver turn wakes must not "wake a
@@ -81,19 +88,57 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    fn new(index: usize, run_queue: Local<Arc<Handle>>, parker: Option<Parker>) -> Core {
+    fn new(
+        index: usize,
+        run_queue: Local<Arc<Handle>>,
+        parker: Option<Parker>,
+        stash: Arc<Stash<Task>>,
+    ) -> Core {
         Core {
             index,
             tick: 0,
-            lifo_slot: None,
             lifo_polls: 0,
             run_queue,
-            deferred: Vec::new(),
+            stash,
+            in_poll: false,
             is_searching: false,
             parked: false,
             parker,
             rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
         }
+    }
+
+    /// The owner's access to its stash; `None` only inside a poll, while
+    /// the watchdog's monitor is taking the stash over. `f` must not
+    /// drop tasks (a drop can wake, and wakes come back here).
+    #[inline]
+    fn stash<R>(&self, f: impl FnOnce(&mut Contents<Task>) -> R) -> Option<R> {
+        if self.in_poll {
+            // SAFETY: whoever holds a core is its stash's only owner, and
+            // stash accesses do not nest (`f` neither wakes nor drops).
+            unsafe { self.stash.during_poll(f) }
+        } else {
+            // SAFETY: as above, and outside a poll: `run_task` settles the
+            // stash after every poll before it clears `in_poll`.
+            Some(unsafe { self.stash.between_polls(f) })
+        }
+    }
+
+    fn take_lifo(&self) -> Option<Task> {
+        self.stash(|s| s.lifo.take()).flatten()
+    }
+
+    fn has_lifo(&self) -> bool {
+        self.stash(|s| s.lifo.is_some()) == Some(true)
+    }
+
+    fn has_deferred(&self) -> bool {
+        self.stash(|s| !s.deferred.is_empty()) == Some(true)
+    }
+
+    fn take_deferred(&self) -> Vec<Task> {
+        self.stash(|s| std::mem::take(&mut s.deferred))
+            .unwrap_or_default()
     }
 }
 
@@ -123,12 +168,14 @@ impl Handle {
         for index in 0..num_workers {
             let (steal, run_queue) = queue::local();
             let (parker, unpark) = park::pair(shared_driver.clone());
+            let stash = Arc::new(Stash::new());
             remotes.push(Remote {
                 steal,
                 unpark,
                 poll_slot: Arc::new(PollSlot::new(index)),
+                stash: stash.clone(),
             });
-            cores.push(Box::new(Core::new(index, run_queue, Some(parker))));
+            cores.push(Box::new(Core::new(index, run_queue, Some(parker), stash)));
         }
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
@@ -185,15 +232,24 @@ impl Handle {
     }
 
     fn schedule_local(&self, core: &mut Core, task: Task, is_yield: bool) {
-        if is_yield {
-            core.deferred.push(task);
-            return;
-        } else if let Some(prev) = core.lifo_slot.replace(task) {
-            core.run_queue.push_back(prev, &self.inject);
+        let mut task = Some(task);
+        let to_share = if is_yield {
+            core.stash(|s| s.deferred.extend(task.take()));
+            // Refused only while the stash is being taken over: the task
+            // then goes where others can reach it.
+            match task {
+                Some(refused) => refused,
+                None => return,
+            }
         } else {
-            // Only the LIFO slot holds work, which nobody can steal.
-            return;
-        }
+            match core.stash(|s| s.lifo.replace(task.take().expect("task"))) {
+                Some(Some(prev)) => prev,
+                // Only the LIFO slot holds work, which nobody can steal.
+                Some(None) => return,
+                None => task.take().expect("refused task"),
+            }
+        };
+        core.run_queue.push_back(to_share, &self.inject);
         if core.parked {
             return;
         }
@@ -229,8 +285,8 @@ impl Handle {
 
     fn finish_shutdown(&self, mut core: Box<Core>) {
         // Drop whatever this worker still had queued.
-        drop(core.lifo_slot.take());
-        core.deferred.clear();
+        drop(core.take_lifo());
+        drop(core.take_deferred());
         while let Some(task) = core.run_queue.pop() {
             drop(task);
         }
@@ -310,11 +366,27 @@ impl Supervised for Handle {
     ///
     /// If every worker is blocked there is nobody to wake: a replacement
     /// worker is started instead (see `replacement`).
-    fn rescue(self: &Arc<Self>, _worker: usize, all_blocked: bool) {
+    ///
+    /// First, the blocked worker's LIFO slot and yielded tasks go to the
+    /// global queue (see `stash`).
+    fn rescue(self: &Arc<Self>, worker: usize, seq: u64, all_blocked: bool) {
+        self.take_over_stash(worker, seq);
         if let Some(index) = self.idle.worker_to_rescue() {
             self.remotes[index].unpark.unpark();
         } else if all_blocked {
             self.start_replacement();
+        }
+    }
+
+    fn take_over_stash(&self, worker: usize, seq: u64) {
+        // A replacement worker's stash is its own: nobody takes it over.
+        let Some(remote) = self.remotes.get(worker) else {
+            return;
+        };
+        let tasks = remote.stash.rescue(|| remote.poll_slot.seq() == seq);
+        if !tasks.is_empty() {
+            self.inject.push_batch(tasks.into_iter());
+            self.notify_parked();
         }
     }
 }
@@ -384,7 +456,7 @@ impl Context {
                 core = self.run_task(task, core);
                 continue;
             }
-            if !core.deferred.is_empty() {
+            if core.has_deferred() {
                 // Only yielded tasks are left: poll the driver, then run them.
                 core = self.driver_turn(core);
                 continue;
@@ -409,6 +481,7 @@ impl Context {
             }
         }
         core.lifo_polls = 0;
+        core.in_poll = true;
         *self.core.borrow_mut() = Some(core);
         task.run();
         loop {
@@ -417,7 +490,9 @@ impl Context {
                 .borrow_mut()
                 .take()
                 .expect("worker core missing after a poll");
-            let Some(next) = core.lifo_slot.take() else {
+            core.stash.settle();
+            core.in_poll = false;
+            let Some(next) = core.take_lifo() else {
                 return core;
             };
             if core.lifo_polls >= MAX_LIFO_POLLS {
@@ -425,6 +500,7 @@ impl Context {
                 return core;
             }
             core.lifo_polls += 1;
+            core.in_poll = true;
             *self.core.borrow_mut() = Some(core);
             next.run();
         }
@@ -437,7 +513,7 @@ impl Context {
                 return Some(task);
             }
         }
-        if let Some(task) = core.lifo_slot.take() {
+        if let Some(task) = core.take_lifo() {
             return Some(task);
         }
         if let Some(task) = core.run_queue.pop() {
@@ -514,8 +590,9 @@ impl Context {
         let handle = &*self.handle;
         let mut core = self.with_core_in_context(core, || handle.shared_driver.maintenance());
         handle.watchdog.refresh_clock();
-        if !core.deferred.is_empty() {
-            for task in std::mem::take(&mut core.deferred) {
+        let deferred = core.take_deferred();
+        if !deferred.is_empty() {
+            for task in deferred {
                 core.run_queue.push_back(task, &handle.inject);
             }
             handle.notify_parked();
@@ -561,7 +638,7 @@ impl Context {
                 break;
             }
             // Woken by the driver (a timer) or spuriously: look for work.
-            let has_local = core.lifo_slot.is_some() || core.run_queue.len() > 0;
+            let has_local = core.has_lifo() || core.run_queue.len() > 0;
             if (has_local || !handle.inject.is_empty()) && handle.idle.unpark_worker_by_id(index) {
                 core.is_searching = !has_local && handle.idle.transition_worker_to_searching();
                 break;

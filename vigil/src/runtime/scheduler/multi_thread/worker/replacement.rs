@@ -16,6 +16,7 @@
 use super::{bump_core_index, Context, Core, Handle};
 use crate::runtime::context;
 use crate::runtime::scheduler::multi_thread::queue;
+use crate::runtime::scheduler::multi_thread::stash::Stash;
 use crate::runtime::watch::monitor::PollSlot;
 use std::cell::RefCell;
 use std::sync::atomic::Ordering;
@@ -72,7 +73,8 @@ fn run(handle: &Arc<Handle>, stuck: Vec<u64>) {
     let _slot = context::set_poll_slot(slot.clone());
     // Our queue's stealing half is dropped: nobody knows this core.
     let (_, run_queue) = queue::local();
-    let core = Box::new(Core::new(index, run_queue, None));
+    // So is our stash: no monitor takes over a replacement's LIFO slot.
+    let core = Box::new(Core::new(index, run_queue, None, Arc::new(Stash::new())));
     let cx = crate::runtime::scheduler::Context::MultiThread(Context {
         handle: handle.clone(),
         core: RefCell::new(None),
@@ -102,7 +104,7 @@ impl Context {
                 core = self.run_task(task, core);
                 continue;
             }
-            if !core.deferred.is_empty() {
+            if core.has_deferred() {
                 core = self.driver_turn(core);
                 continue;
             }
@@ -113,10 +115,9 @@ impl Context {
         }
         // Hand everything back to the regular workers.
         let leftovers = core
-            .lifo_slot
-            .take()
+            .take_lifo()
             .into_iter()
-            .chain(std::mem::take(&mut core.deferred))
+            .chain(core.take_deferred())
             .chain(std::iter::from_fn(|| core.run_queue.pop()));
         handle.inject.push_batch(leftovers);
         handle.notify_parked();
