@@ -296,6 +296,52 @@ fn a_task_that_yielded_on_the_blocked_worker_still_runs() {
     });
 }
 
+/// A blocked poll that goes on queueing work after it was reported (here a
+/// spawn between two sleeps, which lands in its worker's LIFO slot): the
+/// monitor keeps taking that work over on every sample while the poll
+/// stays blocked, not only at the first report.
+#[test]
+fn work_queued_after_the_report_is_taken_over_too() {
+    let _cores = shared();
+    let (rt, reports) = runtime(Flavour::MultiThread(2), Config::new());
+    within(LIMIT, move || {
+        rt.block_on(async move {
+            let (tx, mut rx) = channel::<Instant>();
+            let spawned: Started = Arc::default();
+            let spawned2 = spawned.clone();
+            let blocker = task::Builder::new()
+                .name("blocker")
+                .spawn(async move {
+                    // Long enough to be reported before the spawn below.
+                    std::thread::sleep(THRESHOLD * 3);
+                    *spawned2.lock().unwrap() = Some(Instant::now());
+                    vigil::spawn(async move { tx.send(Instant::now()) });
+                    std::thread::sleep(BLOCK);
+                })
+                .unwrap();
+            let got = vigil::time::timeout(Duration::from_secs(1), rx.recv()).await;
+            let ran_after = got
+                .ok()
+                .flatten()
+                .map(|at| at.saturating_duration_since(started_at(&spawned)));
+            eprintln!("ran {ran_after:?} after its spawn");
+            assert!(!blocker.is_finished(), "the blocked poll ended early");
+            let reported = reports.of_kind(ReportKind::BlockedPoll);
+            assert_eq!(reported.len(), 1, "one blocked poll, one report");
+            assert!(
+                reported[0].at < started_at(&spawned),
+                "the poll was not reported before the spawn"
+            );
+            assert!(
+                ran_after.is_some(),
+                "a task spawned by the blocked poll after its report did not run within 1 s"
+            );
+            blocker.await.unwrap();
+        });
+        drop(rt);
+    });
+}
+
 /// "start a replacement worker if all of them are blocked": with both
 /// workers of a 2-worker runtime blocked, a task with a 10 ms timer still
 /// runs.

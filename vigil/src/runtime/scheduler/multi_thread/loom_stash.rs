@@ -32,7 +32,7 @@ fn put(stash: &Stash<u32>, value: u32, yielded: bool, shared: &mut Vec<u32>) {
     let mut value = Some(value);
     // SAFETY: this model thread is the stash's only owner and does not nest.
     let pushed_out = unsafe {
-        stash.during_poll(|s| {
+        stash.guarded(|s| {
             if yielded {
                 s.deferred.extend(value.take());
                 None

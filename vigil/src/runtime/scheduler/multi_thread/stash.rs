@@ -28,14 +28,18 @@
 //!   rescuer sees the poll over and backs off. The rescuer can thus only
 //!   act while the owner is inside a poll.
 //! * Inside a poll (the polled task waking or spawning a task, yielding, or
-//!   being rescheduled once its poll returns), each access sets `busy`,
+//!   being rescheduled once its poll returns), each access is
+//!   [`guarded`](Stash::guarded): it sets `busy`,
 //!   runs the light barrier and checks `claimed`: if claimed, the access
 //!   is refused and the caller puts the task in the stealable run queue
 //!   instead. By the same barrier pair, a rescuer that finds `busy` clear
 //!   after its barrier knows that every later access will see its claim.
 //!
-//! The owner's cost is two plain stores and a load per access inside a
-//! poll, and a load per poll; the rescuer's is one `membarrier` system call.
+//! The scheduler guards every access that comes from a wake, in a poll or
+//! not (a wake from a driver turn pays the same few instructions, and one
+//! path is simpler than telling the two apart). The owner's cost is two
+//! plain stores and a load per wake and a load per poll; the rescuer's is
+//! one `membarrier` system call.
 
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
@@ -88,15 +92,16 @@ impl<T> Stash<T> {
         self.contents.with_mut(|c| f(unsafe { &mut *c }))
     }
 
-    /// The owner's access while a poll runs on its thread. Returns `None`,
-    /// without calling `f`, if a rescuer holds the stash.
+    /// The owner's access at any time, in particular while a poll runs on
+    /// its thread. Returns `None`, without calling `f`, if a rescuer holds
+    /// the stash.
     ///
     /// # Safety
     ///
     /// Only the owning worker thread may call this, and not re-entrantly
     /// from inside `f`.
     #[inline]
-    pub(crate) unsafe fn during_poll<R>(&self, f: impl FnOnce(&mut Contents<T>) -> R) -> Option<R> {
+    pub(crate) unsafe fn guarded<R>(&self, f: impl FnOnce(&mut Contents<T>) -> R) -> Option<R> {
         self.busy.store(true, Ordering::Relaxed);
         membarrier::light();
         if self.claimed.load(Ordering::Acquire) {
@@ -144,7 +149,7 @@ impl<T> Stash<T> {
                 crate::loom::thread::yield_now();
             }
             // SAFETY: the owner is inside a poll, so it touches the stash
-            // only through `during_poll`, and after the barrier every such
+            // only through `guarded`, and after the barrier every such
             // access either finished (`busy` clear, Acquire above) or will
             // see our claim and stay out; `settle` keeps it out after the
             // poll until we let go.

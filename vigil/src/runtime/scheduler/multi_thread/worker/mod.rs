@@ -72,11 +72,9 @@ pub(crate) struct Core {
     run_queue: Local<Arc<Handle>>,
     /// The LIFO slot and the tasks that yielded (`yield_now`, or out of
     /// budget; requeued only after the next driver turn, so I/O and timers
-    /// get in first). Reached through [`Core::stash`].
+    /// get in first). Reached through [`Core::stash_from_wake`] and
+    /// [`Core::own_stash`].
     stash: Arc<Stash<Task>>,
-    /// Set while a task runs (from just before its poll until the stash
-    /// has settled after it): the stash is then accessed the careful way.
-    in_poll: bool,
     is_searching: bool,
     /// Set while this worker sleeps in its parker: it is still listed as a
     /// sleeper then, so tasks its driver turn wakes must not "wake a
@@ -100,7 +98,6 @@ impl Core {
             lifo_polls: 0,
             run_queue,
             stash,
-            in_poll: false,
             is_searching: false,
             parked: false,
             parker,
@@ -108,37 +105,42 @@ impl Core {
         }
     }
 
-    /// The owner's access to its stash; `None` only inside a poll, while
-    /// the watchdog's monitor is taking the stash over. `f` must not
-    /// drop tasks (a drop can wake, and wakes come back here).
+    /// The owner's access to its stash from a wake, which may come from
+    /// inside a poll (the polled task waking or spawning a task, or being
+    /// rescheduled) or from a driver turn. `None` while the watchdog's
+    /// monitor is taking the stash over. `f` must not drop tasks (a drop
+    /// can wake, and wakes come back here).
     #[inline]
-    fn stash<R>(&self, f: impl FnOnce(&mut Contents<Task>) -> R) -> Option<R> {
-        if self.in_poll {
-            // SAFETY: whoever holds a core is its stash's only owner, and
-            // stash accesses do not nest (`f` neither wakes nor drops).
-            unsafe { self.stash.during_poll(f) }
-        } else {
-            // SAFETY: as above, and outside a poll: `run_task` settles the
-            // stash after every poll before it clears `in_poll`.
-            Some(unsafe { self.stash.between_polls(f) })
-        }
+    fn stash_from_wake<R>(&self, f: impl FnOnce(&mut Contents<Task>) -> R) -> Option<R> {
+        // SAFETY: whoever holds a core is its stash's only owner, and stash
+        // accesses do not nest (`f` neither wakes nor drops).
+        unsafe { self.stash.guarded(f) }
+    }
+
+    /// The owner's access to its stash between polls (the run loop, driver
+    /// turns, parking, shutdown): no poll runs on this thread, and
+    /// `run_task` settled the stash after the last one.
+    #[inline]
+    fn own_stash<R>(&self, f: impl FnOnce(&mut Contents<Task>) -> R) -> R {
+        // SAFETY: whoever holds a core is its stash's only owner; the
+        // callers are all outside polls, after `run_task`'s `settle`.
+        unsafe { self.stash.between_polls(f) }
     }
 
     fn take_lifo(&self) -> Option<Task> {
-        self.stash(|s| s.lifo.take()).flatten()
+        self.own_stash(|s| s.lifo.take())
     }
 
     fn has_lifo(&self) -> bool {
-        self.stash(|s| s.lifo.is_some()) == Some(true)
+        self.own_stash(|s| s.lifo.is_some())
     }
 
     fn has_deferred(&self) -> bool {
-        self.stash(|s| !s.deferred.is_empty()) == Some(true)
+        self.own_stash(|s| !s.deferred.is_empty())
     }
 
     fn take_deferred(&self) -> Vec<Task> {
-        self.stash(|s| std::mem::take(&mut s.deferred))
-            .unwrap_or_default()
+        self.own_stash(|s| std::mem::take(&mut s.deferred))
     }
 }
 
@@ -234,7 +236,7 @@ impl Handle {
     fn schedule_local(&self, core: &mut Core, task: Task, is_yield: bool) {
         let mut task = Some(task);
         let to_share = if is_yield {
-            core.stash(|s| s.deferred.extend(task.take()));
+            core.stash_from_wake(|s| s.deferred.push(task.take().expect("task")));
             // Refused only while the stash is being taken over: the task
             // then goes where others can reach it.
             match task {
@@ -242,7 +244,7 @@ impl Handle {
                 None => return,
             }
         } else {
-            match core.stash(|s| s.lifo.replace(task.take().expect("task"))) {
+            match core.stash_from_wake(|s| s.lifo.replace(task.take().expect("task"))) {
                 Some(Some(prev)) => prev,
                 // Only the LIFO slot holds work, which nobody can steal.
                 Some(None) => return,
@@ -481,7 +483,6 @@ impl Context {
             }
         }
         core.lifo_polls = 0;
-        core.in_poll = true;
         *self.core.borrow_mut() = Some(core);
         task.run();
         loop {
@@ -491,7 +492,6 @@ impl Context {
                 .take()
                 .expect("worker core missing after a poll");
             core.stash.settle();
-            core.in_poll = false;
             let Some(next) = core.take_lifo() else {
                 return core;
             };
@@ -500,7 +500,6 @@ impl Context {
                 return core;
             }
             core.lifo_polls += 1;
-            core.in_poll = true;
             *self.core.borrow_mut() = Some(core);
             next.run();
         }
