@@ -9,8 +9,10 @@ pub struct AbortHandle {
 }
 
 impl AbortHandle {
-    /// Takes over a reference the caller already counted.
+    /// Takes over a reference the caller already counted, after marking
+    /// the task `ABORTABLE` (see `State::set_abortable`).
     pub(crate) fn new(raw: RawTask) -> AbortHandle {
+        debug_assert!(raw.header().state.load().is_abortable());
         // Counted after the reference (see `watch::task_watch` on lost wakers).
         raw.header().watch.abort_handles.fetch_add(1, Release);
         AbortHandle { raw }

@@ -7,7 +7,7 @@ use super::raw::RawTask;
 use super::state::{TransitionToIdle, TransitionToRunning};
 use super::waker::waker_ref;
 use super::{JoinError, Notified, Schedule};
-use crate::runtime::watch::task_watch::{self, poll_flags, Verdict};
+use crate::runtime::watch::task_watch::{self, Verdict};
 use crate::runtime::{context, coop};
 use std::any::Any;
 use std::future::Future;
@@ -21,7 +21,12 @@ use std::task::{Context, Poll, Waker};
 /// How a poll ended, as far as the task's lifecycle is concerned.
 enum PollOutcome<T> {
     Ready(Result<T, JoinError>),
-    Pending { throttle: bool },
+    /// `lost_check`: the watchdog may want the lost-waker test, which
+    /// rides on the transition to idle.
+    Pending {
+        throttle: bool,
+        lost_check: bool,
+    },
 }
 
 pub(crate) struct Harness<F: Future, S> {
@@ -69,11 +74,25 @@ impl<F: Future, S: Schedule> Harness<F, S> {
             TransitionToRunning::Dealloc => return self.raw().dealloc(),
         }
         // We hold RUNNING: the stage is ours.
-        let throttle = match self.poll_future() {
+        let (throttle, lost_check) = match self.poll_future() {
             PollOutcome::Ready(output) => return self.complete(output),
-            PollOutcome::Pending { throttle } => throttle,
+            PollOutcome::Pending {
+                throttle,
+                lost_check,
+            } => (throttle, lost_check),
         };
-        match self.header().state.transition_to_idle() {
+        let watchdog = self.scheduler().watchdog();
+        let mut transition = self
+            .header()
+            .state
+            .transition_to_idle(|| lost_check && watchdog.checks_lost_wakers());
+        if transition == TransitionToIdle::MaybeLost {
+            if let Some(output) = self.check_lost_waker() {
+                return self.complete(output);
+            }
+            transition = self.header().state.transition_to_idle(|| false);
+        }
+        match transition {
             TransitionToIdle::Ok => {}
             TransitionToIdle::OkNotified if throttle => {
                 // The queue reference we keep goes to the throttle.
@@ -89,6 +108,23 @@ impl<F: Future, S: Schedule> Harness<F, S> {
                 let output = self.cancel_future(true);
                 self.complete(output);
             }
+            TransitionToIdle::MaybeLost => unreachable!("transition without the lost check"),
+        }
+    }
+
+    /// Requires `RUNNING`, after a `Pending` poll whose state word showed no
+    /// waker clone: the watchdog's close check and report. Returns the
+    /// output if the task is to be cancelled (`Policy::Abort`).
+    #[cold]
+    #[inline(never)]
+    fn check_lost_waker(&self) -> Option<Result<F::Output, JoinError>> {
+        let header = self.header();
+        match self.scheduler().watchdog().check_lost_waker(header)? {
+            Verdict::Abort => Some(match self.drop_future() {
+                Ok(()) => Err(self.cancellation()),
+                Err(payload) => Err(JoinError::panic(header.meta.id, payload)),
+            }),
+            Verdict::Continue | Verdict::Throttle => None,
         }
     }
 
@@ -118,22 +154,20 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let pending = matches!(res, Ok(Poll::Pending));
         let verdict = watchdog.end_poll(header, probe, flags, budget, pending);
         match res {
-            Ok(Poll::Pending) => {
-                let verdict = match verdict {
-                    Verdict::Continue if flags & poll_flags::SELF_WOKEN == 0 => watchdog
-                        .check_lost_waker(header)
-                        .unwrap_or(Verdict::Continue),
-                    verdict => verdict,
-                };
-                match verdict {
-                    Verdict::Continue => PollOutcome::Pending { throttle: false },
-                    Verdict::Throttle => PollOutcome::Pending { throttle: true },
-                    Verdict::Abort => PollOutcome::Ready(match self.drop_future() {
-                        Ok(()) => Err(self.cancellation()),
-                        Err(payload) => Err(JoinError::panic(header.meta.id, payload)),
-                    }),
-                }
-            }
+            Ok(Poll::Pending) => match verdict {
+                Verdict::Continue => PollOutcome::Pending {
+                    throttle: false,
+                    lost_check: true,
+                },
+                Verdict::Throttle => PollOutcome::Pending {
+                    throttle: true,
+                    lost_check: false,
+                },
+                Verdict::Abort => PollOutcome::Ready(match self.drop_future() {
+                    Ok(()) => Err(self.cancellation()),
+                    Err(payload) => Err(JoinError::panic(header.meta.id, payload)),
+                }),
+            },
             Ok(Poll::Ready(value)) => {
                 // Drop the future now so its resources go before the output
                 // is handed over; a panic in its destructor is reported.

@@ -49,6 +49,7 @@ impl<T> JoinHandle<T> {
 
     /// A handle that can abort the task without owning its output.
     pub fn abort_handle(&self) -> AbortHandle {
+        self.raw.header().state.set_abortable();
         self.raw.ref_inc();
         AbortHandle::new(self.raw)
     }

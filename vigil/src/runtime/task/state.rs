@@ -13,6 +13,7 @@
 //! | `CANCELLED` | abort or shutdown asked the task to stop |
 //! | `JOIN_INTEREST` | a `JoinHandle` still exists and wants the output |
 //! | `JOIN_WAKER` | the join waker slot holds a waker the task may read |
+//! | `ABORTABLE` | an `AbortHandle` was made (sticky): not every reference beyond the known ones is a waker |
 //! | upper bits | reference count |
 //!
 //! A wake while `RUNNING` only sets `NOTIFIED`; the poller sees the bit when
@@ -30,8 +31,9 @@ const NOTIFIED: usize = 0b00_0100;
 const CANCELLED: usize = 0b00_1000;
 const JOIN_INTEREST: usize = 0b01_0000;
 const JOIN_WAKER: usize = 0b10_0000;
+const ABORTABLE: usize = 0b100_0000;
 const LIFECYCLE_MASK: usize = RUNNING | COMPLETE;
-const REF_SHIFT: u32 = 6;
+const REF_SHIFT: u32 = 7;
 const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A task starts with three references: the owned-task list, the first
@@ -68,6 +70,11 @@ pub(crate) enum TransitionToIdle {
     OkDealloc,
     /// Aborted during the poll: the caller still owns the future and cancels it.
     Cancelled,
+    /// Asked to look for a lost waker, and no reference beyond the known
+    /// ones (owned list, poller, join handle) may be a waker: the word is
+    /// unchanged (still `RUNNING`); the caller checks closely, then
+    /// transitions again without the check.
+    MaybeLost,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -133,26 +140,42 @@ impl State {
         })
     }
 
-    /// Called by the poller when `poll` returned `Pending`.
-    pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
-        self.fetch_update(|mut s| {
-            debug_assert!(s.is_running());
-            if s.is_cancelled() {
-                return (TransitionToIdle::Cancelled, None);
+    /// Called by the poller when `poll` returned `Pending`. The watchdog's
+    /// lost-waker test rides on the same read of the word: if the task was
+    /// not woken during the poll, `lost_check()` says whether to look, and
+    /// if it does and the word shows no waker, the word is left unchanged
+    /// (see `TransitionToIdle::MaybeLost`). A plain loop rather than
+    /// `fetch_update`: this runs after every `Pending` poll.
+    #[inline]
+    pub(crate) fn transition_to_idle(&self, lost_check: impl Fn() -> bool) -> TransitionToIdle {
+        let mut curr = self.load();
+        loop {
+            debug_assert!(curr.is_running());
+            if curr.is_cancelled() {
+                return TransitionToIdle::Cancelled;
             }
-            s.0 &= !RUNNING;
-            let action = if s.is_notified() {
+            let mut next = Snapshot(curr.0 & !RUNNING);
+            let action = if curr.is_notified() {
                 TransitionToIdle::OkNotified
             } else {
-                s.ref_dec();
-                if s.ref_count() == 0 {
+                if curr.may_have_no_waker() && lost_check() {
+                    return TransitionToIdle::MaybeLost;
+                }
+                next.ref_dec();
+                if next.ref_count() == 0 {
                     TransitionToIdle::OkDealloc
                 } else {
                     TransitionToIdle::Ok
                 }
             };
-            (action, Some(s))
-        })
+            match self
+                .val
+                .compare_exchange_weak(curr.0, next.0, AcqRel, Acquire)
+            {
+                Ok(_) => return action,
+                Err(actual) => curr = Snapshot(actual),
+            }
+        }
     }
 
     /// `RUNNING` -> `COMPLETE`. Returns the state just before.
@@ -283,6 +306,15 @@ impl State {
         })
     }
 
+    /// Marks the task as having (had) an abort handle, before that handle
+    /// takes its reference: every snapshot that counts the handle's
+    /// reference then shows `ABORTABLE`.
+    pub(crate) fn set_abortable(&self) {
+        if !self.load().is_abortable() {
+            self.val.fetch_or(ABORTABLE, AcqRel);
+        }
+    }
+
     pub(crate) fn ref_inc(&self) {
         let prev = self
             .val
@@ -325,6 +357,17 @@ impl Snapshot {
     pub(crate) fn has_join_waker(self) -> bool {
         self.0 & JOIN_WAKER != 0
     }
+    /// Set once an `AbortHandle` was made for the task.
+    pub(crate) fn is_abortable(self) -> bool {
+        self.0 & ABORTABLE != 0
+    }
+
+    /// While `RUNNING`: no reference beyond the owned list's, the poller's
+    /// and the join handle's exists, or some may be abort handles.
+    fn may_have_no_waker(self) -> bool {
+        self.is_abortable() || self.ref_count() <= 2 + usize::from(self.is_join_interested())
+    }
+
     pub(crate) fn ref_count(self) -> usize {
         self.0 >> REF_SHIFT
     }
@@ -374,7 +417,7 @@ mod tests {
             s.transition_to_notified_by_ref(),
             TransitionToNotified::DoNothing
         );
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::OkNotified);
+        assert_eq!(s.transition_to_idle(|| false), TransitionToIdle::OkNotified);
         // Already queued: further wakes do nothing.
         assert_eq!(
             s.transition_to_notified_by_ref(),
@@ -387,7 +430,7 @@ mod tests {
     fn idle_wake_submits_with_new_ref() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(s.transition_to_idle(|| false), TransitionToIdle::Ok);
         assert_eq!(s.load().ref_count(), 2);
         assert_eq!(
             s.transition_to_notified_by_ref(),
@@ -397,10 +440,40 @@ mod tests {
     }
 
     #[test]
+    fn lost_check_rides_on_the_idle_transition() {
+        // Owned list, poller (the first `Notified`) and join handle: no
+        // waker left, so the word stays RUNNING and the poller checks.
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
+        assert_eq!(s.transition_to_idle(|| true), TransitionToIdle::MaybeLost);
+        assert!(s.load().is_running());
+        assert_eq!(s.load().ref_count(), 3);
+        // A waker clone: not lost.
+        s.ref_inc();
+        assert_eq!(s.transition_to_idle(|| true), TransitionToIdle::Ok);
+        assert_eq!(s.load().ref_count(), 3);
+
+        // Woken during the poll: not lost either.
+        let s = State::new();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
+        s.transition_to_notified_by_ref();
+        assert_eq!(s.transition_to_idle(|| true), TransitionToIdle::OkNotified);
+
+        // Once an abort handle was made, every such poll is checked
+        // closely (the extra reference may be the handle's).
+        let s = State::new();
+        s.set_abortable();
+        s.ref_inc();
+        assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
+        assert_eq!(s.transition_to_idle(|| true), TransitionToIdle::MaybeLost);
+        assert_eq!(s.transition_to_idle(|| false), TransitionToIdle::Ok);
+    }
+
+    #[test]
     fn abort_idle_submits_and_cancels() {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Ok);
+        assert_eq!(s.transition_to_idle(|| false), TransitionToIdle::Ok);
         assert!(s.transition_to_notified_and_cancel());
         assert!(!s.transition_to_notified_and_cancel());
         assert_eq!(s.transition_to_running(), TransitionToRunning::Cancelled);
@@ -411,7 +484,7 @@ mod tests {
         let s = State::new();
         assert_eq!(s.transition_to_running(), TransitionToRunning::Success);
         assert!(!s.transition_to_shutdown());
-        assert_eq!(s.transition_to_idle(), TransitionToIdle::Cancelled);
+        assert_eq!(s.transition_to_idle(|| false), TransitionToIdle::Cancelled);
     }
 
     #[test]

@@ -35,11 +35,18 @@
 //! waker can only be cloned from a waker). Subtracting what is known (the
 //! owned-task list's reference, the poller's, the join handle's, the abort
 //! handles') leaves the number of waker clones. Zero means nothing can ever
-//! wake the task. Every race errs towards "a waker exists", never the
-//! other way: an abort handle is counted in the task's references before
-//! it is counted in [`TaskWatch::abort_handles`] and leaves in the opposite
-//! order, and the check reads the abort-handle count before and after the
-//! state word, giving up if it changed (reading it only once lets a handle
+//! wake the task.
+//!
+//! The first look costs no extra memory access: the transition to idle
+//! reads the state word anyway, and if it shows no reference beyond the
+//! owned list's, the poller's and the join handle's (and no abort handle
+//! was ever made, the sticky `ABORTABLE` bit, set before a handle takes its
+//! reference), it leaves the task `RUNNING` and the close check below runs.
+//! Every race errs towards "a waker exists", never the other way: an abort
+//! handle is counted in the task's references before it is counted in
+//! [`TaskWatch::abort_handles`] and leaves in the opposite order, and the
+//! close check reads the abort-handle count before and after the state
+//! word, giving up if it changed (reading it only once lets a handle
 //! created or dropped between the two reads fake a lost waker; loom found
 //! that).
 //!
@@ -213,9 +220,26 @@ impl Watchdog {
         if !pending || self.checks & checks::ENABLED == 0 {
             return Verdict::Continue;
         }
-        // Woke itself, did not yield on purpose, did nothing the runtime saw.
-        let spurious = flags == poll_flags::SELF_WOKEN && budget.is_untouched();
-        if spurious {
+        // Woke itself, did not yield on purpose, did nothing the runtime
+        // saw. The flags alone settle most polls (a task woken by someone
+        // else, a `yield_now`); the budget is only looked at, out of line,
+        // for the rest.
+        if flags == poll_flags::SELF_WOKEN {
+            return self.self_woken_poll(header, budget);
+        }
+        if header.watch.streak.load(Relaxed) != 0 {
+            self.useful_poll_in_streak(header);
+        }
+        Verdict::Continue
+    }
+
+    /// A `Pending` poll in which the task woke itself and did not call
+    /// `yield_now`: spurious unless it spent budget (progress) or ran out
+    /// of it (a forced yield).
+    #[cold]
+    #[inline(never)]
+    fn self_woken_poll(&self, header: &Header, budget: Budget) -> Verdict {
+        if budget.is_untouched() {
             return self.spurious_poll(header);
         }
         if header.watch.streak.load(Relaxed) != 0 {
@@ -306,11 +330,18 @@ impl Watchdog {
         Duration::from_nanos(timed.saturating_mul(scale))
     }
 
-    /// After a `Pending` poll that did not wake itself, with `RUNNING` and
-    /// the poller's reference still held: `Some` if no waker clone exists.
+    /// Whether `Pending` polls are checked for a lost waker.
     #[inline]
+    pub(crate) fn checks_lost_wakers(&self) -> bool {
+        self.checks & checks::LOST_WAKERS != 0
+    }
+
+    /// After a `Pending` poll whose state word showed no waker clone
+    /// (`TransitionToIdle::MaybeLost`), with `RUNNING` and the poller's
+    /// reference still held: `Some` if no waker clone exists, counting
+    /// abort handles exactly.
     pub(crate) fn check_lost_waker(&self, header: &Header) -> Option<Verdict> {
-        if self.checks & checks::LOST_WAKERS == 0 {
+        if !self.checks_lost_wakers() {
             return None;
         }
         // The abort-handle count is read on both sides of the state word: an
