@@ -76,6 +76,9 @@ pub(crate) struct Core {
     /// [`Core::own_stash`].
     stash: Arc<Stash<Task>>,
     is_searching: bool,
+    /// An empty list with capacity, swapped with the stash's yielded tasks
+    /// at each driver turn so that neither list grows again from nothing.
+    spare_deferred: Vec<Task>,
     /// Set while this worker sleeps in its parker: it is still listed as a
     /// sleeper then, so tasks its driver turn wakes must not "wake a
     /// sleeper" (that would pick itself and write its own eventfd); `park`
@@ -98,6 +101,7 @@ impl Core {
             lifo_polls: 0,
             run_queue,
             stash,
+            spare_deferred: Vec::new(),
             is_searching: false,
             parked: false,
             parker,
@@ -589,13 +593,15 @@ impl Context {
         let handle = &*self.handle;
         let mut core = self.with_core_in_context(core, || handle.shared_driver.maintenance());
         handle.watchdog.refresh_clock();
-        let deferred = core.take_deferred();
+        let mut deferred = std::mem::take(&mut core.spare_deferred);
+        core.own_stash(|s| std::mem::swap(&mut s.deferred, &mut deferred));
         if !deferred.is_empty() {
-            for task in deferred {
+            for task in deferred.drain(..) {
                 core.run_queue.push_back(task, &handle.inject);
             }
             handle.notify_parked();
         }
+        core.spare_deferred = deferred;
         core
     }
 
