@@ -357,6 +357,7 @@ impl Snapshot {
     pub(crate) fn has_join_waker(self) -> bool {
         self.0 & JOIN_WAKER != 0
     }
+
     /// Set once an `AbortHandle` was made for the task.
     pub(crate) fn is_abortable(self) -> bool {
         self.0 & ABORTABLE != 0
@@ -389,6 +390,7 @@ impl fmt::Debug for Snapshot {
             .field("cancelled", &self.is_cancelled())
             .field("join_interest", &self.is_join_interested())
             .field("join_waker", &self.has_join_waker())
+            .field("abortable", &self.is_abortable())
             .field("refs", &self.ref_count())
             .finish()
     }
