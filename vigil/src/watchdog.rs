@@ -60,6 +60,10 @@
 //! Nothing on the path of a healthy poll takes a lock or makes a system
 //! call: a poll writes a few counters of its own task and of its thread's
 //! monitor slot with plain stores, and reads the clock for one poll in 64.
+//! The lost-waker test reuses the read of the task's state word that ending
+//! the poll makes anyway. On the multi-thread runtime a wake also sets and
+//! clears a flag of its worker, so that the monitor can take over the LIFO
+//! slot of a blocked worker (the monitor pays with a `membarrier(2)` call).
 //! The monitor thread sleeps while the runtime is idle. `BENCHMARKS.md`
 //! records every benchmark with the watchdog on and off.
 //!
