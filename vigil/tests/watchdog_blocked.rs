@@ -309,11 +309,18 @@ fn work_queued_after_the_report_is_taken_over_too() {
             let (tx, mut rx) = channel::<Instant>();
             let spawned: Started = Arc::default();
             let spawned2 = spawned.clone();
+            let seen = reports.clone();
             let blocker = task::Builder::new()
                 .name("blocker")
                 .spawn(async move {
-                    // Long enough to be reported before the spawn below.
-                    std::thread::sleep(THRESHOLD * 3);
+                    // Block until the poll has been reported, and a while
+                    // longer so that the first take-over (right after the
+                    // report) is over; then queue more work.
+                    let deadline = Instant::now() + BLOCK;
+                    while seen.count() == 0 && Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    std::thread::sleep(THRESHOLD);
                     *spawned2.lock().unwrap() = Some(Instant::now());
                     vigil::spawn(async move { tx.send(Instant::now()) });
                     std::thread::sleep(BLOCK);
