@@ -55,6 +55,10 @@ pub(crate) struct ReadyEvent {
 pub(crate) struct ScheduledIo {
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
+    /// Set at registration and never changed; also carried by the epoll
+    /// token, so the reactor can check that an event is meant for this
+    /// registration.
+    generation: u16,
 }
 
 #[derive(Default)]
@@ -78,11 +82,17 @@ fn tick_of(word: usize) -> u16 {
 }
 
 impl ScheduledIo {
-    pub(crate) fn new() -> ScheduledIo {
+    pub(crate) fn new(generation: u16) -> ScheduledIo {
         ScheduledIo {
             readiness: AtomicUsize::new(0),
             waiters: Mutex::new(Waiters::default()),
+            generation,
         }
+    }
+
+    /// The generation this registration was created with.
+    pub(crate) fn generation(&self) -> u16 {
+        self.generation
     }
 
     fn lock(&self) -> MutexGuard<'_, Waiters> {
@@ -338,7 +348,7 @@ mod tests {
 
     #[test]
     fn readiness_arriving_before_would_block_is_kept() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
@@ -367,7 +377,7 @@ mod tests {
 
     #[test]
     fn closed_sides_are_sticky_and_directions_are_separate() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
         set(&io, 1, Ready::WRITABLE);
@@ -383,7 +393,7 @@ mod tests {
 
     #[test]
     fn shutdown_wakes_every_waiter() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
@@ -408,7 +418,7 @@ mod tests {
 
     #[test]
     fn shared_waiters_are_removed_when_dropped() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
         let mut key = None;
