@@ -10,6 +10,7 @@ pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod pipe;
 pub(crate) mod signal;
+pub(crate) mod socket;
 
 use std::io;
 
