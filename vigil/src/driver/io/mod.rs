@@ -50,7 +50,6 @@ pub(crate) use registration::Registration;
 pub(crate) use scheduled_io::Direction;
 
 use crate::driver::park::Unparker;
-use crate::driver::wake_batch::WakeBatch;
 use crate::sys::epoll::{self, Epoll, Events};
 use scheduled_io::ScheduledIo;
 use slab::Slab;
@@ -258,7 +257,6 @@ impl Driver {
         }
         self.tick = self.tick.wrapping_add(1);
         let tick = self.tick;
-        let mut batch = WakeBatch::new();
         let mut dispatched = 0u64;
         for (token, bits) in self.events.iter() {
             if token == WAKE_TOKEN {
@@ -276,7 +274,7 @@ impl Driver {
             if io.generation() != (token >> ADDRESS_BITS) as u16 {
                 continue;
             }
-            io.set_readiness(tick, Ready::from_epoll(bits), &mut batch);
+            io.set_readiness(tick, Ready::from_epoll(bits));
             dispatched += 1;
         }
         if dispatched > 0 {

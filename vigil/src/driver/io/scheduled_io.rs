@@ -100,7 +100,7 @@ impl ScheduledIo {
     }
 
     /// The reactor saw `ready` on turn `tick`: cache it and wake waiters.
-    pub(crate) fn set_readiness(&self, tick: u16, ready: Ready, batch: &mut WakeBatch) {
+    pub(crate) fn set_readiness(&self, tick: u16, ready: Ready) {
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
             if current & SHUTDOWN != 0 {
@@ -120,23 +120,55 @@ impl ScheduledIo {
                 Err(actual) => current = actual,
             }
         }
-        self.wake(ready, batch);
+        self.wake(ready);
     }
 
     /// Wakes every waiter interested in `ready`. Wakers run without the lock
-    /// held; the batch is flushed whenever it fills.
-    pub(crate) fn wake(&self, ready: Ready, batch: &mut WakeBatch) {
+    /// held.
+    ///
+    /// The common case, run for every readiness edge, is the reader and/or
+    /// the writer slot and no `readable()`/`writable()` waiters: two
+    /// `Option` takes under the lock, no batch. Only when shared waiters
+    /// exist does it collect them into a [`WakeBatch`], flushed whenever it
+    /// fills.
+    pub(crate) fn wake(&self, ready: Ready) {
         let mut waiters = self.lock();
-        if ready.is_readable() || ready.is_error() || ready.is_priority() {
-            if let Some(w) = waiters.reader.take() {
-                waiters = self.push(waiters, batch, w);
+        let reader = if ready.is_readable() || ready.is_error() || ready.is_priority() {
+            waiters.reader.take()
+        } else {
+            None
+        };
+        let writer = if ready.is_writable() || ready.is_error() {
+            waiters.writer.take()
+        } else {
+            None
+        };
+        if waiters.others.is_empty() {
+            drop(waiters);
+            if let Some(w) = reader {
+                w.wake();
             }
-        }
-        if ready.is_writable() || ready.is_error() {
-            if let Some(w) = waiters.writer.take() {
-                waiters = self.push(waiters, batch, w);
+            if let Some(w) = writer {
+                w.wake();
             }
+            return;
         }
+        let mut batch = WakeBatch::new();
+        // The batch is empty: both fit.
+        batch.extend(reader);
+        batch.extend(writer);
+        self.wake_others(waiters, ready, &mut batch);
+    }
+
+    /// The rest of [`wake`](Self::wake) when shared waiters exist (kept out
+    /// of line so the common case stays small).
+    #[inline(never)]
+    fn wake_others<'a>(
+        &'a self,
+        mut waiters: MutexGuard<'a, Waiters>,
+        ready: Ready,
+        batch: &mut WakeBatch,
+    ) {
         let mut keys = waiters.others.iter().map(|(k, _)| k).collect::<SmallKeys>();
         while let Some(key) = keys.pop() {
             let Some(waiter) = waiters.others.get_mut(key) else {
@@ -282,8 +314,7 @@ impl ScheduledIo {
     /// The registration is over: every waiter is woken and sees `is_shutdown`.
     pub(crate) fn shutdown(&self) {
         self.readiness.fetch_or(SHUTDOWN, Ordering::AcqRel);
-        let mut batch = WakeBatch::new();
-        self.wake(Ready::ALL, &mut batch);
+        self.wake(Ready::ALL);
     }
 }
 
@@ -343,7 +374,7 @@ mod tests {
     }
 
     fn set(io: &ScheduledIo, tick: u16, ready: Ready) {
-        io.set_readiness(tick, ready, &mut WakeBatch::new());
+        io.set_readiness(tick, ready);
     }
 
     #[test]
