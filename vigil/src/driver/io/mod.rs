@@ -100,6 +100,9 @@ struct Registrations {
 pub(crate) struct Driver {
     events: Events,
     tick: u16,
+    /// Swapped with `Registrations::released` at the start of a turn, so
+    /// neither list reallocates in steady state.
+    releasing: Vec<Arc<ScheduledIo>>,
 }
 
 /// The epoll token of `io`, or `None` if its address does not fit in
@@ -121,6 +124,7 @@ impl Handle {
             Driver {
                 events: Events::with_capacity(EVENTS_PER_TURN),
                 tick: 0,
+                releasing: Vec::new(),
             },
             Handle {
                 epoll,
@@ -228,18 +232,19 @@ impl Handle {
     }
 
     /// Drops the reactor's references to registrations removed from the
-    /// epoll set. Only the driver calls this, between two turns.
-    fn release_deregistered(&self) {
+    /// epoll set. Only the driver calls this, between two turns; `spare` is
+    /// its empty list, swapped in.
+    fn release_deregistered(&self, spare: &mut Vec<Arc<ScheduledIo>>) {
         if !self.release_pending.load(Ordering::Acquire) {
             return;
         }
-        let released = {
+        {
             let mut regs = self.lock();
             self.release_pending.store(false, Ordering::Relaxed);
-            std::mem::take(&mut regs.released)
-        };
+            std::mem::swap(&mut regs.released, spare);
+        }
         // Dropped outside the lock: the last reference may drop wakers.
-        drop(released);
+        spare.clear();
     }
 }
 
@@ -249,7 +254,7 @@ impl Driver {
         // No event of an earlier turn is still being dispatched (this thread
         // owns the driver and finished them), and the next wait cannot return
         // the token of a descriptor already removed from the epoll set.
-        handle.release_deregistered();
+        handle.release_deregistered(&mut self.releasing);
         if let Err(err) = handle.epoll.wait(&mut self.events, timeout) {
             // EBADF/EINVAL would mean the epoll descriptor itself is broken;
             // there is no way to continue as a reactor.
