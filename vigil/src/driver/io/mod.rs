@@ -4,7 +4,8 @@
 //! Each I/O object registers its descriptor once, edge-triggered for both
 //! directions, and owns a [`ScheduledIo`] (behind an `Arc`) for as long as it
 //! lives. The epoll token *is* that `ScheduledIo`: its address in the low 48
-//! bits and a 16-bit generation number in the high bits. Dispatching an
+//! bits and a generation number (16 bits on 64-bit targets) in the high
+//! bits. Dispatching an
 //! event is then a pointer dereference, with no lock and no reference-count
 //! traffic, which matters because it happens for every readiness edge while
 //! registering happens once per connection.
@@ -69,6 +70,8 @@ const EVENTS_PER_TURN: usize = 1024;
 /// Bits of a token that hold the address of the `ScheduledIo`.
 const ADDRESS_BITS: u32 = 48;
 const ADDRESS_MASK: u64 = (1 << ADDRESS_BITS) - 1;
+/// Generations count modulo `GENERATION_LIMIT + 1`.
+const GENERATION_LIMIT: u16 = ((1u32 << scheduled_io::GENERATION_BITS) - 1) as u16;
 
 /// The shared half: registration from any thread.
 pub(crate) struct Handle {
@@ -157,7 +160,7 @@ impl Handle {
             ));
         }
         let generation = regs.next_generation;
-        regs.next_generation = regs.next_generation.wrapping_add(1);
+        regs.next_generation = generation.wrapping_add(1) & GENERATION_LIMIT;
         let io = Arc::new(ScheduledIo::new(generation));
         let Some(token) = token(&io) else {
             return Err(io::Error::other(
@@ -276,11 +279,10 @@ impl Driver {
             // above, run before this turn's wait), or never while the
             // reactor lives (orphans). So the pointee is alive.
             let io = unsafe { &*ptr };
-            if io.generation() != (token >> ADDRESS_BITS) as u16 {
-                continue;
+            let generation = (token >> ADDRESS_BITS) as u16;
+            if io.set_readiness(tick, Ready::from_epoll(bits), generation) {
+                dispatched += 1;
             }
-            io.set_readiness(tick, Ready::from_epoll(bits));
-            dispatched += 1;
         }
         if dispatched > 0 {
             handle.events.fetch_add(dispatched, Ordering::Relaxed);

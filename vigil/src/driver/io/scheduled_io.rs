@@ -27,6 +27,13 @@ const TICK_MASK: usize = 0xFFFF << TICK_SHIFT;
 /// The registration is gone (deregistered, driver shut down, or the
 /// descriptor was closed behind the runtime's back).
 const SHUTDOWN: usize = 1 << 24;
+/// The registration's generation lives in the same word (set once, never
+/// changed), so checking it costs nothing beyond the load `set_readiness`
+/// does anyway, and the state stays as small as it was.
+const GENERATION_SHIFT: u32 = 25;
+/// Bits of generation: 16 where `usize` has room, 7 otherwise.
+pub(crate) const GENERATION_BITS: u32 = if usize::BITS >= 64 { 16 } else { 7 };
+const GENERATION_MASK: usize = ((1 << GENERATION_BITS) - 1) << GENERATION_SHIFT;
 
 /// Which single-waiter slot an `AsyncRead`/`AsyncWrite` poll uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,10 +62,6 @@ pub(crate) struct ReadyEvent {
 pub(crate) struct ScheduledIo {
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
-    /// Set at registration and never changed; also carried by the epoll
-    /// token, so the reactor can check that an event is meant for this
-    /// registration.
-    generation: u16,
 }
 
 #[derive(Default)]
@@ -81,30 +84,42 @@ fn tick_of(word: usize) -> u16 {
     ((word & TICK_MASK) >> TICK_SHIFT) as u16
 }
 
+fn generation_of(word: usize) -> u16 {
+    ((word & GENERATION_MASK) >> GENERATION_SHIFT) as u16
+}
+
 impl ScheduledIo {
+    /// A registration's state; `generation` is truncated to
+    /// [`GENERATION_BITS`] bits.
     pub(crate) fn new(generation: u16) -> ScheduledIo {
+        let generation = ((generation as usize) << GENERATION_SHIFT) & GENERATION_MASK;
         ScheduledIo {
-            readiness: AtomicUsize::new(0),
+            readiness: AtomicUsize::new(generation),
             waiters: Mutex::new(Waiters::default()),
-            generation,
         }
     }
 
-    /// The generation this registration was created with.
+    /// The generation this registration was created with (also carried by
+    /// its epoll token).
     pub(crate) fn generation(&self) -> u16 {
-        self.generation
+        generation_of(self.readiness.load(Ordering::Relaxed))
     }
 
     fn lock(&self) -> MutexGuard<'_, Waiters> {
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The reactor saw `ready` on turn `tick`: cache it and wake waiters.
-    pub(crate) fn set_readiness(&self, tick: u16, ready: Ready) {
+    /// The reactor saw `ready` on turn `tick`, in an event carrying
+    /// `generation`: cache it and wake waiters. Returns `false` (and does
+    /// nothing) if `generation` is not this registration's.
+    pub(crate) fn set_readiness(&self, tick: u16, ready: Ready, generation: u16) -> bool {
         let mut current = self.readiness.load(Ordering::Acquire);
+        if generation_of(current) != generation {
+            return false;
+        }
         loop {
             if current & SHUTDOWN != 0 {
-                return;
+                return true;
             }
             let new_ready = ready_of(current) | ready;
             let next = (current & !(READY_MASK | TICK_MASK))
@@ -121,6 +136,7 @@ impl ScheduledIo {
             }
         }
         self.wake(ready);
+        true
     }
 
     /// Wakes every waiter interested in `ready`. Wakers run without the lock
@@ -374,7 +390,7 @@ mod tests {
     }
 
     fn set(io: &ScheduledIo, tick: u16, ready: Ready) {
-        io.set_readiness(tick, ready);
+        assert!(io.set_readiness(tick, ready, io.generation()));
     }
 
     #[test]
@@ -445,6 +461,24 @@ mod tests {
         // Readiness reported after shutdown is ignored.
         set(&io, 9, Ready::READABLE);
         assert_eq!(count.0.load(Ordering::SeqCst), 5);
+    }
+
+    #[test]
+    fn the_generation_survives_every_update_and_gates_events() {
+        let g = (1u16 << GENERATION_BITS.min(15)) - 3;
+        let io = ScheduledIo::new(g);
+        assert_eq!(io.generation(), g);
+        let mut cx = Context::from_waker(Waker::noop());
+        // An event for another generation is refused and changes nothing.
+        assert!(!io.set_readiness(1, Ready::READABLE, g.wrapping_add(1)));
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        set(&io, 2, Ready::READABLE | Ready::WRITABLE);
+        let Poll::Ready(seen) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("readable");
+        };
+        io.clear_readiness(seen);
+        io.shutdown();
+        assert_eq!(io.generation(), g);
     }
 
     #[test]
