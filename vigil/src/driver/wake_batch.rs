@@ -36,6 +36,13 @@ impl WakeBatch {
         self.len += 1;
     }
 
+    /// Adds `waker`, if any; the caller knows there is room.
+    pub(crate) fn extend(&mut self, waker: Option<Waker>) {
+        if let Some(w) = waker {
+            self.push(w);
+        }
+    }
+
     /// Wakes and empties the batch. Call without holding the timer lock.
     pub(crate) fn wake_all(&mut self) {
         let len = std::mem::replace(&mut self.len, 0);

@@ -81,6 +81,7 @@ impl ProgressGuard {
 
     /// Judges `poll_read` into a buffer of `len` bytes. `Some(0)` is end of
     /// file (when `len > 0`).
+    #[inline]
     pub(crate) fn read(
         &mut self,
         poll: Poll<io::Result<usize>>,
@@ -100,6 +101,7 @@ impl ProgressGuard {
 
     /// Judges `poll_write` of a buffer of `len` bytes: `Ok(0)` for a
     /// non-empty buffer is `WriteZero` at once.
+    #[inline]
     pub(crate) fn write(
         &mut self,
         poll: Poll<io::Result<usize>>,
@@ -107,10 +109,7 @@ impl ProgressGuard {
     ) -> Poll<io::Result<Option<usize>>> {
         self.judge(Op::Write, poll).map(|res| match res? {
             Some(0) if len > 0 => Err(write_zero()),
-            Some(n) if n > len => Err(io::Error::new(
-                ErrorKind::InvalidData,
-                format!("the writer reported writing {n} bytes of a {len}-byte buffer"),
-            )),
+            Some(n) if n > len => Err(over_reported_write(n, len)),
             other => Ok(other),
         })
     }
@@ -125,57 +124,89 @@ impl ProgressGuard {
         self.judge(Op::Close, poll)
     }
 
+    /// Progress and `Pending` (every call on the hot path) are judged
+    /// inline; errors go to [`judge_error`](Self::judge_error).
+    #[inline]
     fn judge<T>(&mut self, op: Op, poll: Poll<io::Result<T>>) -> Poll<io::Result<Option<T>>> {
-        let Poll::Ready(res) = poll else {
-            *self = ProgressGuard::new();
-            return Poll::Pending;
-        };
-        Poll::Ready(match res {
-            Ok(value) => {
+        match poll {
+            Poll::Pending => {
                 *self = ProgressGuard::new();
-                Ok(Some(value))
+                Poll::Pending
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {
+            Poll::Ready(Ok(value)) => {
+                *self = ProgressGuard::new();
+                Poll::Ready(Ok(Some(value)))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(self.judge_error(op, e).map(|()| None)),
+        }
+    }
+
+    /// `Ok(())`: retry at once; `Err`: give up with it.
+    #[cold]
+    #[inline(never)]
+    fn judge_error(&mut self, op: Op, e: io::Error) -> io::Result<()> {
+        match e.kind() {
+            ErrorKind::Interrupted => {
                 self.interrupted += 1;
                 if self.interrupted >= MAX_FRUITLESS {
                     *self = ProgressGuard::new();
                     Err(Stalled::error(op, Stall::Interrupted, e))
                 } else {
-                    Ok(None)
+                    Ok(())
                 }
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+            ErrorKind::WouldBlock => {
                 self.would_block += 1;
                 if self.would_block >= MAX_FRUITLESS {
                     *self = ProgressGuard::new();
                     Err(Stalled::error(op, Stall::WouldBlock, e))
                 } else {
-                    Ok(None)
+                    Ok(())
                 }
             }
-            Err(e) => {
+            _ => {
                 *self = ProgressGuard::new();
                 Err(e)
             }
-        })
+        }
     }
 }
 
 /// Checks a single `poll_read`'s count against the buffer it was given.
 /// Used by the types that read once per call (`BufReader`, `Take`, ...), so
 /// a reader that over-reports cannot make them slice out of bounds.
+#[inline]
 pub(crate) fn check_read_len(n: usize, len: usize) -> io::Result<usize> {
     if n <= len {
         Ok(n)
     } else {
-        Err(io::Error::new(
-            ErrorKind::InvalidData,
-            format!("the reader reported reading {n} bytes into a {len}-byte buffer"),
-        ))
+        Err(over_reported_read(n, len))
     }
 }
 
+#[cold]
+#[inline(never)]
+fn over_reported_read(n: usize, len: usize) -> io::Error {
+    io::Error::new(
+        ErrorKind::InvalidData,
+        format!("the reader reported reading {n} bytes into a {len}-byte buffer"),
+    )
+}
+
+/// The error for a writer that claims to have written more than it was
+/// given.
+#[cold]
+#[inline(never)]
+fn over_reported_write(n: usize, len: usize) -> io::Error {
+    io::Error::new(
+        ErrorKind::InvalidData,
+        format!("the writer reported writing {n} bytes of a {len}-byte buffer"),
+    )
+}
+
 /// The error for a writer that accepts zero bytes of a non-empty buffer.
+#[cold]
+#[inline(never)]
 pub(crate) fn write_zero() -> io::Error {
     io::Error::new(
         ErrorKind::WriteZero,

@@ -11,6 +11,7 @@ pub(crate) mod eventfd;
 pub(crate) mod membarrier;
 pub(crate) mod pipe;
 pub(crate) mod signal;
+pub(crate) mod socket;
 
 use std::io;
 

@@ -2,7 +2,8 @@
 //! the read and write halves of the readiness pattern written once.
 
 use super::{Direction, Interest, Registration};
-use std::io::{self, IoSlice, Read, Write};
+use crate::sys::socket;
+use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
 use std::os::fd::AsRawFd;
 use std::task::{Context, Poll};
@@ -123,8 +124,7 @@ impl<E: AsRawFd> PollEvented<E> {
 
     /// Receives into `buf`, which need not be initialised, through the same
     /// readiness loop as [`poll_read`](PollEvented::poll_read). For stream
-    /// sockets only (`recv(2)` with no flags, which on a stream socket is
-    /// what `read` does).
+    /// sockets only.
     ///
     /// On `Ok(n)`, `n <= buf.len()` and the first `n` bytes of `buf` have
     /// been written with received data; nothing else in `buf` is touched
@@ -136,44 +136,31 @@ impl<E: AsRawFd> PollEvented<E> {
         cx: &mut Context<'_>,
         buf: &mut [MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, buf.len(), |io| {
-            let len = buf.len();
-            // `MaybeUninit<u8>` has the layout of `u8`, and the kernel only
-            // stores into the buffer, so its being uninitialised is fine.
-            // SAFETY: `recv` writes at most `len` bytes into `buf`, a live,
-            // exclusively borrowed `len`-byte buffer; `self` keeps `io` open.
-            let ret = unsafe { libc::recv(io.as_raw_fd(), buf.as_mut_ptr().cast(), len, 0) };
-            // `recv` never reports more than it was given; checked anyway so
-            // callers can rely on `n <= buf.len()` without trusting the OS.
-            crate::sys::cvt_size(ret).and_then(|n| crate::io::guard::check_read_len(n, len))
-        })
+        self.poll_read_with(cx, buf.len(), |io| socket::recv_uninit(io.as_raw_fd(), buf))
     }
-}
 
-impl<E: AsRawFd> PollEvented<E>
-where
-    for<'a> &'a E: Read + Write,
-{
     /// Reads into `buf` (see `poll_read_with` for when readiness is
-    /// cleared).
+    /// cleared). For stream sockets only: this is `recv(2)`, which on a
+    /// stream socket is what `read(2)` does.
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, buf.len(), |mut io| io.read(buf))
+        self.poll_read_with(cx, buf.len(), |io| socket::recv(io.as_raw_fd(), buf))
     }
 
-    /// Writes from `buf`; a short write clears readiness likewise.
+    /// Writes from `buf`; a short write clears readiness likewise. For
+    /// stream sockets only (`send(2)` with `MSG_NOSIGNAL`).
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let mut io = self.get_ref();
+        let io = self.get_ref();
         loop {
             let event = match self.registration.poll_ready(cx, Direction::Write) {
                 Poll::Ready(Ok(ev)) => ev,
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 Poll::Pending => return Poll::Pending,
             };
-            match io.write(buf) {
+            match socket::send(io.as_raw_fd(), buf) {
                 Ok(n) => {
                     if n > 0 && n < buf.len() {
                         self.registration.clear_readiness(event);
@@ -188,13 +175,15 @@ where
         }
     }
 
+    /// Writes the slices in order (`sendmsg(2)` with `MSG_NOSIGNAL`). For
+    /// stream sockets only.
     pub(crate) fn poll_write_vectored(
         &self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let mut io = self.get_ref();
+        let fd = self.get_ref().as_raw_fd();
         self.registration
-            .poll_io(cx, Direction::Write, || io.write_vectored(bufs))
+            .poll_io(cx, Direction::Write, || socket::send_vectored(fd, bufs))
     }
 }

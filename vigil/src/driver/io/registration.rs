@@ -19,7 +19,6 @@ pub(crate) struct Registration {
     io: Arc<ScheduledIo>,
     fd: RawFd,
     key: usize,
-    generation: u32,
 }
 
 fn gone() -> io::Error {
@@ -41,13 +40,12 @@ impl Registration {
     /// Registers `fd` with the reactor of the current runtime.
     pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
         let driver = context::try_driver_handle().ok_or_else(no_runtime)?;
-        let (key, generation, io) = driver.io.register(fd)?;
+        let (key, io) = driver.io.register(fd)?;
         Ok(Registration {
             driver,
             io,
             fd,
             key,
-            generation,
         })
     }
 
@@ -130,9 +128,7 @@ impl Registration {
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        self.driver
-            .io
-            .deregister(self.fd, self.key, self.generation);
+        self.driver.io.deregister(self.fd, self.key, &self.io);
     }
 }
 

@@ -27,6 +27,13 @@ const TICK_MASK: usize = 0xFFFF << TICK_SHIFT;
 /// The registration is gone (deregistered, driver shut down, or the
 /// descriptor was closed behind the runtime's back).
 const SHUTDOWN: usize = 1 << 24;
+/// The registration's generation lives in the same word (set once, never
+/// changed), so checking it costs nothing beyond the load `set_readiness`
+/// does anyway, and the state stays as small as it was.
+const GENERATION_SHIFT: u32 = 25;
+/// Bits of generation: 16 where `usize` has room, 7 otherwise.
+pub(crate) const GENERATION_BITS: u32 = if usize::BITS >= 64 { 16 } else { 7 };
+const GENERATION_MASK: usize = ((1 << GENERATION_BITS) - 1) << GENERATION_SHIFT;
 
 /// Which single-waiter slot an `AsyncRead`/`AsyncWrite` poll uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,24 +84,42 @@ fn tick_of(word: usize) -> u16 {
     ((word & TICK_MASK) >> TICK_SHIFT) as u16
 }
 
+fn generation_of(word: usize) -> u16 {
+    ((word & GENERATION_MASK) >> GENERATION_SHIFT) as u16
+}
+
 impl ScheduledIo {
-    pub(crate) fn new() -> ScheduledIo {
+    /// A registration's state; `generation` is truncated to
+    /// [`GENERATION_BITS`] bits.
+    pub(crate) fn new(generation: u16) -> ScheduledIo {
+        let generation = ((generation as usize) << GENERATION_SHIFT) & GENERATION_MASK;
         ScheduledIo {
-            readiness: AtomicUsize::new(0),
+            readiness: AtomicUsize::new(generation),
             waiters: Mutex::new(Waiters::default()),
         }
+    }
+
+    /// The generation this registration was created with (also carried by
+    /// its epoll token).
+    pub(crate) fn generation(&self) -> u16 {
+        generation_of(self.readiness.load(Ordering::Relaxed))
     }
 
     fn lock(&self) -> MutexGuard<'_, Waiters> {
         self.waiters.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The reactor saw `ready` on turn `tick`: cache it and wake waiters.
-    pub(crate) fn set_readiness(&self, tick: u16, ready: Ready, batch: &mut WakeBatch) {
+    /// The reactor saw `ready` on turn `tick`, in an event carrying
+    /// `generation`: cache it and wake waiters. Returns `false` (and does
+    /// nothing) if `generation` is not this registration's.
+    pub(crate) fn set_readiness(&self, tick: u16, ready: Ready, generation: u16) -> bool {
         let mut current = self.readiness.load(Ordering::Acquire);
+        if generation_of(current) != generation {
+            return false;
+        }
         loop {
             if current & SHUTDOWN != 0 {
-                return;
+                return true;
             }
             let new_ready = ready_of(current) | ready;
             let next = (current & !(READY_MASK | TICK_MASK))
@@ -110,23 +135,56 @@ impl ScheduledIo {
                 Err(actual) => current = actual,
             }
         }
-        self.wake(ready, batch);
+        self.wake(ready);
+        true
     }
 
     /// Wakes every waiter interested in `ready`. Wakers run without the lock
-    /// held; the batch is flushed whenever it fills.
-    pub(crate) fn wake(&self, ready: Ready, batch: &mut WakeBatch) {
+    /// held.
+    ///
+    /// The common case, run for every readiness edge, is the reader and/or
+    /// the writer slot and no `readable()`/`writable()` waiters: two
+    /// `Option` takes under the lock, no batch. Only when shared waiters
+    /// exist does it collect them into a [`WakeBatch`], flushed whenever it
+    /// fills.
+    pub(crate) fn wake(&self, ready: Ready) {
         let mut waiters = self.lock();
-        if ready.is_readable() || ready.is_error() || ready.is_priority() {
-            if let Some(w) = waiters.reader.take() {
-                waiters = self.push(waiters, batch, w);
+        let reader = if ready.is_readable() || ready.is_error() || ready.is_priority() {
+            waiters.reader.take()
+        } else {
+            None
+        };
+        let writer = if ready.is_writable() || ready.is_error() {
+            waiters.writer.take()
+        } else {
+            None
+        };
+        if waiters.others.is_empty() {
+            drop(waiters);
+            if let Some(w) = reader {
+                w.wake();
             }
-        }
-        if ready.is_writable() || ready.is_error() {
-            if let Some(w) = waiters.writer.take() {
-                waiters = self.push(waiters, batch, w);
+            if let Some(w) = writer {
+                w.wake();
             }
+            return;
         }
+        let mut batch = WakeBatch::new();
+        // The batch is empty: both fit.
+        batch.extend(reader);
+        batch.extend(writer);
+        self.wake_others(waiters, ready, &mut batch);
+    }
+
+    /// The rest of [`wake`](Self::wake) when shared waiters exist (kept out
+    /// of line so the common case stays small).
+    #[inline(never)]
+    fn wake_others<'a>(
+        &'a self,
+        mut waiters: MutexGuard<'a, Waiters>,
+        ready: Ready,
+        batch: &mut WakeBatch,
+    ) {
         let mut keys = waiters.others.iter().map(|(k, _)| k).collect::<SmallKeys>();
         while let Some(key) = keys.pop() {
             let Some(waiter) = waiters.others.get_mut(key) else {
@@ -272,8 +330,7 @@ impl ScheduledIo {
     /// The registration is over: every waiter is woken and sees `is_shutdown`.
     pub(crate) fn shutdown(&self) {
         self.readiness.fetch_or(SHUTDOWN, Ordering::AcqRel);
-        let mut batch = WakeBatch::new();
-        self.wake(Ready::ALL, &mut batch);
+        self.wake(Ready::ALL);
     }
 }
 
@@ -333,12 +390,12 @@ mod tests {
     }
 
     fn set(io: &ScheduledIo, tick: u16, ready: Ready) {
-        io.set_readiness(tick, ready, &mut WakeBatch::new());
+        assert!(io.set_readiness(tick, ready, io.generation()));
     }
 
     #[test]
     fn readiness_arriving_before_would_block_is_kept() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
@@ -367,7 +424,7 @@ mod tests {
 
     #[test]
     fn closed_sides_are_sticky_and_directions_are_separate() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
         set(&io, 1, Ready::WRITABLE);
@@ -383,7 +440,7 @@ mod tests {
 
     #[test]
     fn shutdown_wakes_every_waiter() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let count = Arc::new(Count::default());
         let waker = Waker::from(count.clone());
         let mut cx = Context::from_waker(&waker);
@@ -407,8 +464,26 @@ mod tests {
     }
 
     #[test]
+    fn the_generation_survives_every_update_and_gates_events() {
+        let g = (1u16 << GENERATION_BITS.min(15)) - 3;
+        let io = ScheduledIo::new(g);
+        assert_eq!(io.generation(), g);
+        let mut cx = Context::from_waker(Waker::noop());
+        // An event for another generation is refused and changes nothing.
+        assert!(!io.set_readiness(1, Ready::READABLE, g.wrapping_add(1)));
+        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+        set(&io, 2, Ready::READABLE | Ready::WRITABLE);
+        let Poll::Ready(seen) = io.poll_ready(&mut cx, Direction::Read) else {
+            panic!("readable");
+        };
+        io.clear_readiness(seen);
+        io.shutdown();
+        assert_eq!(io.generation(), g);
+    }
+
+    #[test]
     fn shared_waiters_are_removed_when_dropped() {
-        let io = ScheduledIo::new();
+        let io = ScheduledIo::new(0);
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
         let mut key = None;
