@@ -58,7 +58,19 @@ unsafe fn recv_raw(fd: RawFd, ptr: *mut u8, len: usize) -> io::Result<usize> {
     let n = cvt_size(ret as libc::ssize_t)?;
     // The kernel never reports more than it was given; checked anyway so
     // callers may slice with `n` without trusting the OS.
-    crate::io::guard::check_read_len(n, len)
+    if n > len {
+        return Err(over_reported(n, len));
+    }
+    Ok(n)
+}
+
+#[cold]
+#[inline(never)]
+fn over_reported(n: usize, len: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("recvfrom reported {n} bytes received into a {len}-byte buffer"),
+    )
 }
 
 /// `send(fd, buf, buf.len(), MSG_NOSIGNAL)`: a peer that has gone away is
