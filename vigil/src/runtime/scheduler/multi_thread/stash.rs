@@ -148,12 +148,12 @@ impl<T> Stash<T> {
             while self.busy.load(Ordering::Acquire) {
                 crate::loom::thread::yield_now();
             }
-            // SAFETY: the owner is inside a poll, so it touches the stash
-            // only through `guarded`, and after the barrier every such
-            // access either finished (`busy` clear, Acquire above) or will
-            // see our claim and stay out; `settle` keeps it out after the
-            // poll until we let go.
             self.contents.with_mut(|c| {
+                // SAFETY: the owner is inside a poll, so it touches the
+                // stash only through `guarded`, and after the barrier every
+                // such access either finished (`busy` clear, Acquire above)
+                // or will see our claim and stay out; `settle` keeps it out
+                // after the poll until we let go.
                 let c = unsafe { &mut *c };
                 taken.extend(c.lifo.take());
                 taken.append(&mut c.deferred);
