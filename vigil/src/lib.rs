@@ -18,7 +18,6 @@
 //!     });
 //!     assert_eq!(task.await.unwrap(), "done");
 //! }
-//! # main();
 //! ```
 //!
 //! ## Layout
