@@ -14,9 +14,12 @@
 //!
 //! `MEMBARRIER_CMD_PRIVATE_EXPEDITED` (Linux 4.14) interrupts only the CPUs
 //! running this process, and needs the process to register once first.
-//! Where it is missing (an older kernel, a seccomp filter, an emulator that
-//! does not pass it through), [`heavy`] reports `false` and the caller must
-//! give up on whatever needed the barrier.
+//! Where registering fails, `MEMBARRIER_CMD_GLOBAL` (Linux 4.3; it waits
+//! for every CPU to pass a scheduling point, milliseconds rather than
+//! microseconds) gives the same guarantee. Where neither exists (a seccomp
+//! filter, an emulator that does not pass the call through), [`heavy`]
+//! reports `false` and the caller must give up on whatever needed the
+//! barrier.
 //!
 //! Under loom both halves are `fence(SeqCst)`, which the model checker
 //! understands and which gives the same guarantee.
@@ -24,6 +27,10 @@
 #[cfg(not(loom))]
 use std::sync::OnceLock;
 
+#[cfg(not(loom))]
+const MEMBARRIER_CMD_QUERY: libc::c_int = 0;
+#[cfg(not(loom))]
+const MEMBARRIER_CMD_GLOBAL: libc::c_int = 1;
 #[cfg(not(loom))]
 const MEMBARRIER_CMD_PRIVATE_EXPEDITED: libc::c_int = 1 << 3;
 #[cfg(not(loom))]
@@ -45,19 +52,10 @@ pub(crate) fn light() {
 pub(crate) fn heavy() -> bool {
     #[cfg(not(loom))]
     {
-        if !registered() {
-            return false;
+        match command() {
+            Some(cmd) => membarrier(cmd) == 0,
+            None => false,
         }
-        // SAFETY: `membarrier` takes two integers and touches no memory of
-        // ours.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                MEMBARRIER_CMD_PRIVATE_EXPEDITED,
-                0 as libc::c_int,
-            )
-        };
-        ret == 0
     }
     #[cfg(loom)]
     {
@@ -66,21 +64,26 @@ pub(crate) fn heavy() -> bool {
     }
 }
 
-/// Registers the process for expedited barriers, once.
+/// The command to use, chosen (and registered for) once: the expedited
+/// private barrier if the process can register for it, else the global one
+/// if the kernel offers it, else none.
 #[cfg(not(loom))]
-fn registered() -> bool {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    *REGISTERED.get_or_init(|| {
-        // SAFETY: as in `heavy`: two integers, no memory.
-        let ret = unsafe {
-            libc::syscall(
-                libc::SYS_membarrier,
-                MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED,
-                0 as libc::c_int,
-            )
-        };
-        ret == 0
+fn command() -> Option<libc::c_int> {
+    static COMMAND: OnceLock<Option<libc::c_int>> = OnceLock::new();
+    *COMMAND.get_or_init(|| {
+        if membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 {
+            return Some(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+        }
+        let supported = membarrier(MEMBARRIER_CMD_QUERY);
+        (supported > 0 && supported & MEMBARRIER_CMD_GLOBAL as libc::c_long != 0)
+            .then_some(MEMBARRIER_CMD_GLOBAL)
     })
+}
+
+#[cfg(not(loom))]
+fn membarrier(cmd: libc::c_int) -> libc::c_long {
+    // SAFETY: `membarrier` takes two integers and touches no memory of ours.
+    unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0 as libc::c_int) }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -92,5 +95,10 @@ mod tests {
         let first = super::heavy();
         assert_eq!(super::heavy(), first);
         super::light();
+        // The fallback works where the kernel lists it.
+        let supported = super::membarrier(super::MEMBARRIER_CMD_QUERY);
+        if supported > 0 && supported & super::MEMBARRIER_CMD_GLOBAL as libc::c_long != 0 {
+            assert_eq!(super::membarrier(super::MEMBARRIER_CMD_GLOBAL), 0);
+        }
     }
 }
