@@ -40,10 +40,10 @@ pub(crate) fn recv_uninit(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<
 ///
 /// `ptr` must be valid for writes of `len` bytes for the whole call.
 unsafe fn recv_raw(fd: RawFd, ptr: *mut u8, len: usize) -> io::Result<usize> {
-    // SAFETY: recvfrom stores at most `len` bytes at `ptr`, which the caller
-    // guarantees is writable for `len` bytes; the null address and length
-    // arguments mean "no source address wanted". Any `fd` value is
-    // memory-safe: a bad one is `EBADF`/`ENOTSOCK`.
+    // The null address and length arguments mean "no source address
+    // wanted". Any `fd` value is memory-safe: a bad one is `EBADF`.
+    // SAFETY: recvfrom stores at most `len` bytes at `ptr`, which the
+    // caller guarantees is writable for `len` bytes.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_recvfrom,

@@ -272,12 +272,13 @@ impl Driver {
                 continue;
             }
             let ptr = (token & ADDRESS_MASK) as usize as *const ScheduledIo;
-            // SAFETY: the token was made by `token()` from a `ScheduledIo`
-            // the reactor still holds a reference to: it is dropped only
-            // after the kernel confirmed the descriptor left the epoll set
+            // The token was made by `token()` from a `ScheduledIo` the
+            // reactor still holds a reference to: it is dropped only after
+            // the kernel confirmed the descriptor left the epoll set
             // (`deregister`) *and* a later turn began (`release_deregistered`
             // above, run before this turn's wait), or never while the
-            // reactor lives (orphans). So the pointee is alive.
+            // reactor lives (orphans).
+            // SAFETY: so the pointee is alive (see above).
             let io = unsafe { &*ptr };
             let generation = (token >> ADDRESS_BITS) as u16;
             if io.set_readiness(tick, Ready::from_epoll(bits), generation) {

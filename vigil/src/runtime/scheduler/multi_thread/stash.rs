@@ -149,11 +149,12 @@ impl<T> Stash<T> {
                 crate::loom::thread::yield_now();
             }
             self.contents.with_mut(|c| {
-                // SAFETY: the owner is inside a poll, so it touches the
-                // stash only through `guarded`, and after the barrier every
-                // such access either finished (`busy` clear, Acquire above)
-                // or will see our claim and stay out; `settle` keeps it out
-                // after the poll until we let go.
+                // The owner is inside a poll, so it touches the stash only
+                // through `guarded`, and after the barrier every such access
+                // either finished (`busy` clear, Acquire above) or will see
+                // our claim and stay out; `settle` keeps it out after the
+                // poll until we let go.
+                // SAFETY: so this access is exclusive (see above).
                 let c = unsafe { &mut *c };
                 taken.extend(c.lifo.take());
                 taken.append(&mut c.deferred);
