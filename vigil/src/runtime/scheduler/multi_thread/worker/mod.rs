@@ -1,11 +1,13 @@
-//! Worker threads: the run loop, scheduling from inside a task, stealing,
-//! parking and shutdown.
+//! Worker threads: what a worker owns ([`Core`]), what others may touch of
+//! it ([`Remote`]), scheduling from inside and outside the runtime, and
+//! shutdown. The loop each worker thread runs is in [`run_loop`].
 
 // Cores are boxed so that handing one between the run loop, the thread-local
 // context and the shutdown list moves a pointer, not the whole core.
 #![allow(clippy::vec_box)]
 
 mod replacement;
+mod run_loop;
 
 use super::idle::Idle;
 use super::park::{self, Parker, SharedDriver, Unparker};
@@ -26,9 +28,6 @@ use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// How many times in a row the LIFO slot may preempt the run queue.
-const MAX_LIFO_POLLS: u32 = 3;
 
 type Task = Notified<Arc<Handle>>;
 
@@ -412,7 +411,7 @@ pub(crate) fn launch(
             builder = builder.stack_size(size);
         }
         let worker_handle = handle.clone();
-        match builder.spawn(move || run(worker_handle, core)) {
+        match builder.spawn(move || run_loop::run(worker_handle, core)) {
             Ok(thread) => threads.push(thread),
             Err(err) => {
                 handle.shutdown();
@@ -426,236 +425,6 @@ pub(crate) fn launch(
         }
     }
     Ok(threads)
-}
-
-fn run(handle: Arc<Handle>, core: Box<Core>) {
-    let _driving = context::enter_driving();
-    let _current = context::set_handle(&crate::runtime::scheduler::Handle::MultiThread(
-        handle.clone(),
-    ));
-    let _slot = context::set_poll_slot(handle.remotes[core.index].poll_slot.clone());
-    let cx = crate::runtime::scheduler::Context::MultiThread(Context {
-        handle,
-        core: RefCell::new(None),
-    });
-    let crate::runtime::scheduler::Context::MultiThread(inner) = &cx else {
-        unreachable!()
-    };
-    context::set_scheduler(&cx, || inner.run(core));
-}
-
-impl Context {
-    fn run(&self, mut core: Box<Core>) {
-        let handle = &*self.handle;
-        let event_interval = handle.config.event_interval;
-        while !handle.is_shutdown() {
-            core.tick = core.tick.wrapping_add(1);
-            if core.tick % event_interval == 0 {
-                // Let I/O and due timers in even when every worker is busy.
-                core = self.driver_turn(core);
-            }
-            if let Some(task) = self.next_task(&mut core) {
-                core = self.run_task(task, core);
-                continue;
-            }
-            if let Some(task) = self.steal_work(&mut core) {
-                core = self.run_task(task, core);
-                continue;
-            }
-            if core.has_deferred() {
-                // Only yielded tasks are left: poll the driver, then run them.
-                core = self.driver_turn(core);
-                continue;
-            }
-            core = self.park(core);
-        }
-        if core.is_searching {
-            handle.idle.transition_worker_from_searching();
-            core.is_searching = false;
-        }
-        handle.finish_shutdown(core);
-    }
-
-    fn run_task(&self, task: Task, mut core: Box<Core>) -> Box<Core> {
-        let handle = &*self.handle;
-        if core.is_searching {
-            core.is_searching = false;
-            if handle.idle.transition_worker_from_searching() {
-                // We were the last searcher: hand the search on, in case
-                // there is more work than we can do.
-                handle.notify_parked();
-            }
-        }
-        core.lifo_polls = 0;
-        *self.core.borrow_mut() = Some(core);
-        task.run();
-        loop {
-            let mut core = self
-                .core
-                .borrow_mut()
-                .take()
-                .expect("worker core missing after a poll");
-            core.stash.settle();
-            let Some(next) = core.take_lifo() else {
-                return core;
-            };
-            if core.lifo_polls >= MAX_LIFO_POLLS {
-                core.run_queue.push_back(next, &handle.inject);
-                return core;
-            }
-            core.lifo_polls += 1;
-            *self.core.borrow_mut() = Some(core);
-            next.run();
-        }
-    }
-
-    fn next_task(&self, core: &mut Core) -> Option<Task> {
-        let handle = &*self.handle;
-        if core.tick % handle.config.global_queue_interval == 0 {
-            if let Some(task) = handle.inject.pop() {
-                return Some(task);
-            }
-        }
-        if let Some(task) = core.take_lifo() {
-            return Some(task);
-        }
-        if let Some(task) = core.run_queue.pop() {
-            return Some(task);
-        }
-        self.pop_inject_batch(core)
-    }
-
-    /// Takes a fair share of the injection queue into the local queue.
-    fn pop_inject_batch(&self, core: &mut Core) -> Option<Task> {
-        let handle = &*self.handle;
-        if handle.inject.is_empty() {
-            return None;
-        }
-        let share = handle.inject.len() / handle.remotes.len() + 1;
-        let room = queue::CAPACITY - core.run_queue.len();
-        let n = share.min(room).min(queue::CAPACITY / 2);
-        if n == 0 {
-            return None;
-        }
-        let mut first = None;
-        handle.inject.pop_n(n, |task| {
-            if first.is_none() {
-                first = Some(task);
-            } else {
-                core.run_queue.push_back(task, &handle.inject);
-            }
-        });
-        first
-    }
-
-    fn steal_work(&self, core: &mut Core) -> Option<Task> {
-        let handle = &*self.handle;
-        if !core.is_searching {
-            if !handle.idle.transition_worker_to_searching() {
-                return None;
-            }
-            core.is_searching = true;
-        }
-        let n = handle.remotes.len();
-        core.rand ^= core.rand << 13;
-        core.rand ^= core.rand >> 17;
-        core.rand ^= core.rand << 5;
-        let start = core.rand as usize % n;
-        for i in 0..n {
-            let victim = (start + i) % n;
-            if victim == core.index {
-                continue;
-            }
-            if let Some(task) = handle.remotes[victim].steal.steal_into(&mut core.run_queue) {
-                PollSlot::bump(&handle.remotes[core.index].poll_slot.steals);
-                return Some(task);
-            }
-        }
-        self.pop_inject_batch(core)
-    }
-
-    /// Runs `f` with the core reachable from this thread's context, so that
-    /// tasks woken inside `f` (by the timer driver) go to this worker's
-    /// queues.
-    fn with_core_in_context(&self, core: Box<Core>, f: impl FnOnce()) -> Box<Core> {
-        *self.core.borrow_mut() = Some(core);
-        f();
-        self.core
-            .borrow_mut()
-            .take()
-            .expect("worker core missing after a driver turn")
-    }
-
-    /// A non-blocking driver turn (I/O and due timers, unless another worker
-    /// sits in the driver and handles them), after which yielded tasks are
-    /// runnable again.
-    fn driver_turn(&self, core: Box<Core>) -> Box<Core> {
-        let handle = &*self.handle;
-        let mut core = self.with_core_in_context(core, || handle.shared_driver.maintenance());
-        handle.watchdog.refresh_clock();
-        let mut deferred = std::mem::take(&mut core.spare_deferred);
-        core.own_stash(|s| std::mem::swap(&mut s.deferred, &mut deferred));
-        if !deferred.is_empty() {
-            for task in deferred.drain(..) {
-                core.run_queue.push_back(task, &handle.inject);
-            }
-            handle.notify_parked();
-        }
-        core.spare_deferred = deferred;
-        core
-    }
-
-    fn park(&self, mut core: Box<Core>) -> Box<Core> {
-        let handle = &*self.handle;
-        let index = core.index;
-        if handle
-            .idle
-            .transition_worker_to_parked(index, core.is_searching)
-        {
-            handle.notify_if_work_pending();
-        }
-        core.is_searching = false;
-        // Work may have been injected between our last look and the state
-        // change above; the pusher may have seen us as awake and woken no one.
-        if !handle.inject.is_empty() && handle.idle.unpark_worker_by_id(index) {
-            core.is_searching = handle.idle.transition_worker_to_searching();
-            return core;
-        }
-        let mut parker = core.parker.take().expect("parker missing");
-        let remote = &handle.remotes[index];
-        PollSlot::bump(&remote.poll_slot.parks);
-        loop {
-            // Tasks that timers wake while we sit in the driver land in our
-            // own queue rather than the global one.
-            core.parked = true;
-            core = self.with_core_in_context(core, || parker.park());
-            core.parked = false;
-            handle.watchdog.refresh_clock();
-            if let Some(monitor) = handle.monitor.get() {
-                monitor.notify_active(&remote.poll_slot);
-            }
-            if handle.is_shutdown() {
-                break;
-            }
-            if !handle.idle.is_parked(index) {
-                // Woken by `notify_parked`, which counted us as searching.
-                core.is_searching = true;
-                break;
-            }
-            // Woken by the driver (a timer) or spuriously: look for work.
-            let has_local = core.has_lifo() || core.run_queue.len() > 0;
-            if (has_local || !handle.inject.is_empty()) && handle.idle.unpark_worker_by_id(index) {
-                core.is_searching = !has_local && handle.idle.transition_worker_to_searching();
-                break;
-            }
-        }
-        core.parker = Some(parker);
-        if core.run_queue.len() > 0 {
-            // Tasks woken while we slept are more than we run next: share.
-            handle.notify_parked();
-        }
-        core
-    }
 }
 
 impl fmt::Debug for Handle {
