@@ -5,7 +5,10 @@
 //! the same five operations of their stream: `poll_read_priv`,
 //! `poll_read_uninit_priv`, `poll_write_priv`, `poll_write_vectored_priv`
 //! and `shutdown_write`. Each macro takes the type and how to reach its
-//! stream from `&Self`.
+//! stream from `&Self`. [`impl_stream_socket!`] writes those five, the
+//! readiness hook of the splice path, the fd traits, `Debug` and the trait
+//! impls once for both stream sockets (each wraps a
+//! `PollEvented<std::…::…Stream>` in a field `io`).
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -108,4 +111,94 @@ macro_rules! impl_async_write {
     };
 }
 
-pub(crate) use {impl_async_read, impl_async_write};
+/// The crate-private plumbing of a stream socket (`TcpStream`,
+/// `UnixStream`), whose field `io` is a `PollEvented` of the matching std
+/// stream: the five operations above, `poll_raw_io` for the splice path,
+/// `AsRawFd`/`AsFd`/`Debug`, and `AsyncRead`/`AsyncWrite` for the stream and
+/// for a reference to it.
+macro_rules! impl_stream_socket {
+    ($t:ident) => {
+        impl $t {
+            /// The readiness pattern around any raw operation on the socket
+            /// (used by the splice path of `io::copy`).
+            pub(crate) fn poll_raw_io<R>(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                direction: $crate::driver::io::Direction,
+                op: &mut dyn FnMut() -> ::std::io::Result<R>,
+            ) -> ::std::task::Poll<::std::io::Result<R>> {
+                self.io.poll_io(cx, direction, |_| op())
+            }
+
+            pub(crate) fn poll_read_priv(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_read(cx, buf)
+            }
+
+            /// Reads into a buffer that need not be initialised, through the
+            /// same readiness loop (and coop budget) as `poll_read_priv`.
+            /// Backs [`ReadUninit`]($crate::net::ReadUninit).
+            // Only the compatibility shims (features `hyper`, `tokio-io`) read this way.
+            #[cfg_attr(not(any(feature = "hyper", feature = "tokio-io")), allow(dead_code))]
+            pub(crate) fn poll_read_uninit_priv(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &mut [::std::mem::MaybeUninit<u8>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_recv_uninit(cx, buf)
+            }
+
+            pub(crate) fn poll_write_priv(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_write(cx, buf)
+            }
+
+            pub(crate) fn poll_write_vectored_priv(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                self.io.poll_write_vectored(cx, bufs)
+            }
+
+            pub(crate) fn shutdown_write(&self) -> ::std::io::Result<()> {
+                match self.io.get_ref().shutdown(::std::net::Shutdown::Write) {
+                    // The peer already went away: the write side is closed either way.
+                    Err(e) if e.kind() == ::std::io::ErrorKind::NotConnected => Ok(()),
+                    res => res,
+                }
+            }
+        }
+
+        $crate::net::stream_io::impl_async_read!($t, |s| s);
+        $crate::net::stream_io::impl_async_write!($t, |s| s);
+        $crate::net::stream_io::impl_async_read!(&$t, |s| s);
+        $crate::net::stream_io::impl_async_write!(&$t, |s| s);
+
+        impl ::std::os::fd::AsRawFd for $t {
+            fn as_raw_fd(&self) -> ::std::os::fd::RawFd {
+                ::std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref())
+            }
+        }
+
+        impl ::std::os::fd::AsFd for $t {
+            fn as_fd(&self) -> ::std::os::fd::BorrowedFd<'_> {
+                ::std::os::fd::AsFd::as_fd(self.io.get_ref())
+            }
+        }
+
+        impl ::std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Debug::fmt(self.io.get_ref(), f)
+            }
+        }
+    };
+}
+
+pub(crate) use {impl_async_read, impl_async_write, impl_stream_socket};

@@ -2,11 +2,8 @@ use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::driver::io::{Direction, Interest, PollEvented, Ready};
 use crate::net::addr::{each_addr, ToSocketAddrs};
 use crate::net::stream_io;
-use std::fmt;
-use std::io::{self, IoSlice};
-use std::mem::MaybeUninit;
-use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::io;
+use std::net::SocketAddr;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -173,83 +170,6 @@ impl TcpStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
     }
-
-    /// The readiness pattern around any raw operation on the socket (used
-    /// by the splice path of `io::copy`).
-    pub(crate) fn poll_raw_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        op: &mut dyn FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.io.poll_io(cx, direction, |_| op())
-    }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf)
-    }
-
-    /// Reads into a buffer that need not be initialised, through the same
-    /// readiness loop (and coop budget) as `poll_read_priv`. Backs
-    /// [`stream_io::ReadUninit`].
-    // Only the compatibility shims (features `hyper`, `tokio-io`) read this way.
-    #[cfg_attr(not(any(feature = "hyper", feature = "tokio-io")), allow(dead_code))]
-    pub(crate) fn poll_read_uninit_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_recv_uninit(cx, buf)
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
-    }
-
-    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
-        match self.io.get_ref().shutdown(Shutdown::Write) {
-            // The peer already went away: the write side is closed either way.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            res => res,
-        }
-    }
 }
 
-stream_io::impl_async_read!(TcpStream, |s| s);
-stream_io::impl_async_write!(TcpStream, |s| s);
-stream_io::impl_async_read!(&TcpStream, |s| s);
-stream_io::impl_async_write!(&TcpStream, |s| s);
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl fmt::Debug for TcpStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.io.get_ref().fmt(f)
-    }
-}
+stream_io::impl_stream_socket!(TcpStream);

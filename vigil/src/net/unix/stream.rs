@@ -1,14 +1,9 @@
 use super::split::{self, OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use super::SocketAddr;
-use crate::driver::io::{Direction, Interest, PollEvented, Ready};
+use crate::driver::io::{Interest, PollEvented, Ready};
 use crate::net::stream_io;
-use std::fmt;
-use std::io::{self, IoSlice};
-use std::mem::MaybeUninit;
-use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::io;
 use std::path::Path;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The longest pause between two connects to a listener whose backlog is
@@ -160,83 +155,6 @@ impl UnixStream {
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         split::into_split(self)
     }
-
-    /// The readiness pattern around any raw operation on the socket (used
-    /// by the splice path of `io::copy`).
-    pub(crate) fn poll_raw_io<R>(
-        &self,
-        cx: &mut Context<'_>,
-        direction: Direction,
-        op: &mut dyn FnMut() -> io::Result<R>,
-    ) -> Poll<io::Result<R>> {
-        self.io.poll_io(cx, direction, |_| op())
-    }
-
-    pub(crate) fn poll_read_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_read(cx, buf)
-    }
-
-    /// Reads into a buffer that need not be initialised, through the same
-    /// readiness loop (and coop budget) as `poll_read_priv`. Backs
-    /// [`stream_io::ReadUninit`].
-    // Only the compatibility shims (features `hyper`, `tokio-io`) read this way.
-    #[cfg_attr(not(any(feature = "hyper", feature = "tokio-io")), allow(dead_code))]
-    pub(crate) fn poll_read_uninit_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [MaybeUninit<u8>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_recv_uninit(cx, buf)
-    }
-
-    pub(crate) fn poll_write_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write(cx, buf)
-    }
-
-    pub(crate) fn poll_write_vectored_priv(
-        &self,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.io.poll_write_vectored(cx, bufs)
-    }
-
-    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
-        match self.io.get_ref().shutdown(Shutdown::Write) {
-            // The peer already went away: the write side is closed either way.
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
-            res => res,
-        }
-    }
 }
 
-stream_io::impl_async_read!(UnixStream, |s| s);
-stream_io::impl_async_write!(UnixStream, |s| s);
-stream_io::impl_async_read!(&UnixStream, |s| s);
-stream_io::impl_async_write!(&UnixStream, |s| s);
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get_ref().as_fd()
-    }
-}
-
-impl fmt::Debug for UnixStream {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.io.get_ref().fmt(f)
-    }
-}
+stream_io::impl_stream_socket!(UnixStream);

@@ -1,0 +1,142 @@
+//! The read and write halves of a stream socket, written once for
+//! `TcpStream` and `UnixStream`.
+//!
+//! A stream socket is full duplex and vigil tracks its read and write
+//! readiness separately, so the halves need no lock: borrowed halves share a
+//! `&Stream`, owned halves an `Arc<Stream>`. An owned write half shuts down
+//! the writing side when dropped, so the peer reads end of file even while
+//! the read half lives on; `reunite` puts the halves back together without
+//! shutting anything down.
+//!
+//! [`stream_halves!`] defines, in the module it is invoked in, `ReadHalf`,
+//! `WriteHalf`, `OwnedReadHalf`, `OwnedWriteHalf`, `ReuniteError` and the
+//! crate-private `split` and `into_split` that the stream's own methods
+//! call.
+
+/// Defines the halves of `$stream` (whose module is `super`); `$what` names
+/// the kind of stream in error messages ("TCP", "Unix").
+macro_rules! stream_halves {
+    ($stream:ident, $what:literal) => {
+        use super::$stream;
+        use std::sync::Arc;
+
+        #[doc = concat!("The reading half of [`", stringify!($stream), "::split`].")]
+        #[derive(Debug)]
+        pub struct ReadHalf<'a>(&'a $stream);
+
+        #[doc = concat!("The writing half of [`", stringify!($stream), "::split`].")]
+        #[derive(Debug)]
+        pub struct WriteHalf<'a>(&'a $stream);
+
+        #[doc = concat!("The reading half of [`", stringify!($stream), "::into_split`].")]
+        #[derive(Debug)]
+        pub struct OwnedReadHalf {
+            inner: Arc<$stream>,
+        }
+
+        #[doc = concat!("The writing half of [`", stringify!($stream), "::into_split`].")]
+        /// Dropping it shuts down the writing side of the connection.
+        #[derive(Debug)]
+        pub struct OwnedWriteHalf {
+            inner: Arc<$stream>,
+            shutdown_on_drop: bool,
+        }
+
+        /// The halves given to `reunite` came from different streams; both
+        /// are handed back.
+        pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+        impl std::fmt::Debug for ReuniteError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("ReuniteError(..)")
+            }
+        }
+
+        impl std::fmt::Display for ReuniteError {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(
+                    "tried to reunite halves of two different ",
+                    $what,
+                    " streams"
+                ))
+            }
+        }
+
+        impl std::error::Error for ReuniteError {}
+
+        pub(crate) fn split(stream: &mut $stream) -> (ReadHalf<'_>, WriteHalf<'_>) {
+            (ReadHalf(stream), WriteHalf(stream))
+        }
+
+        pub(crate) fn into_split(stream: $stream) -> (OwnedReadHalf, OwnedWriteHalf) {
+            let inner = Arc::new(stream);
+            let read = OwnedReadHalf {
+                inner: inner.clone(),
+            };
+            let write = OwnedWriteHalf {
+                inner,
+                shutdown_on_drop: true,
+            };
+            (read, write)
+        }
+
+        impl OwnedReadHalf {
+            /// Puts the stream back together (without shutting anything down).
+            pub fn reunite(self, other: OwnedWriteHalf) -> Result<$stream, ReuniteError> {
+                if !Arc::ptr_eq(&self.inner, &other.inner) {
+                    return Err(ReuniteError(self, other));
+                }
+                let mut write = other;
+                write.shutdown_on_drop = false;
+                drop(write);
+                Ok(Arc::try_unwrap(self.inner).expect("both halves were given back"))
+            }
+        }
+
+        impl OwnedWriteHalf {
+            /// Puts the stream back together (without shutting anything down).
+            pub fn reunite(self, other: OwnedReadHalf) -> Result<$stream, ReuniteError> {
+                other.reunite(self)
+            }
+        }
+
+        impl Drop for OwnedWriteHalf {
+            fn drop(&mut self) {
+                if self.shutdown_on_drop {
+                    let _ = self.inner.shutdown_write();
+                }
+            }
+        }
+
+        impl AsRef<$stream> for ReadHalf<'_> {
+            fn as_ref(&self) -> &$stream {
+                self.0
+            }
+        }
+
+        impl AsRef<$stream> for WriteHalf<'_> {
+            fn as_ref(&self) -> &$stream {
+                self.0
+            }
+        }
+
+        impl AsRef<$stream> for OwnedReadHalf {
+            fn as_ref(&self) -> &$stream {
+                &self.inner
+            }
+        }
+
+        impl AsRef<$stream> for OwnedWriteHalf {
+            fn as_ref(&self) -> &$stream {
+                &self.inner
+            }
+        }
+
+        $crate::net::stream_io::impl_async_read!(ReadHalf<'_>, |h| h.0);
+        $crate::net::stream_io::impl_async_write!(WriteHalf<'_>, |h| h.0);
+        $crate::net::stream_io::impl_async_read!(OwnedReadHalf, |h| h.inner);
+        $crate::net::stream_io::impl_async_write!(OwnedWriteHalf, |h| h.inner);
+    };
+}
+
+pub(crate) use stream_halves;
