@@ -165,6 +165,9 @@ impl ::hyper::rt::Timer for Timer {
 
 /// The future [`Timer`] gives hyper: a [`vigil::time::Sleep`](crate::time::Sleep)
 /// implementing `hyper::rt::Sleep`.
+///
+/// Cancel safe: dropping it before the deadline removes its timer entry
+/// and nothing else happens.
 pub struct Sleep {
     inner: crate::time::Sleep,
 }

@@ -111,6 +111,11 @@ where
 }
 
 /// [`copy_bidirectional`] with a chosen buffer size for each direction.
+///
+/// # Cancel safety
+///
+/// Not cancel safe, like [`copy_bidirectional`]: bytes read into a buffer
+/// but not yet written are lost if the future is dropped.
 pub async fn copy_bidirectional_with_sizes<A, B>(
     a: &mut A,
     b: &mut B,

@@ -133,12 +133,20 @@ impl<T> JoinSet<T> {
     }
 
     /// Aborts every task and waits for them all to stop.
+    ///
+    /// Cancel safe: every task is aborted at the first poll; dropping the
+    /// future then only stops the waiting (tasks still in the set stop
+    /// anyway, and the rest go when the set is dropped).
     pub async fn shutdown(&mut self) {
         self.abort_all();
         while self.join_next().await.is_some() {}
     }
 
     /// Waits for every task and returns their outputs in completion order.
+    ///
+    /// Not cancel safe: it consumes the set, so dropping the future aborts
+    /// the tasks still running and loses the outputs collected so far. Loop
+    /// on [`join_next`](Self::join_next) to keep them.
     ///
     /// # Panics
     /// Resumes the panic of a task that panicked.

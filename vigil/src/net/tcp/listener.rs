@@ -36,6 +36,9 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (trying each resolved address in turn) and listens,
     /// with `SO_REUSEADDR` set so a restarted server can bind at once.
+    ///
+    /// Cancel safe: dropping the future before it completes closes any
+    /// socket it made; nothing stays bound.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
         each_addr(addr, |addr| async move {
             let socket = super::new_socket(addr)?;
