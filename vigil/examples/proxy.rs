@@ -52,7 +52,16 @@ async fn join(mut client: TcpStream, upstream: &str) -> io::Result<(u64, u64)> {
 
 /// The self-test's upstream: echoes each connection, then closes it.
 async fn echo_server(listener: TcpListener) {
-    while let Ok((mut socket, _)) = listener.accept().await {
+    loop {
+        let mut socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            Err(e) => {
+                // As in `proxy`: back off, and serve again later.
+                eprintln!("echo server: accept failed: {e}; backing off");
+                sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
         vigil::spawn(async move {
             let (mut r, mut w) = socket.split();
             vigil::io::copy(&mut r, &mut w).await?;

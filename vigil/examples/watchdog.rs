@@ -153,7 +153,17 @@ fn main() -> io::Result<()> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         vigil::task::Builder::new().name("echo-server").spawn(async move {
-            while let Ok((mut conn, _)) = listener.accept().await {
+            loop {
+                let mut conn = match listener.accept().await {
+                    Ok((conn, _)) => conn,
+                    Err(e) => {
+                        // Out of descriptors and the like: back off rather
+                        // than spin or give up serving.
+                        eprintln!("echo server: accept failed: {e}; backing off");
+                        vigil::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
                 vigil::spawn(async move {
                     let (mut r, mut w) = conn.split();
                     let _ = vigil::io::copy(&mut r, &mut w).await;
