@@ -37,8 +37,14 @@
 //! descriptor number to registration: registering a number that is still in
 //! the map means the old descriptor was closed behind the runtime's back,
 //! and the task still waiting on it is woken with an error instead of
-//! waiting forever. Wakers run with no reactor lock held, and nothing on the
-//! dispatch path allocates.
+//! waiting forever. A descriptor closed behind the runtime's back whose
+//! number is *not* reused leaves its waiter waiting: epoll reports nothing
+//! for a closed file, so nothing can tell the reactor (Tokio has the same
+//! limit). Close an I/O object by dropping it, never through its raw fd.
+//!
+//! Wakers run with no reactor lock held, and nothing on the dispatch path
+//! allocates once the run queues have grown to the workload
+//! (`tests/driver_wake_alloc.rs` counts).
 
 mod evented;
 mod ready;

@@ -185,17 +185,20 @@ impl ScheduledIo {
         ready: Ready,
         batch: &mut WakeBatch,
     ) {
-        let mut keys = waiters.others.iter().map(|(k, _)| k).collect::<SmallKeys>();
-        while let Some(key) = keys.pop() {
-            let Some(waiter) = waiters.others.get_mut(key) else {
-                continue;
-            };
-            if ready.intersection(waiter.interest).is_empty() {
-                continue;
+        // Walk the slab by key rather than by iterator, so the lock can be
+        // released whenever the batch fills (a key stays valid across that,
+        // and nothing needs collecting on the heap). A waiter added meanwhile
+        // found the readiness already set; at worst it is woken spuriously.
+        let mut key = 0;
+        while key < waiters.others.capacity() {
+            if let Some(waiter) = waiters.others.get_mut(key) {
+                if !ready.intersection(waiter.interest).is_empty() {
+                    if let Some(w) = waiter.waker.take() {
+                        waiters = self.push(waiters, batch, w);
+                    }
+                }
             }
-            if let Some(w) = waiter.waker.take() {
-                waiters = self.push(waiters, batch, w);
-            }
+            key += 1;
         }
         drop(waiters);
         batch.wake_all();
@@ -331,46 +334,6 @@ impl ScheduledIo {
     pub(crate) fn shutdown(&self) {
         self.readiness.fetch_or(SHUTDOWN, Ordering::AcqRel);
         self.wake(Ready::ALL);
-    }
-}
-
-/// A few keys on the stack (the common case), spilling to the heap only
-/// when many tasks await one descriptor's readiness at once.
-struct SmallKeys {
-    inline: [usize; 8],
-    len: usize,
-    spill: Vec<usize>,
-}
-
-impl FromIterator<usize> for SmallKeys {
-    fn from_iter<I: IntoIterator<Item = usize>>(iter: I) -> Self {
-        let mut keys = SmallKeys {
-            inline: [0; 8],
-            len: 0,
-            spill: Vec::new(),
-        };
-        for k in iter {
-            if keys.len < keys.inline.len() {
-                keys.inline[keys.len] = k;
-                keys.len += 1;
-            } else {
-                keys.spill.push(k);
-            }
-        }
-        keys
-    }
-}
-
-impl SmallKeys {
-    fn pop(&mut self) -> Option<usize> {
-        if let Some(k) = self.spill.pop() {
-            return Some(k);
-        }
-        if self.len == 0 {
-            return None;
-        }
-        self.len -= 1;
-        Some(self.inline[self.len])
     }
 }
 

@@ -120,9 +120,6 @@ impl<S: 'static> Local<S> {
         inject: &Inject<S>,
     ) -> Result<(), Notified<S>> {
         let n = (CAPACITY / 2) as u64;
-        let claimed: Vec<*mut Header> = (0..n)
-            .map(|i| self.ring.slot(head.wrapping_add(i)).load(Relaxed))
-            .collect();
         if self
             .ring
             .head
@@ -131,8 +128,16 @@ impl<S: 'static> Local<S> {
         {
             return Err(task);
         }
-        // SAFETY: the CAS gave us exclusive ownership of the claimed slots.
-        let batch = claimed.into_iter().map(|p| unsafe { from_ptr::<S>(p) });
+        // The claimed slots are read after the claim, straight into the
+        // injection queue (no buffer: a wake that overflows the ring must
+        // not allocate). Nobody writes them meanwhile: stealers only read
+        // slots, and only we, the owner, write them, after this returns.
+        let ring = &self.ring;
+        let batch = (0..n).map(|i| {
+            let ptr = ring.slot(head.wrapping_add(i)).load(Relaxed);
+            // SAFETY: the CAS gave us these slots' task references.
+            unsafe { from_ptr::<S>(ptr) }
+        });
         inject.push_batch(batch.chain(std::iter::once(task)));
         Ok(())
     }

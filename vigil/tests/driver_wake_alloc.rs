@@ -1,0 +1,139 @@
+//! A wake from the driver makes no heap allocation.
+//!
+//! Once a workload has run once (so the run queues have grown to its size),
+//! readiness that wakes tasks (an exclusive reader, and many tasks sharing
+//! one descriptor through `readable()`) allocates nothing on the way from
+//! `epoll_wait` to the woken tasks running: not in the dispatch, not in the
+//! wake, not in the scheduling. Counted with a global allocator that counts
+//! every allocation in the process while a round is in flight.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::Write;
+use std::os::unix::net::UnixStream as StdUnixStream;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use vigil::io::AsyncReadExt;
+use vigil::net::UnixStream;
+use vigil::runtime::{Builder, Runtime};
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; the
+// counting touches only atomics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(SeqCst) {
+            ALLOCATIONS.fetch_add(1, SeqCst);
+        }
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above; `ptr` came from `alloc`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(SeqCst) {
+            ALLOCATIONS.fetch_add(1, SeqCst);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Tasks sharing one descriptor through `readable()`: more than a wake
+/// batch holds (so it is flushed with the lock released), and more than a
+/// multi-thread worker's local queue holds (so it overflows into the
+/// global queue).
+const SHARED_WAITERS: usize = 300;
+
+/// Runs `rounds` rounds; in each, `SHARED_WAITERS` tasks wait for one
+/// socket to become readable and one task reads another socket, then the
+/// peers write a byte each. Returns the allocations counted from the writes
+/// until every task of the round has run, per round.
+fn allocations_per_round(rt: &Runtime, rounds: usize) -> Vec<usize> {
+    rt.block_on(async {
+        let (shared, mut shared_peer) = StdUnixStream::pair().unwrap();
+        let (exclusive, mut exclusive_peer) = StdUnixStream::pair().unwrap();
+        let shared = Arc::new(UnixStream::from_std(shared).unwrap());
+        let mut exclusive = UnixStream::from_std(exclusive).unwrap();
+        let registered = Arc::new(AtomicUsize::new(0));
+        let done = Arc::new(AtomicUsize::new(0));
+        let mut counts = Vec::with_capacity(rounds);
+        let mut buf = [0u8; 1];
+        for _ in 0..rounds {
+            registered.store(0, SeqCst);
+            done.store(0, SeqCst);
+            for _ in 0..SHARED_WAITERS {
+                let (shared, registered, done) = (shared.clone(), registered.clone(), done.clone());
+                drop(vigil::spawn(async move {
+                    registered.fetch_add(1, SeqCst);
+                    shared.readable().await.unwrap();
+                    done.fetch_add(1, SeqCst);
+                }));
+            }
+            while registered.load(SeqCst) < SHARED_WAITERS {
+                vigil::task::yield_now().await;
+            }
+            // Let the last ones reach `readable()` (and register) too.
+            for _ in 0..4 {
+                vigil::task::yield_now().await;
+            }
+            ALLOCATIONS.store(0, SeqCst);
+            COUNTING.store(true, SeqCst);
+            shared_peer.write_all(b"s").unwrap();
+            exclusive_peer.write_all(b"e").unwrap();
+            // The exclusive reader is this task: woken through the
+            // registration's reader slot.
+            exclusive.read_exact(&mut buf).await.unwrap();
+            while done.load(SeqCst) < SHARED_WAITERS {
+                vigil::task::yield_now().await;
+            }
+            COUNTING.store(false, SeqCst);
+            counts.push(ALLOCATIONS.load(SeqCst));
+            // Drain the shared socket until `WouldBlock`, which clears the
+            // cached readiness, so the next round's waiters really wait.
+            let mut drain = [0u8; 8];
+            assert_eq!(shared.try_read(&mut drain).unwrap(), 1);
+            let err = shared.try_read(&mut drain).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
+        }
+        counts
+    })
+}
+
+/// The counter is process-wide: one test at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn check(rt: Runtime) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let counts = allocations_per_round(&rt, 4);
+    // The first round grows the queues to this workload's size.
+    assert!(
+        counts[1..].iter().all(|&n| n == 0),
+        "allocations per round (the first one warms up): {counts:?}"
+    );
+}
+
+#[test]
+fn current_thread_driver_wakes_do_not_allocate() {
+    check(Builder::new_current_thread().build().unwrap());
+}
+
+#[test]
+fn multi_thread_driver_wakes_do_not_allocate() {
+    check(
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+    );
+}
