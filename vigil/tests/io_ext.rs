@@ -15,7 +15,11 @@ fn read_methods() {
         let n = r.read_vectored(&mut slices).await.unwrap();
         assert!(n >= 3);
         assert_eq!(&a, b" wo");
-        r.read_exact(&mut buf).await.unwrap();
+        assert_eq!(
+            r.read_exact(&mut buf).await.unwrap(),
+            5,
+            "the count, as Tokio"
+        );
         let mut rest = Vec::from(&b"<"[..]);
         assert_eq!(r.read_to_end(&mut rest).await.unwrap(), 24 - 5 - n - 5);
         assert!(rest.starts_with(b"<") && rest.ends_with(b"vigil"));

@@ -115,7 +115,10 @@ fn duplex_backpressure_and_wakeups() {
         // A reader waiting on an empty pipe is woken by the write.
         let reader = vigil::spawn(async move {
             let mut one = [0; 1];
-            b.read_exact(&mut one).await.map(|()| one[0])
+            b.read_exact(&mut one).await.map(|n| {
+                assert_eq!(n, 1);
+                one[0]
+            })
         });
         vigil::task::yield_now().await;
         a.write_all(b"!").await.unwrap();

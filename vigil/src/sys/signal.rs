@@ -3,8 +3,13 @@
 //! error instead. Rust programs start with `SIGPIPE` ignored, but vigil may
 //! run inside a program whose `main` is not Rust's; so when a runtime is
 //! built, a default disposition is switched to "ignore". A handler the
-//! program installed on purpose is left alone. (Socket writes also pass
-//! `MSG_NOSIGNAL`, through std, for good measure.)
+//! program installed on purpose is left alone.
+//!
+//! Stream sends also pass `MSG_NOSIGNAL` (vigil's own `send`/`sendmsg` in
+//! `sys/socket.rs`), so they are errors whatever the disposition.
+//! `splice(2)` into a socket (the splice path of `io::copy`) takes no such
+//! flag: there the ignore set here is the only defence. `tests/net_sigpipe.rs`
+//! checks both in a child process that starts with the default disposition.
 
 use std::sync::Once;
 

@@ -57,8 +57,9 @@ pub trait AsyncReadExt: AsyncRead {
         ReadVectored { reader: self, bufs }
     }
 
-    /// Reads exactly `buf.len()` bytes, failing with `UnexpectedEof` if the
-    /// reader ends first.
+    /// Reads exactly `buf.len()` bytes and returns that count, as Tokio's
+    /// `read_exact` does (so `Ok(n)` always has `n == buf.len()`); fails
+    /// with `UnexpectedEof` if the reader ends first.
     ///
     /// # Cancel safety
     /// Not cancel safe: if the future is dropped after some reads, the bytes
@@ -185,7 +186,7 @@ pub struct ReadExact<'a, R: ?Sized> {
 }
 
 impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
-    type Output = io::Result<()>;
+    type Output = io::Result<usize>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -208,7 +209,7 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
             this.filled += n;
             ready!(poll_proceed(cx));
         }
-        Poll::Ready(Ok(()))
+        Poll::Ready(Ok(this.buf.len()))
     }
 }
 
