@@ -33,6 +33,16 @@
 //! if every worker is blocked, a temporary replacement worker does the
 //! work.
 //!
+//! Before any poll counts as blocked, the monitor also keeps timers and I/O
+//! attended: when the worker that sat in the driver leaves it for a long
+//! poll while the others sleep, nobody waits for events until a worker
+//! parks again (Tokio has the same gap). At each sample the monitor checks
+//! whether the driver has turned since the last one; if it has not and
+//! nobody waits in it, a sleeping worker is woken to take it over. Timers
+//! then fire within about two samples (a quarter of
+//! [`Config::blocked_poll_threshold`] each, at most 50 ms) instead of after
+//! the long poll.
+//!
 //! ```
 //! use std::sync::{Arc, Mutex};
 //! use vigil::watchdog::{Config, Policy, ReportKind};

@@ -119,3 +119,46 @@ fn many_timers_from_many_tasks() {
         }
     });
 }
+
+/// The worker sitting in the driver is the one a timer wakes; when the task
+/// it wakes then runs for a long time, the driver is left vacant while the
+/// other worker sleeps. The watchdog's monitor notices the vacancy and wakes
+/// the sleeper to take the driver over, so other timers still fire about on
+/// time: within a few of the monitor's samples, not after the long poll
+/// (600 ms here) and not after a blocked-poll report (set to 10 s here, so
+/// that this test sees the vacancy check alone).
+#[test]
+#[cfg_attr(vigil_valgrind, ignore = "timing-sensitive: too slow under valgrind")]
+fn timers_fire_while_the_driver_holder_runs_a_long_poll() {
+    let rt = vigil::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .watchdog(vigil::watchdog::Config::new().blocked_poll_threshold(Duration::from_secs(10)))
+        .build()
+        .unwrap();
+    let late = rt.block_on(async {
+        // Both workers idle: one in the driver, one on its condition variable.
+        sleep(20 * MS).await;
+        let hog = vigil::spawn(async {
+            // Woken by the driver, so it runs on the worker that held it.
+            sleep(20 * MS).await;
+            let start = std::time::Instant::now();
+            while start.elapsed() < 600 * MS {
+                std::hint::spin_loop();
+            }
+        });
+        let timer = vigil::spawn(async {
+            let deadline = Instant::now() + 40 * MS;
+            sleep_until(deadline).await;
+            Instant::now().duration_since(deadline)
+        });
+        let late = timer.await.unwrap();
+        hog.await.unwrap();
+        late
+    });
+    // The monitor samples every 50 ms at this threshold (a quarter of it,
+    // at most 50 ms); a vacancy is seen within two samples.
+    assert!(
+        late < 300 * MS,
+        "a 40 ms timer fired {late:?} late while another worker slept"
+    );
+}

@@ -97,6 +97,11 @@ pub(crate) trait Supervised: Send + Sync + 'static {
     /// The same poll is still blocked a sample later: take over whatever
     /// work it queued since, where only its thread could reach it.
     fn take_over_stash(&self, worker: usize, seq: u64);
+    /// Called every sample while a poll runs: if I/O and timers have gone
+    /// unattended since the last sample although a thread sleeps that could
+    /// attend to them, wake it. Nothing to do where the polling thread is
+    /// the only one (current-thread).
+    fn tend_driver(&self) {}
 }
 
 /// The monitor thread's handle, kept by the scheduler.
@@ -232,6 +237,9 @@ fn run<S: Supervised>(shared: Arc<Shared>, target: Weak<S>, threshold: Duration)
                 s.reported = true;
                 newly_blocked.push((s.slot.clone(), seq, lasted));
             }
+        }
+        if active {
+            target.tend_driver();
         }
         // Every watched thread is inside a poll that has been reported.
         let all_blocked = seen.iter().all(|s| s.reported && s.seq % 2 == 1);

@@ -7,9 +7,19 @@
 //! which: `unpark` checks where the worker sleeps and pokes the driver or the
 //! condition variable accordingly. Wake tokens are kept, so an unpark that
 //! arrives before the park is not lost.
+//!
+//! The driver can also be left *vacant*: the worker that sat in it woke with
+//! work and went to run it while the others stay asleep on their condition
+//! variables. Nobody then waits for I/O or timers until a worker parks
+//! again, which a long poll can put off indefinitely. Handing the driver
+//! over at every exit would cost a wake-up per event, so the watchdog's
+//! monitor, which samples anyway while polls run, checks instead: the driver
+//! counts its turns, and one that made no turn between two samples with
+//! nobody waiting in it has a sleeping worker woken to take it
+//! ([`SharedDriver::vacant_since_last_look`]).
 
 use crate::driver::{self, Driver};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -22,6 +32,12 @@ const NOTIFIED: usize = 3;
 pub(crate) struct SharedDriver {
     driver: Mutex<Driver>,
     pub(crate) handle: Arc<driver::Handle>,
+    /// Turns made so far; written only under `driver`'s lock.
+    turns: AtomicU64,
+    /// Set while a worker blocks in the driver (waits for I/O or a timer).
+    waiting_in: AtomicBool,
+    /// `turns` as the watchdog's monitor saw it last.
+    turns_seen: AtomicU64,
 }
 
 impl SharedDriver {
@@ -29,14 +45,32 @@ impl SharedDriver {
         SharedDriver {
             driver: Mutex::new(driver),
             handle,
+            turns: AtomicU64::new(0),
+            waiting_in: AtomicBool::new(false),
+            turns_seen: AtomicU64::new(0),
         }
+    }
+
+    /// One turn of the driver, held through `driver`'s lock: waits at most
+    /// `timeout` (`None`: until woken) for I/O and timers, and counts.
+    fn turn(&self, driver: &mut Driver, timeout: Option<Duration>) {
+        let blocking = timeout != Some(Duration::ZERO);
+        if blocking {
+            self.waiting_in.store(true, Relaxed);
+        }
+        driver.park(&self.handle, timeout);
+        if blocking {
+            self.waiting_in.store(false, Relaxed);
+        }
+        self.turns
+            .store(self.turns.load(Relaxed).wrapping_add(1), Relaxed);
     }
 
     /// Waits in the driver for at most `timeout` if it is free, or simply
     /// sleeps that long (a replacement worker with nothing to do).
     pub(crate) fn park_for(&self, timeout: Duration) {
         match self.driver.try_lock() {
-            Ok(mut driver) => driver.park(&self.handle, Some(timeout)),
+            Ok(mut driver) => self.turn(&mut driver, Some(timeout)),
             Err(_) => std::thread::sleep(timeout),
         }
     }
@@ -45,8 +79,19 @@ impl SharedDriver {
     /// driver.
     pub(crate) fn maintenance(&self) {
         if let Ok(mut driver) = self.driver.try_lock() {
-            driver.park(&self.handle, Some(Duration::ZERO));
+            self.turn(&mut driver, Some(Duration::ZERO));
         }
+    }
+
+    /// For the watchdog's monitor, once per sample: `true` if the driver
+    /// made no turn since the last call and nobody waits in it now, so I/O
+    /// and timers have gone unattended for (about) a sampling period.
+    /// Relaxed loads suffice: a stale answer costs one needless or one
+    /// late wake-up, a sample later.
+    pub(crate) fn vacant_since_last_look(&self) -> bool {
+        let turns = self.turns.load(Relaxed);
+        let seen = self.turns_seen.swap(turns, Relaxed);
+        turns == seen && !self.waiting_in.load(Relaxed)
     }
 }
 
@@ -102,7 +147,7 @@ impl Parker {
                     return;
                 }
             }
-            driver.park(&inner.shared.handle, None);
+            inner.shared.turn(&mut driver, None);
             inner.state.store(EMPTY, SeqCst);
             return;
         }

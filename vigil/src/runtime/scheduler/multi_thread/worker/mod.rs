@@ -383,6 +383,17 @@ impl Supervised for Handle {
         }
     }
 
+    /// The driver sat vacant for a whole sample (its last holder went on to
+    /// a long poll, the other workers sleep on their condition variables):
+    /// wake one of them, which parks again straight away, in the driver.
+    fn tend_driver(&self) {
+        if self.shared_driver.vacant_since_last_look() {
+            if let Some(index) = self.idle.worker_to_rescue() {
+                self.remotes[index].unpark.unpark();
+            }
+        }
+    }
+
     fn take_over_stash(&self, worker: usize, seq: u64) {
         // A replacement worker's stash is its own: nobody takes it over.
         let Some(remote) = self.remotes.get(worker) else {
