@@ -11,11 +11,12 @@
 //! binary, selecting only the ignored helper test `emfile_child`, which acts
 //! only when the environment variable below is set.
 
+mod common;
+
 use std::fs::File;
 use std::io::{self, Read};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 use vigil::io::AsyncWriteExt;
 use vigil::net::TcpListener;
@@ -29,25 +30,7 @@ const BACKOFF: Duration = Duration::from_millis(10);
 
 #[test]
 fn accept_out_of_descriptors_backs_off_and_recovers() {
-    let exe = std::env::current_exe().unwrap();
-    let child = Command::new(exe)
-        .args(["--exact", "emfile_child", "--ignored", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    let output = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(output) => output.unwrap(),
-        Err(_) => {
-            // SAFETY: plain kill(2) of the child we spawned and never reaped.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("the EMFILE child did not finish in time");
-        }
-    };
+    let output = common::run_in_child("emfile_child", CHILD_ENV, Duration::from_secs(60));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -16,10 +16,10 @@
 //! 2. restores the default disposition once more and repeats the TCP and
 //!    Unix writes, which `MSG_NOSIGNAL` alone must now protect.
 
+mod common;
+
 use std::io::{self, IoSlice};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 use vigil::io::{AsyncReadExt, AsyncWriteExt};
 use vigil::net::{TcpListener, TcpStream, UnixStream};
@@ -29,25 +29,7 @@ const MARKER: &str = "sigpipe child: every write failed with an error";
 
 #[test]
 fn writes_to_a_gone_peer_are_errors_even_with_the_default_sigpipe() {
-    let exe = std::env::current_exe().unwrap();
-    let child = Command::new(exe)
-        .args(["--exact", "sigpipe_child", "--ignored", "--nocapture"])
-        .env(CHILD_ENV, "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || tx.send(child.wait_with_output()));
-    let output = match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(output) => output.unwrap(),
-        Err(_) => {
-            // SAFETY: plain kill(2) of the child we spawned and never reaped.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("the SIGPIPE child did not finish in time");
-        }
-    };
+    let output = common::run_in_child("sigpipe_child", CHILD_ENV, Duration::from_secs(60));
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_ne!(

@@ -3,8 +3,11 @@
 #![allow(dead_code)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Duration;
 use vigil::runtime::{Builder, Runtime};
 
 /// A current-thread runtime.
@@ -45,4 +48,32 @@ pub fn panic_message(f: impl FnOnce()) -> String {
         .cloned()
         .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default()
+}
+
+/// Re-runs this test binary in a child process with only the ignored test
+/// `child_test` selected and `env` set to `1` (the child test does nothing
+/// unless it is set), and returns what the child printed and how it ended.
+/// For scenarios that must not share the harness's process (resource
+/// limits, signal dispositions). Panics, after killing the child, if it
+/// runs longer than `limit`.
+pub fn run_in_child(child_test: &str, env: &str, limit: Duration) -> Output {
+    let exe = std::env::current_exe().unwrap();
+    let child = Command::new(exe)
+        .args(["--exact", child_test, "--ignored", "--nocapture"])
+        .env(env, "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    match rx.recv_timeout(limit) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            // SAFETY: plain kill(2) of the child we spawned and never reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("the child test {child_test} did not finish within {limit:?}");
+        }
+    }
 }
