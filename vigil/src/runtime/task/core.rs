@@ -15,6 +15,7 @@ use crate::loom::cell::UnsafeCell;
 use crate::runtime::task::JoinError;
 use crate::runtime::watch::task_watch::TaskWatch;
 use std::future::Future;
+use std::ptr::NonNull;
 use std::task::Waker;
 
 /// What every task has, whatever its future type.
@@ -26,6 +27,9 @@ pub(crate) struct Header {
     pub(crate) owned: UnsafeCell<Slot>,
     /// The `JoinHandle`'s waker; access is arbitrated by the `JOIN_WAKER` bit.
     pub(crate) join_waker: UnsafeCell<Option<Waker>>,
+    /// The next task in the injection queue while this one is in it (a
+    /// notified task is in one queue at most); guarded by that queue's lock.
+    pub(crate) queue_next: UnsafeCell<Option<NonNull<Header>>>,
     pub(crate) meta: TaskMeta,
     pub(crate) stats: TaskStats,
     pub(crate) watch: TaskWatch,
@@ -61,6 +65,7 @@ impl<F: Future, S: Schedule> Cell<F, S> {
                 vtable: super::raw::vtable::<F, S>(),
                 owned: UnsafeCell::new(Slot::new()),
                 join_waker: UnsafeCell::new(None),
+                queue_next: UnsafeCell::new(None),
                 meta,
                 stats: TaskStats::new(),
                 watch: TaskWatch::new(),
