@@ -63,21 +63,34 @@ static GLOBAL: Counting = Counting;
 /// global queue).
 const SHARED_WAITERS: usize = 300;
 
-/// Runs `rounds` rounds; in each, `SHARED_WAITERS` tasks wait for one
-/// socket to become readable and one task reads another socket, then the
-/// peers write a byte each. Returns the allocations counted from the writes
-/// until every task of the round has run, per round.
-fn allocations_per_round(rt: &Runtime, rounds: usize) -> Vec<usize> {
-    rt.block_on(async {
+/// Rounds counted after the warm-up.
+const COUNTED_ROUNDS: usize = 4;
+
+/// Runs rounds in which `SHARED_WAITERS` tasks wait for one socket to
+/// become readable and this task reads another socket, then the peers
+/// write a byte each. The first rounds warm up: they run until every worker
+/// has polled tasks of this workload (so each thread has been down every
+/// path once), plus one more. Returns the allocations counted, from the
+/// writes until every task of the round has run, in each later round.
+fn allocations_per_round(rt: &Runtime) -> Vec<usize> {
+    let handle = rt.handle().clone();
+    rt.block_on(async move {
         let (shared, mut shared_peer) = StdUnixStream::pair().unwrap();
         let (exclusive, mut exclusive_peer) = StdUnixStream::pair().unwrap();
         let shared = Arc::new(UnixStream::from_std(shared).unwrap());
         let mut exclusive = UnixStream::from_std(exclusive).unwrap();
         let registered = Arc::new(AtomicUsize::new(0));
         let done = Arc::new(AtomicUsize::new(0));
-        let mut counts = Vec::with_capacity(rounds);
+        let mut counts = Vec::with_capacity(COUNTED_ROUNDS);
+        let mut warm_up_left = None;
         let mut buf = [0u8; 1];
-        for _ in 0..rounds {
+        for round in 0.. {
+            if warm_up_left.is_none()
+                && (round >= 20 || handle.metrics().workers().iter().all(|w| w.polls() > 0))
+            {
+                warm_up_left = Some(1);
+            }
+            let counting = warm_up_left == Some(0);
             registered.store(0, SeqCst);
             done.store(0, SeqCst);
             for _ in 0..SHARED_WAITERS {
@@ -96,7 +109,7 @@ fn allocations_per_round(rt: &Runtime, rounds: usize) -> Vec<usize> {
                 vigil::task::yield_now().await;
             }
             ALLOCATIONS.store(0, SeqCst);
-            COUNTING.store(true, SeqCst);
+            COUNTING.store(counting, SeqCst);
             shared_peer.write_all(b"s").unwrap();
             exclusive_peer.write_all(b"e").unwrap();
             // The exclusive reader is this task: woken through the
@@ -106,7 +119,14 @@ fn allocations_per_round(rt: &Runtime, rounds: usize) -> Vec<usize> {
                 vigil::task::yield_now().await;
             }
             COUNTING.store(false, SeqCst);
-            counts.push(ALLOCATIONS.load(SeqCst));
+            if counting {
+                counts.push(ALLOCATIONS.load(SeqCst));
+                if counts.len() == COUNTED_ROUNDS {
+                    break;
+                }
+            } else if let Some(left) = &mut warm_up_left {
+                *left -= 1;
+            }
             // Drain the shared socket until `WouldBlock`, which clears the
             // cached readiness, so the next round's waiters really wait.
             let mut drain = [0u8; 8];
@@ -123,7 +143,7 @@ fn check(mut builder: Builder) -> Vec<usize> {
     // detection), whose start-up allocations could land in any round.
     let watchdog = vigil::watchdog::Config::new().detect_blocked_polls(false);
     let rt = builder.watchdog(watchdog).build().unwrap();
-    allocations_per_round(&rt, 4)
+    allocations_per_round(&rt)
 }
 
 /// One test for both schedulers: the counter is process-wide, so no other
@@ -134,10 +154,9 @@ fn driver_wakes_do_not_allocate() {
     let mut multi_thread = Builder::new_multi_thread();
     multi_thread.worker_threads(2);
     let multi_thread = check(multi_thread);
-    // The first round grows the queues to this workload's size.
     assert!(
-        current_thread[1..].iter().all(|&n| n == 0) && multi_thread[1..].iter().all(|&n| n == 0),
-        "allocations per round (the first one warms up): current-thread {current_thread:?}, \
+        current_thread.iter().all(|&n| n == 0) && multi_thread.iter().all(|&n| n == 0),
+        "allocations per round after the warm-up: current-thread {current_thread:?}, \
          multi-thread {multi_thread:?}"
     );
 }
