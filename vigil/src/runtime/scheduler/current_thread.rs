@@ -88,7 +88,9 @@ impl Handle {
             config,
             core: Mutex::new(Some(Box::new(Core {
                 tasks: VecDeque::with_capacity(64),
-                deferred: Vec::new(),
+                // As many as the run queue starts with: the first yields
+                // queue without allocating.
+                deferred: Vec::with_capacity(64),
                 driver: Some(driver),
                 tick: 0,
             }))),

@@ -45,6 +45,11 @@ use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::sys::membarrier;
 
+/// Room for this many yielded tasks per driver turn before the list first
+/// grows: a task that yields, or is woken while it runs, is queued without
+/// an allocation below it (the list keeps its capacity afterwards).
+pub(crate) const YIELDED_CAPACITY: usize = 64;
+
 /// What the stash holds.
 pub(crate) struct Contents<T> {
     /// The task to run next (the last one woken by a task on this worker).
@@ -73,7 +78,7 @@ impl<T> Stash<T> {
             busy: AtomicBool::new(false),
             contents: UnsafeCell::new(Contents {
                 lifo: None,
-                deferred: Vec::new(),
+                deferred: Vec::with_capacity(YIELDED_CAPACITY),
             }),
         }
     }

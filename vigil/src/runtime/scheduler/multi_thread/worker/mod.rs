@@ -100,7 +100,7 @@ impl Core {
             lifo_polls: 0,
             run_queue,
             stash,
-            spare_deferred: Vec::new(),
+            spare_deferred: Vec::with_capacity(super::stash::YIELDED_CAPACITY),
             is_searching: false,
             parked: false,
             parker,
