@@ -294,6 +294,9 @@ fn main() -> ExitCode {
     if args.first().map(String::as_str) == Some("__child") {
         return child(&args[1..]);
     }
+    if args.first().map(String::as_str) == Some("__idle_clients") {
+        return suites::idle::clients(&args[1..]);
+    }
     if args.iter().any(|a| a == "-h" || a == "--help") {
         print!("{USAGE}");
         return ExitCode::SUCCESS;

@@ -2,18 +2,21 @@
 //! happens.
 //!
 //! The child raises its `RLIMIT_NOFILE` soft limit to the hard limit and
-//! opens the largest of 10 000, 5 000 or 2 000 loopback connections that
-//! fits (both ends live in the process: two descriptors per connection;
-//! 1 000 in `--quick` mode). Each end is held by a task parked in `read`
-//! (so every socket is registered with the reactor). Then 10 000 tasks
-//! (1 000 in `--quick` mode) each sleep for an hour. After a 100 ms settle
-//! the process's CPU time (`getrusage(RUSAGE_SELF)`, user + system, all
+//! serves the largest of 10 000, 5 000 or 2 000 loopback connections that
+//! fits (1 000 in `--quick` mode). The client ends live in a helper process
+//! (this binary again, with the hidden argument `__idle_clients`: plain
+//! blocking sockets that connect and then wait), so the runtime under test
+//! holds one descriptor per connection and only its own costs are
+//! measured. Each server end is held by a task parked in `read` (so every
+//! socket is registered with the reactor). Then 10 000 tasks (1 000 in
+//! `--quick` mode) each sleep for an hour. After a 100 ms settle the
+//! process's CPU time (`getrusage(RUSAGE_SELF)`, user + system, all
 //! threads) is sampled over 5 s (1 s in `--quick` mode); an idle runtime
 //! should use about none.
 //!
 //! Cases: `cpu` (CPU time used over the window), `rss_per_conn` (RSS growth
-//! while opening the connections / connections: both ends, i.e. two tasks
-//! and two registered sockets; kernel socket buffers are not in RSS),
+//! while accepting the connections / connections: one task and one
+//! registered socket each; kernel socket buffers are not in RSS),
 //! `rss_per_sleeper` (RSS growth while spawning the sleepers / sleepers),
 //! and the counts used: `connections`, `nofile` (the soft limit after
 //! raising it). One measurement per fresh process, like `memory`.
@@ -22,6 +25,9 @@ use crate::measure::{cpu_time, rss_bytes, Sample, Unit};
 use crate::runtimes::{Runtime, Spawner};
 use crate::suites::Params;
 use crate::sync::Countdown;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit; returns the new soft
@@ -49,8 +55,8 @@ fn raise_nofile() -> u64 {
 /// One measurement; call once per process.
 pub fn measure<R: Runtime>(p: &Params) -> Vec<Sample> {
     let nofile = raise_nofile();
-    // Two descriptors per connection plus headroom for the runtime's own.
-    let fits = |n: u64| 2 * n + 256 <= nofile;
+    // One descriptor per connection plus headroom for the runtime's own.
+    let fits = |n: u64| n + 256 <= nofile;
     let conns = if p.quick {
         1_000
     } else {
@@ -72,24 +78,18 @@ pub fn measure<R: Runtime>(p: &Params) -> Vec<Sample> {
     });
 
     let before = rss_bytes();
-    rt.run_in_task(move |spawner| async move {
+    let mut clients = rt.run_in_task(move |spawner| async move {
         let (listener, addr) = R::bind().expect("bind");
-        let (countdown, parked) = Countdown::new(2 * conns);
-        let server_spawner = spawner.clone();
-        let server_countdown = countdown.clone();
-        let server = spawner.spawn(async move {
-            for _ in 0..conns {
-                let s = R::accept(&listener).await.expect("accept");
-                server_spawner.spawn_detached(park::<R>(s, server_countdown.clone()));
-            }
-        });
+        let clients = spawn_clients(addr, conns);
+        let (countdown, parked) = Countdown::new(conns);
         for _ in 0..conns {
-            let s = R::connect(addr).await.expect("connect");
+            let s = R::accept(&listener).await.expect("accept");
             spawner.spawn_detached(park::<R>(s, countdown.clone()));
         }
-        server.await;
         parked.wait().await;
+        clients
     });
+    wait_connected(&mut clients);
     let with_conns = rss_bytes();
     rt.run_in_task(move |spawner| async move {
         let (countdown, all_sleeping) = Countdown::new(sleepers);
@@ -115,8 +115,10 @@ pub fn measure<R: Runtime>(p: &Params) -> Vec<Sample> {
     rt.block_on(async move { R::sleep_until(end).await });
     let cpu = cpu_time().saturating_sub(cpu_before);
 
-    // Tearing down 20 000 sockets is not what is measured; the process
+    // Tearing down 10 000 sockets is not what is measured; the process
     // exits right after this.
+    let _ = clients.kill();
+    let _ = clients.wait();
     std::mem::forget(rt);
     vec![
         Sample::time("cpu", cpu),
@@ -141,4 +143,56 @@ async fn park<R: Runtime>(mut s: R::Stream, countdown: std::sync::Arc<Countdown>
     drop(countdown);
     let mut b = [0u8; 1];
     let _ = R::read(&mut s, &mut b).await;
+}
+
+/// Starts the helper process that holds the client ends of `conns`
+/// connections to `addr`.
+fn spawn_clients(addr: SocketAddr, conns: usize) -> Child {
+    let exe = std::env::current_exe().expect("current_exe");
+    Command::new(exe)
+        .args(["__idle_clients", &addr.to_string(), &conns.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the idle clients' process")
+}
+
+/// Waits for the helper's report that every client connected.
+fn wait_connected(clients: &mut Child) {
+    let stdout = clients.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the idle clients' report");
+    assert_eq!(line.trim(), "connected", "the idle clients failed");
+}
+
+/// The helper process (`__idle_clients ADDR N`): connects `N` blocking
+/// sockets to `ADDR`, says so on stdout, and holds them until its stdin
+/// closes (or it is killed).
+pub fn clients(args: &[String]) -> ExitCode {
+    let (Some(addr), Some(n)) = (args.first(), args.get(1)) else {
+        eprintln!("__idle_clients needs an address and a count");
+        return ExitCode::from(2);
+    };
+    let (Ok(addr), Ok(n)) = (addr.parse::<SocketAddr>(), n.parse::<usize>()) else {
+        eprintln!("__idle_clients: bad address or count");
+        return ExitCode::from(2);
+    };
+    raise_nofile();
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        match TcpStream::connect(addr) {
+            Ok(s) => held.push(s),
+            Err(e) => {
+                eprintln!("__idle_clients: connect: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    println!("connected");
+    // Hold the connections until the parent goes away.
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+    drop(held);
+    ExitCode::SUCCESS
 }
