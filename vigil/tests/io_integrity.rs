@@ -11,6 +11,7 @@
 mod io_support;
 
 use io_support::{checksum, within, Chaos, XorShift};
+use std::future::Future;
 use std::time::{Duration, Instant};
 use vigil::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -107,6 +108,17 @@ type Ends = (
     vigil::task::JoinHandle<std::io::Result<(u64, u64)>>,
 );
 
+/// Runs `run` on a fresh two-worker runtime, failing after 300 s.
+fn on_two_workers(run: impl Future<Output = Run> + Send + 'static) -> Run {
+    within(Duration::from_secs(300), move || {
+        vigil::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap()
+            .block_on(run)
+    })
+}
+
 /// Waits for both directions' sender and receiver and for the proxy.
 async fn join_run(
     up: Ends,
@@ -147,28 +159,22 @@ fn assert_intact(run: &Run, len: u64, through: &str, started: Instant) {
 fn chaos_proxy_keeps_both_streams_intact() {
     let len = stream_len();
     let started = Instant::now();
-    let run = within(Duration::from_secs(300), move || {
-        let rt = vigil::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            // client <-> [Chaos(proxy_a) | Chaos(proxy_b)] <-> server
-            let (client, proxy_a) = vigil::io::duplex(16 * 1024);
-            let (proxy_b, server) = vigil::io::duplex(7 * 1024);
-            let proxy = vigil::spawn(async move {
-                let mut a = Chaos::new(proxy_a, 1);
-                let mut b = Chaos::new(proxy_b, 2);
-                vigil::io::copy_bidirectional(&mut a, &mut b).await
-            });
-            let (client_rd, client_wr) = vigil::io::split(Chaos::new(client, 3));
-            let (server_rd, server_wr) = vigil::io::split(Chaos::new(server, 4));
-            let up_send = vigil::spawn(send(client_wr, SEED_UP, len));
-            let down_send = vigil::spawn(send(server_wr, SEED_DOWN, len));
-            let up_recv = vigil::spawn(receive(server_rd, SEED_UP));
-            let down_recv = vigil::spawn(receive(client_rd, SEED_DOWN));
-            join_run((up_send, up_recv), (down_send, down_recv), proxy).await
-        })
+    let run = on_two_workers(async move {
+        // client <-> [Chaos(proxy_a) | Chaos(proxy_b)] <-> server
+        let (client, proxy_a) = vigil::io::duplex(16 * 1024);
+        let (proxy_b, server) = vigil::io::duplex(7 * 1024);
+        let proxy = vigil::spawn(async move {
+            let mut a = Chaos::new(proxy_a, 1);
+            let mut b = Chaos::new(proxy_b, 2);
+            vigil::io::copy_bidirectional(&mut a, &mut b).await
+        });
+        let (client_rd, client_wr) = vigil::io::split(Chaos::new(client, 3));
+        let (server_rd, server_wr) = vigil::io::split(Chaos::new(server, 4));
+        let up_send = vigil::spawn(send(client_wr, SEED_UP, len));
+        let down_send = vigil::spawn(send(server_wr, SEED_DOWN, len));
+        let up_recv = vigil::spawn(receive(server_rd, SEED_UP));
+        let down_recv = vigil::spawn(receive(client_rd, SEED_DOWN));
+        join_run((up_send, up_recv), (down_send, down_recv), proxy).await
     });
     assert_intact(&run, len, "a chaos proxy", started);
 }
@@ -220,26 +226,21 @@ fn chaos_endpoints_through_a_spliced_tcp_proxy() {
     // which then write and read in random sizes, with random `Pending`s.
     let len = stream_len() / 4;
     let started = Instant::now();
-    let run = within(Duration::from_secs(300), move || {
-        let rt = vigil::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            // client <-> [proxy_a | proxy_b] <-> server, all TCP.
-            let (client, mut proxy_a) = tcp_pair().await;
-            let (mut proxy_b, server) = tcp_pair().await;
-            let proxy = vigil::spawn(async move {
-                vigil::io::copy_bidirectional(&mut proxy_a, &mut proxy_b).await
-            });
-            let (client_rd, client_wr) = client.into_split();
-            let (server_rd, server_wr) = server.into_split();
-            let up_send = vigil::spawn(send(Chaos::new(client_wr, 5), SEED_UP, len));
-            let down_send = vigil::spawn(send(Chaos::new(server_wr, 6), SEED_DOWN, len));
-            let up_recv = vigil::spawn(receive(Chaos::new(server_rd, 7), SEED_UP));
-            let down_recv = vigil::spawn(receive(Chaos::new(client_rd, 8), SEED_DOWN));
-            join_run((up_send, up_recv), (down_send, down_recv), proxy).await
-        })
+    let run = on_two_workers(async move {
+        // client <-> [proxy_a | proxy_b] <-> server, all TCP.
+        let (client, mut proxy_a) = tcp_pair().await;
+        let (mut proxy_b, server) = tcp_pair().await;
+        let proxy =
+            vigil::spawn(
+                async move { vigil::io::copy_bidirectional(&mut proxy_a, &mut proxy_b).await },
+            );
+        let (client_rd, client_wr) = client.into_split();
+        let (server_rd, server_wr) = server.into_split();
+        let up_send = vigil::spawn(send(Chaos::new(client_wr, 5), SEED_UP, len));
+        let down_send = vigil::spawn(send(Chaos::new(server_wr, 6), SEED_DOWN, len));
+        let up_recv = vigil::spawn(receive(Chaos::new(server_rd, 7), SEED_UP));
+        let down_recv = vigil::spawn(receive(Chaos::new(client_rd, 8), SEED_DOWN));
+        join_run((up_send, up_recv), (down_send, down_recv), proxy).await
     });
     assert_intact(&run, len, "a spliced TCP proxy", started);
 }
