@@ -26,7 +26,7 @@
 //! `sys` (raw OS calls) <- `driver` (the reactor, the timer wheel and the
 //! parking of idle threads) <- `runtime` (tasks, schedulers, blocking pool,
 //! and the watchdog's detectors, which live beside the scheduler they
-//! watch) <- `task`, `time`, `io`, `net`, `watchdog` (the user API).
+//! watch) <- `task`, `time`, `io`, `net`, `sync`, `watchdog` (the user API).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
@@ -37,6 +37,7 @@ pub(crate) mod driver;
 pub mod io;
 pub mod net;
 pub mod runtime;
+pub mod sync;
 pub(crate) mod sys;
 pub mod task;
 pub mod time;
