@@ -15,6 +15,11 @@
 //!
 //! None of them need a vigil runtime: they work under any executor.
 
-// Used by the primitives as they land.
-#[allow(dead_code)]
+mod mutex;
+mod semaphore;
 pub(crate) mod wait_list;
+
+pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use semaphore::{
+    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
