@@ -15,11 +15,38 @@
 //!
 //! None of them need a vigil runtime: they work under any executor.
 
+mod barrier;
 mod mutex;
+mod rwlock;
 mod semaphore;
 pub(crate) mod wait_list;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };
+
+/// What the loom models of this module share.
+#[cfg(all(test, loom))]
+pub(crate) mod loom_support {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    /// Polls `f` until it completes, yielding to the model's other threads
+    /// between polls (loom explores every place the yield can fall).
+    pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
+        let mut f = pin!(f);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
+                return out;
+            }
+            loom::thread::yield_now();
+        }
+    }
+}

@@ -247,6 +247,12 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TryLockError(());
 
+impl TryLockError {
+    pub(super) fn new() -> TryLockError {
+        TryLockError(())
+    }
+}
+
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("the mutex is locked")

@@ -570,24 +570,12 @@ impl std::error::Error for TryAcquireError {}
 #[cfg(all(test, loom))]
 mod loom_semaphore {
     use super::Semaphore;
+    use crate::sync::loom_support::block_on;
     use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
     use loom::sync::Arc;
     use std::future::Future;
     use std::pin::pin;
     use std::task::{Context, Poll, Waker};
-
-    /// Polls `f` until it completes, yielding to the model's other threads
-    /// between polls (loom explores every place the yield can fall).
-    fn block_on<F: Future>(f: F) -> F::Output {
-        let mut f = pin!(f);
-        let mut cx = Context::from_waker(Waker::noop());
-        loop {
-            if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
-                return out;
-            }
-            loom::thread::yield_now();
-        }
-    }
 
     /// Two threads take a one-permit semaphore in turn: never both at once,
     /// and the permit is back at the end.

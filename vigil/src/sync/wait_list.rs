@@ -118,7 +118,6 @@ impl<T> WaitList<T> {
 
     /// Calls `f` on every queued waiter, front to back, unlinking those for
     /// which it returns `true`.
-    #[allow(dead_code)] // until a user lands (or is removed at merge)
     pub(crate) fn drain_filter(&mut self, mut f: impl FnMut(&mut T) -> bool) {
         let mut cursor = self.head;
         while let Some(key) = cursor {
