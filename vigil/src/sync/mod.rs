@@ -15,6 +15,7 @@
 //!
 //! None of them need a vigil runtime: they work under any executor.
 
+pub mod mpsc;
 // Used by the primitives as they land.
 #[allow(dead_code)]
 pub(crate) mod wait_list;
