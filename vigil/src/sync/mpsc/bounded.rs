@@ -1,7 +1,8 @@
 //! The bounded channel's handles: [`Sender`], [`Receiver`] and the permits.
 
-use super::chan::{Acquire, Chan, ClosedFuture, SendFuture};
+use super::chan::Chan;
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::fut::{Acquire, ClosedFuture, SendFuture};
 use crate::runtime::coop;
 use crate::sync::wait_list::Key;
 use futures_core::Stream;
@@ -192,6 +193,13 @@ impl<T> Sender<T> {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
 
+    /// A handle that does not keep the channel open; see [`WeakSender`].
+    pub fn downgrade(&self) -> WeakSender<T> {
+        WeakSender {
+            chan: self.chan.clone(),
+        }
+    }
+
     /// Ends this handle's part: drops any `Sink` reservation and stops
     /// counting as a sender. Idempotent.
     fn detach(&mut self) {
@@ -278,6 +286,41 @@ impl<T> futures_sink::Sink<T> for Sender<T> {
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.get_mut().detach();
         Poll::Ready(Ok(()))
+    }
+}
+
+/// A sender that does not count: the channel ends for the receiver when
+/// the last [`Sender`] goes, whatever `WeakSender`s remain. Useful for a
+/// task that must be able to send to a channel without being the reason it
+/// stays open (a registry of subscribers, a self-reference).
+pub struct WeakSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakSender<T> {
+    /// A full [`Sender`] again, or `None` if every sender is already gone
+    /// (the channel ended, and an upgrade must not revive it).
+    pub fn upgrade(&self) -> Option<Sender<T>> {
+        self.chan.try_add_sender().then(|| Sender {
+            chan: self.chan.clone(),
+            sink: SinkState::Idle,
+        })
+    }
+}
+
+impl<T> Clone for WeakSender<T> {
+    fn clone(&self) -> WeakSender<T> {
+        WeakSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakSender")
+            .field("chan", &self.chan)
+            .finish()
     }
 }
 

@@ -49,10 +49,13 @@ impl Drop for Counted {
     }
 }
 
+/// Runs `f` under loom with a preemption bound of 8 (override with
+/// `LOOM_MAX_PREEMPTIONS`): these models stay under 10,000 iterations and a
+/// second in release builds at that bound.
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
+        builder.preemption_bound = Some(8);
     }
     // Count the explored interleavings (shown with `--nocapture`), so a
     // model that explores next to nothing gets noticed.

@@ -70,10 +70,14 @@
 //! - [`Sender::send`]: the value is lost (dropped with the future), but
 //!   nobody else's place or slot is. To keep the value, `reserve` first and
 //!   send through the [`Permit`].
-//! - [`Sender::closed`]: yes.
+//! - [`Sender::closed`] and [`UnboundedSender::closed`]: yes, they hold
+//!   nothing.
 //!
 //! A [`Permit`] is a slot reserved ahead of time: sending through it cannot
 //! wait or fail for lack of room, and dropping it unused frees the slot.
+//!
+//! A [`WeakSender`] (from [`Sender::downgrade`]) can be upgraded to a sender
+//! while one still exists, but does not itself keep the channel open.
 //!
 //! ## Design
 //!
@@ -98,10 +102,11 @@
 mod bounded;
 mod chan;
 pub mod error;
+mod fut;
 mod unbounded;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender};
-pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};

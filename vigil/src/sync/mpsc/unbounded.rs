@@ -1,8 +1,9 @@
 //! The unbounded channel's handles: [`UnboundedSender`] and
 //! [`UnboundedReceiver`].
 
-use super::chan::{Chan, ClosedFuture};
+use super::chan::Chan;
 use super::error::{SendError, TryRecvError};
+use super::fut::ClosedFuture;
 use futures_core::Stream;
 use std::fmt;
 use std::future::poll_fn;
@@ -81,6 +82,14 @@ impl<T> UnboundedSender<T> {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
 
+    /// A handle that does not keep the channel open; see
+    /// [`WeakUnboundedSender`].
+    pub fn downgrade(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+
     fn detach(&mut self) {
         if !std::mem::replace(&mut self.detached, true) {
             self.chan.drop_sender();
@@ -139,6 +148,39 @@ impl<T> futures_sink::Sink<T> for UnboundedSender<T> {
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.get_mut().detach();
         Poll::Ready(Ok(()))
+    }
+}
+
+/// An unbounded sender that does not keep the channel open (the unbounded
+/// twin of [`WeakSender`](super::WeakSender)).
+pub struct WeakUnboundedSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakUnboundedSender<T> {
+    /// A full [`UnboundedSender`] again, or `None` if every sender is
+    /// already gone.
+    pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
+        self.chan.try_add_sender().then(|| UnboundedSender {
+            chan: self.chan.clone(),
+            detached: false,
+        })
+    }
+}
+
+impl<T> Clone for WeakUnboundedSender<T> {
+    fn clone(&self) -> WeakUnboundedSender<T> {
+        WeakUnboundedSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for WeakUnboundedSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeakUnboundedSender")
+            .field("chan", &self.chan)
+            .finish()
     }
 }
 
