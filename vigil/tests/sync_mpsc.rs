@@ -496,3 +496,44 @@ fn handles_are_send_sync_and_debug() {
     let (tx, rx) = mpsc::channel::<NoDebug>(1);
     assert!(format!("{tx:?} {rx:?}").contains("Sender"));
 }
+
+#[test]
+fn a_granted_send_fails_with_its_value_if_the_receiver_drops_first() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = mpsc::channel(1);
+    let (waker, wakes) = counting_waker();
+    tx.try_send(DropCounter(drops.clone())).unwrap();
+    let mut send = pin!(tx.send(DropCounter(drops.clone())));
+    assert!(poll(send.as_mut(), &waker).is_pending());
+    drop(rx.try_recv().unwrap()); // grants the slot to `send`
+    assert_eq!(woken(&wakes), 1);
+    drop(rx);
+    match poll(send.as_mut(), &waker) {
+        Poll::Ready(Err(err)) => {
+            assert_eq!(drops.load(Ordering::SeqCst), 1, "handed back, not dropped");
+            drop(err);
+        }
+        _ => panic!("the receiver is gone: the send must fail"),
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn poll_recv_registers_the_latest_waker() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let (first, first_wakes) = counting_waker();
+    let (second, second_wakes) = counting_waker();
+    assert!(rx.poll_recv(&mut Context::from_waker(&first)).is_pending());
+    assert!(rx.poll_recv(&mut Context::from_waker(&second)).is_pending());
+    tx.try_send(1).unwrap();
+    assert_eq!((woken(&first_wakes), woken(&second_wakes)), (0, 1));
+    assert_eq!(
+        rx.poll_recv(&mut Context::from_waker(&second)),
+        Poll::Ready(Some(1))
+    );
+    drop(tx);
+    assert_eq!(
+        rx.poll_recv(&mut Context::from_waker(&second)),
+        Poll::Ready(None)
+    );
+}
