@@ -16,6 +16,7 @@
 //! None of them need a vigil runtime: they work under any executor.
 
 mod barrier;
+pub mod mpsc;
 mod mutex;
 mod rwlock;
 mod semaphore;
