@@ -18,6 +18,10 @@
 mod mutex;
 mod semaphore;
 pub(crate) mod wait_list;
+pub(crate) mod wake_batch;
+
+pub mod broadcast;
+pub mod watch;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use semaphore::{
