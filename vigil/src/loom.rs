@@ -31,7 +31,7 @@ pub(crate) use loom_thread_local as thread_local;
 
 #[cfg(not(loom))]
 pub(crate) mod sync {
-    pub(crate) use std::sync::{atomic, Mutex, MutexGuard};
+    pub(crate) use std::sync::{atomic, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 }
 
 #[cfg(not(loom))]

@@ -21,6 +21,10 @@ mod mutex;
 mod rwlock;
 mod semaphore;
 pub(crate) mod wait_list;
+pub(crate) mod wake_batch;
+
+pub mod broadcast;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};

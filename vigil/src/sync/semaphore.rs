@@ -18,6 +18,7 @@
 //! never leaks permits. Wakers are woken after the lock is released.
 
 use super::wait_list::{Key, WaitList};
+use super::wake_batch::Wakers;
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::runtime::coop;
 use std::fmt;
@@ -25,10 +26,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-
-/// Wakers collected under the lock and woken after it, at most this many at
-/// a time (no allocation; more are served in further rounds).
-const WAKE_BATCH: usize = 32;
 
 /// A counting semaphore for tasks.
 ///
@@ -82,41 +79,6 @@ struct Waiter {
 enum Outcome {
     Granted,
     Closed,
-}
-
-/// Wakers to wake once the lock is released.
-struct Wakers {
-    buf: [Option<Waker>; WAKE_BATCH],
-    len: usize,
-}
-
-impl Wakers {
-    fn new() -> Wakers {
-        Wakers {
-            buf: std::array::from_fn(|_| None),
-            len: 0,
-        }
-    }
-
-    fn is_full(&self) -> bool {
-        self.len == WAKE_BATCH
-    }
-
-    fn push(&mut self, waker: Option<Waker>) {
-        if let Some(w) = waker {
-            self.buf[self.len] = Some(w);
-            self.len += 1;
-        }
-    }
-
-    fn wake_all(&mut self) {
-        for slot in &mut self.buf[..self.len] {
-            if let Some(w) = slot.take() {
-                w.wake();
-            }
-        }
-        self.len = 0;
-    }
 }
 
 impl State {
