@@ -9,6 +9,7 @@
 //! previous round.
 
 use super::wait_list::{Key, WaitList};
+use super::wake_batch::{register, wake_list};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::runtime::coop;
 use std::fmt;
@@ -72,30 +73,22 @@ impl Barrier {
     /// and this task is not waiting any more. (Before its first poll a
     /// `wait` has not arrived, and dropping it changes nothing.)
     pub async fn wait(&self) -> BarrierWaitResult {
-        let (generation, key) = {
+        let generation = {
             let mut state = self.lock();
             state.arrived += 1;
-            if state.arrived == self.n {
+            if state.arrived < self.n {
+                state.generation
+            } else {
                 state.arrived = 0;
                 state.generation += 1;
-                let mut wakers = Vec::new();
-                state.waiters.drain_filter(|w| {
-                    wakers.extend(w.take());
-                    true
-                });
                 drop(state);
-                for w in wakers {
-                    w.wake();
-                }
+                wake_list(|| self.lock(), |state| &mut state.waiters);
                 return BarrierWaitResult(true);
             }
-            let generation = state.generation;
-            (generation, state.waiters.push_back(None))
         };
-        let mut key = Some(key);
-        let guard = Leave {
+        let mut waiter = Waiter {
             barrier: self,
-            key: &mut key,
+            key: None,
         };
         poll_fn(|cx| {
             if coop::poll_proceed(cx).is_pending() {
@@ -105,27 +98,23 @@ impl Barrier {
             if state.generation != generation {
                 return Poll::Ready(());
             }
-            let slot = state.waiters.get_mut(guard.key.expect("queued"));
-            match slot {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
-            }
+            register(&mut state.waiters, &mut waiter.key, cx.waker());
             coop::refund();
             Poll::Pending
         })
         .await;
-        drop(guard);
         BarrierWaitResult(false)
     }
 }
 
-/// Removes a waiter's node when its `wait` completes or is dropped.
-struct Leave<'a> {
+/// A waiting `wait`'s node, removed when the `wait` completes or is
+/// dropped.
+struct Waiter<'a> {
     barrier: &'a Barrier,
-    key: &'a mut Option<Key>,
+    key: Option<Key>,
 }
 
-impl Drop for Leave<'_> {
+impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
             self.barrier.lock().waiters.remove(key);

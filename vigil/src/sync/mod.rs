@@ -6,7 +6,7 @@
 //! registers its waker and returns `Pending`, and whoever changes the state
 //! (unlocks, releases a permit, sends a value) wakes it.
 //!
-//! They share one design, described in [`wait_list`]: the state sits behind
+//! They share one design (see `wait_list.rs`): the state sits behind
 //! a short lock, waiters queue in arrival order (so no waiter starves), a
 //! dropped future leaves the queue in O(1) and hands back whatever it was
 //! given, and wakers are woken after the lock is released. Completed
@@ -40,18 +40,32 @@ pub use semaphore::{
 pub(crate) mod loom_support {
     use std::future::Future;
     use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
 
-    /// Polls `f` until it completes, yielding to the model's other threads
-    /// between polls (loom explores every place the yield can fall).
+    /// Wakes the model thread sleeping in [`block_on`].
+    struct Unpark(loom::sync::Notify);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.notify();
+        }
+    }
+
+    /// Drives a future to completion inside a loom model, sleeping (on a
+    /// loom `Notify`, which keeps a notification sent before the wait)
+    /// until it is woken. Unlike a spinning `block_on`, a lost wake-up
+    /// leaves the thread asleep for good, which loom reports as a deadlock.
     pub(crate) fn block_on<F: Future>(f: F) -> F::Output {
+        let unpark = Arc::new(Unpark(loom::sync::Notify::new()));
+        let waker = Waker::from(unpark.clone());
+        let mut cx = Context::from_waker(&waker);
         let mut f = pin!(f);
-        let mut cx = Context::from_waker(Waker::noop());
         loop {
             if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
                 return out;
             }
-            loom::thread::yield_now();
+            unpark.0.wait();
         }
     }
 }

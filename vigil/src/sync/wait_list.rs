@@ -97,7 +97,6 @@ impl<T> WaitList<T> {
     }
 
     /// `true` while the waiter is queued (not yet unlinked by a notifier).
-    #[allow(dead_code)] // until a user lands (or is removed at merge)
     pub(crate) fn is_linked(&self, key: Key) -> bool {
         self.nodes[key].linked
     }

@@ -102,32 +102,3 @@ pub(crate) fn wake_list<S, G: DerefMut<Target = S>>(
         }
     }
 }
-
-/// Drives a future to completion inside a loom model, sleeping (on a
-/// loom `Notify`) until it is woken. Unlike a spinning `block_on`, a
-/// lost wake-up leaves the thread asleep for good, which loom reports
-/// as a deadlock.
-#[cfg(all(test, loom))]
-pub(crate) fn loom_block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake};
-
-    struct Unpark(loom::sync::Notify);
-
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.notify();
-        }
-    }
-
-    let unpark = Arc::new(Unpark(loom::sync::Notify::new()));
-    let waker = Waker::from(unpark.clone());
-    let mut cx = Context::from_waker(&waker);
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let Poll::Ready(out) = f.as_mut().poll(&mut cx) {
-            return out;
-        }
-        unpark.0.wait();
-    }
-}

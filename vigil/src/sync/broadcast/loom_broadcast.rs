@@ -1,7 +1,7 @@
 //! Loom models for the broadcast channel.
 
 use super::{channel, error::RecvError};
-use crate::sync::wake_batch::loom_block_on as block_on;
+use crate::sync::loom_support::block_on;
 use std::sync::Arc;
 
 /// Two sends into a one-slot channel race the receiver and the

@@ -4,42 +4,19 @@
 //! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p vigil --release --lib loom_`.
 //!
 //! The lock is loom's, so loom explores every order in which the model
-//! threads take it. Futures are driven by a small `block_on` whose waker
-//! unparks the model thread: a wakeup the channel forgets shows up as a
+//! threads take it. Futures are driven by the module's loom `block_on`,
+//! which sleeps until woken: a wakeup the channel forgets shows up as a
 //! deadlock. Drop counts use `std` atomics (loom runs all model threads on
 //! one OS thread, so they are exact and add no states).
 
 use super::{channel, error::TryRecvError};
+use crate::sync::loom_support::block_on;
 use loom::thread;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-
-/// Wakes by unparking a model thread (loom keeps an unpark that comes before
-/// the park, so no wakeup is lost between a `Pending` and the park).
-struct Unpark(thread::Thread);
-
-impl Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
-/// Polls `fut` to completion on the current model thread, parking between
-/// polls (loom's own `block_on` needs a feature vigil does not enable).
-fn block_on<F: Future>(fut: F) -> F::Output {
-    let mut fut = pin!(fut);
-    let waker = Waker::from(Arc::new(Unpark(thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    loop {
-        if let Poll::Ready(out) = fut.as_mut().poll(&mut cx) {
-            return out;
-        }
-        thread::park();
-    }
-}
+use std::task::{Context, Poll, Waker};
 
 struct Counted(Arc<AtomicUsize>);
 

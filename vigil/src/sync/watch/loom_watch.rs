@@ -1,7 +1,7 @@
 //! Loom models for the watch channel.
 
 use super::channel;
-use crate::sync::wake_batch::loom_block_on as block_on;
+use crate::sync::loom_support::block_on;
 
 /// Two sends race the receiver's `changed` loop and the sender's drop:
 /// the receiver always ends up having seen the last value, and only
