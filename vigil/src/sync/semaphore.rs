@@ -1,6 +1,5 @@
 //! A counting semaphore whose waiters are served strictly in arrival order.
 //!
-//! The count and the queue of waiting acquires sit behind one short lock.
 //! Released permits go to the waiter at the front of the queue as soon as
 //! there are enough for its whole request; a new acquire that finds others
 //! queued joins the back even if enough permits are free for it alone. That
@@ -8,9 +7,23 @@
 //! small ones, and it is also the property [`Mutex`](super::Mutex) relies on
 //! for its fairness.
 //!
-//! Invariant, true whenever the lock is released: either nobody is queued,
-//! or the front waiter needs more permits than are free. Every operation
-//! that adds permits or removes a waiter restores it by serving the front.
+//! The common case, nobody waiting, is one compare-and-swap on one word:
+//! the free permits, shifted left, with two flag bits, `QUEUED` (someone
+//! waits) and `CLOSED`. Acquires and releases change the count directly
+//! only while `QUEUED` is clear. Once it is set, everything goes through
+//! the lock that guards the queue: releases add their permits and serve
+//! the front, and fast-path acquires fail (they may not barge). Because the
+//! flag and the count share the word, a release that races with an acquire
+//! going to sleep cannot slip between its last look at the count and its
+//! enqueueing: one of the two compare-and-swaps fails and retries. The flag
+//! is set and cleared only under the lock, so whoever holds the lock and
+//! sees it set knows that nobody else adds to the count (only
+//! `forget_permits` may still take from it).
+//!
+//! Invariant, true whenever the lock is released: `QUEUED` is set exactly
+//! when someone is queued, and then the front waiter needs more permits
+//! than are free. Every operation that adds permits or removes a waiter
+//! restores it by serving the front.
 //!
 //! An acquire that is dropped while queued leaves the queue (possibly
 //! letting the next waiter through); one dropped after it was served but
@@ -19,6 +32,7 @@
 
 use super::wait_list::{Key, WaitList};
 use super::wake_batch::Wakers;
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::runtime::coop;
 use std::fmt;
@@ -57,14 +71,18 @@ use std::task::{Context, Poll, Waker};
 /// }
 /// ```
 pub struct Semaphore {
-    state: Mutex<State>,
+    /// Free permits `<< SHIFT`, plus [`QUEUED`] and [`CLOSED`].
+    word: AtomicUsize,
+    /// Waiting acquires; [`QUEUED`] changes only under this lock.
+    waiters: Mutex<WaitList<Waiter>>,
 }
 
-struct State {
-    /// Free permits (not held, not assigned to a waiter).
-    permits: usize,
-    closed: bool,
-    waiters: WaitList<Waiter>,
+const CLOSED: usize = 1;
+const QUEUED: usize = 2;
+const SHIFT: u32 = 2;
+
+fn permits(word: usize) -> usize {
+    word >> SHIFT
 }
 
 struct Waiter {
@@ -79,29 +97,6 @@ struct Waiter {
 enum Outcome {
     Granted,
     Closed,
-}
-
-impl State {
-    /// Serves front waiters while the free permits cover them; stops early
-    /// when `wakers` is full (the caller then wakes and comes back).
-    /// Returns `true` when the invariant holds again.
-    fn serve(&mut self, wakers: &mut Wakers) -> bool {
-        while let Some(key) = self.waiters.front() {
-            let needed = self.waiters.get_mut(key).needed;
-            if needed > self.permits {
-                return true;
-            }
-            if wakers.is_full() {
-                return false;
-            }
-            self.permits -= needed;
-            self.waiters.pop_front();
-            let waiter = self.waiters.get_mut(key);
-            waiter.outcome = Some(Outcome::Granted);
-            wakers.push(waiter.waker.take());
-        }
-        true
-    }
 }
 
 impl Semaphore {
@@ -120,11 +115,8 @@ impl Semaphore {
             Self::MAX_PERMITS
         );
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
@@ -133,40 +125,76 @@ impl Semaphore {
     pub const fn const_new(permits: usize) -> Semaphore {
         assert!(permits <= Self::MAX_PERMITS);
         Semaphore {
-            state: Mutex::new(State {
-                permits,
-                closed: false,
-                waiters: WaitList::new(),
-            }),
+            word: AtomicUsize::new(permits << SHIFT),
+            waiters: Mutex::new(WaitList::new()),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, WaitList<Waiter>> {
         // The lock is never held across user code, so it cannot be poisoned
-        // by a panic that leaves the state half-updated; recover the guard.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // by a panic that leaves the queue half-updated; recover the guard.
+        self.waiters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Serves front waiters while the free permits cover them, and clears
+    /// [`QUEUED`] if the queue empties. Called under the lock; stops early
+    /// when `wakers` is full (the caller then wakes and comes back).
+    /// Returns `true` when the invariant holds again.
+    fn serve(&self, waiters: &mut WaitList<Waiter>, wakers: &mut Wakers) -> bool {
+        loop {
+            let Some(key) = waiters.front() else {
+                // Nobody waits: the count is free for fast paths again.
+                self.word.fetch_and(!QUEUED, Release);
+                return true;
+            };
+            let needed = waiters.get_mut(key).needed;
+            if wakers.is_full() {
+                return false;
+            }
+            // With `QUEUED` set only lock holders add permits, but
+            // `forget_permits` may still take some: compare-and-swap.
+            let mut word = self.word.load(Acquire);
+            loop {
+                if needed > permits(word) {
+                    return true;
+                }
+                match self.word.compare_exchange_weak(
+                    word,
+                    word - (needed << SHIFT),
+                    AcqRel,
+                    Acquire,
+                ) {
+                    Ok(_) => break,
+                    Err(actual) => word = actual,
+                }
+            }
+            waiters.pop_front();
+            let waiter = waiters.get_mut(key);
+            waiter.outcome = Some(Outcome::Granted);
+            wakers.push(waiter.waker.take());
+        }
     }
 
     /// Runs `f` under the lock, then serves the queue and wakes whoever was
     /// served, after the lock is released.
-    fn update<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    fn update<R>(&self, f: impl FnOnce(&mut WaitList<Waiter>) -> R) -> R {
         let mut wakers = Wakers::new();
-        let mut state = self.lock();
-        let ret = f(&mut state);
+        let mut waiters = self.lock();
+        let ret = f(&mut waiters);
         loop {
-            let done = state.serve(&mut wakers);
-            drop(state);
+            let done = self.serve(&mut waiters, &mut wakers);
+            drop(waiters);
             wakers.wake_all();
             if done {
                 return ret;
             }
-            state = self.lock();
+            waiters = self.lock();
         }
     }
 
     /// Permits free right now.
     pub fn available_permits(&self) -> usize {
-        self.lock().permits
+        permits(self.word.load(Acquire))
     }
 
     /// Adds `n` permits, serving waiters that they satisfy.
@@ -178,23 +206,44 @@ impl Semaphore {
         if n == 0 {
             return;
         }
-        self.update(|state| {
-            let total = state.permits.checked_add(n);
+        let mut word = self.word.load(Acquire);
+        loop {
+            let total = permits(word).checked_add(n);
             assert!(
                 total.is_some_and(|t| t <= Self::MAX_PERMITS),
                 "a semaphore holds at most {} permits",
                 Self::MAX_PERMITS
             );
-            state.permits = total.unwrap_or(usize::MAX);
+            if word & QUEUED != 0 {
+                break;
+            }
+            match self
+                .word
+                .compare_exchange_weak(word, word + (n << SHIFT), AcqRel, Acquire)
+            {
+                Ok(_) => return,
+                Err(actual) => word = actual,
+            }
+        }
+        // Someone waits: add under the lock and serve the front.
+        self.update(|_| {
+            self.word.fetch_add(n << SHIFT, AcqRel);
         });
     }
 
     /// Removes up to `n` free permits for good; returns how many it removed.
     pub fn forget_permits(&self, n: usize) -> usize {
-        let mut state = self.lock();
-        let removed = n.min(state.permits);
-        state.permits -= removed;
-        removed
+        let mut word = self.word.load(Acquire);
+        loop {
+            let removed = n.min(permits(word));
+            match self
+                .word
+                .compare_exchange_weak(word, word - (removed << SHIFT), AcqRel, Acquire)
+            {
+                Ok(_) => return removed,
+                Err(actual) => word = actual,
+            }
+        }
     }
 
     /// Closes the semaphore: queued and future acquires fail with
@@ -203,18 +252,21 @@ impl Semaphore {
     pub fn close(&self) {
         let mut wakers = Wakers::new();
         loop {
-            let mut state = self.lock();
-            state.closed = true;
+            let mut waiters = self.lock();
+            self.word.fetch_or(CLOSED, Release);
             while !wakers.is_full() {
-                let Some(key) = state.waiters.pop_front() else {
+                let Some(key) = waiters.pop_front() else {
                     break;
                 };
-                let waiter = state.waiters.get_mut(key);
+                let waiter = waiters.get_mut(key);
                 waiter.outcome = Some(Outcome::Closed);
                 wakers.push(waiter.waker.take());
             }
-            let more = !state.waiters.is_empty();
-            drop(state);
+            let more = !waiters.is_empty();
+            if !more {
+                self.word.fetch_and(!QUEUED, Release);
+            }
+            drop(waiters);
             wakers.wake_all();
             if !more {
                 return;
@@ -224,7 +276,7 @@ impl Semaphore {
 
     /// `true` once [`close`](Semaphore::close) was called.
     pub fn is_closed(&self) -> bool {
-        self.lock().closed
+        self.word.load(Acquire) & CLOSED != 0
     }
 
     /// Waits for one permit.
@@ -258,16 +310,27 @@ impl Semaphore {
         })
     }
 
+    /// The fast path: takes `n` permits if they are free and nobody is
+    /// queued, with one compare-and-swap.
     fn try_take(&self, n: usize) -> Result<(), TryAcquireError> {
-        let mut state = self.lock();
-        if state.closed {
-            return Err(TryAcquireError::Closed);
-        }
-        if n == 0 || (state.waiters.is_empty() && state.permits >= n) {
-            state.permits -= n;
-            Ok(())
-        } else {
-            Err(TryAcquireError::NoPermits)
+        let mut word = self.word.load(Acquire);
+        loop {
+            if word & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if n == 0 {
+                return Ok(());
+            }
+            if word & QUEUED != 0 || permits(word) < n {
+                return Err(TryAcquireError::NoPermits);
+            }
+            match self
+                .word
+                .compare_exchange_weak(word, word - (n << SHIFT), AcqRel, Acquire)
+            {
+                Ok(_) => return Ok(()),
+                Err(actual) => word = actual,
+            }
         }
     }
 
@@ -311,11 +374,11 @@ impl Semaphore {
 
 impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let word = self.word.load(Acquire);
         f.debug_struct("Semaphore")
-            .field("permits", &state.permits)
-            .field("closed", &state.closed)
-            .field("queued", &!state.waiters.is_empty())
+            .field("permits", &permits(word))
+            .field("closed", &(word & CLOSED != 0))
+            .field("queued", &(word & QUEUED != 0))
             .finish()
     }
 }
@@ -345,23 +408,15 @@ impl<'a> Acquire<'a> {
     }
 
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
-        let mut state = self.sem.lock();
         let Some(key) = self.key else {
-            if state.closed {
-                return Poll::Ready(Err(AcquireError(())));
+            match self.sem.try_take(self.needed) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
+                Err(TryAcquireError::NoPermits) => return self.enqueue(cx),
             }
-            if self.needed == 0 || (state.waiters.is_empty() && state.permits >= self.needed) {
-                state.permits -= self.needed;
-                return Poll::Ready(Ok(()));
-            }
-            self.key = Some(state.waiters.push_back(Waiter {
-                needed: self.needed,
-                outcome: None,
-                waker: Some(cx.waker().clone()),
-            }));
-            return Poll::Pending;
         };
-        let waiter = state.waiters.get_mut(key);
+        let mut waiters = self.sem.lock();
+        let waiter = waiters.get_mut(key);
         match waiter.outcome {
             None => {
                 match &mut waiter.waker {
@@ -371,7 +426,7 @@ impl<'a> Acquire<'a> {
                 Poll::Pending
             }
             Some(outcome) => {
-                state.waiters.remove(key);
+                waiters.remove(key);
                 self.key = None;
                 Poll::Ready(match outcome {
                     Outcome::Granted => Ok(()),
@@ -379,6 +434,41 @@ impl<'a> Acquire<'a> {
                 })
             }
         }
+    }
+
+    /// The slow path: under the lock, either take the permits after all (a
+    /// release got in since the fast path looked) or queue, setting
+    /// [`QUEUED`] in the same compare-and-swap that checked the count.
+    fn enqueue(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let mut waiters = self.sem.lock();
+        let mut word = self.sem.word.load(Acquire);
+        loop {
+            if word & CLOSED != 0 {
+                return Poll::Ready(Err(AcquireError(())));
+            }
+            let next = if word & QUEUED != 0 {
+                break;
+            } else if permits(word) >= self.needed {
+                word - (self.needed << SHIFT)
+            } else {
+                word | QUEUED
+            };
+            match self
+                .sem
+                .word
+                .compare_exchange_weak(word, next, AcqRel, Acquire)
+            {
+                Ok(_) if next & QUEUED == 0 => return Poll::Ready(Ok(())),
+                Ok(_) => break,
+                Err(actual) => word = actual,
+            }
+        }
+        self.key = Some(waiters.push_back(Waiter {
+            needed: self.needed,
+            outcome: None,
+            waker: Some(cx.waker().clone()),
+        }));
+        Poll::Pending
     }
 }
 
@@ -407,10 +497,10 @@ impl Drop for Acquire<'_> {
         };
         // Leaving the queue may let the next waiter through; a grant we
         // never collected goes back to the pool.
-        self.sem.update(|state| {
-            let waiter = state.waiters.remove(key);
+        self.sem.update(|waiters| {
+            let waiter = waiters.remove(key);
             if waiter.outcome == Some(Outcome::Granted) {
-                state.permits += waiter.needed;
+                self.sem.word.fetch_add(waiter.needed << SHIFT, AcqRel);
             }
         });
     }
@@ -563,6 +653,23 @@ mod loom_semaphore {
             });
             other.join().unwrap();
             assert_eq!(sem.available_permits(), 1);
+        });
+    }
+
+    /// A release on the fast path races an acquire going to sleep: the
+    /// shared word makes one of them see the other, so the acquire is
+    /// woken (a lost wake would leave `block_on` asleep: a deadlock).
+    #[test]
+    fn loom_release_races_enqueue() {
+        loom::model(|| {
+            let sem = Arc::new(Semaphore::new(0));
+            let releaser = {
+                let sem = sem.clone();
+                loom::thread::spawn(move || sem.add_permits(2))
+            };
+            block_on(sem.acquire_many(2)).unwrap().forget();
+            releaser.join().unwrap();
+            assert_eq!(sem.available_permits(), 0);
         });
     }
 
