@@ -18,3 +18,5 @@
 // Used by the primitives as they land.
 #[allow(dead_code)]
 pub(crate) mod wait_list;
+
+pub mod oneshot;
