@@ -19,4 +19,6 @@
 #[allow(dead_code)]
 pub(crate) mod wait_list;
 
+mod notify;
 pub mod oneshot;
+pub use notify::{Notified, Notify};
