@@ -8,6 +8,7 @@ use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 use vigil::sync::{oneshot, Notified, Notify};
 
 #[derive(Default)]
@@ -197,7 +198,12 @@ fn cancelled_waiter_in_a_task_passes_it_on() {
             notify.notify_one();
             cancel_tx.send(()).unwrap();
             first.await.unwrap();
-            second.await.unwrap();
+            // A guard, not a synchronisation: a lost notification would
+            // leave `second` waiting forever.
+            vigil::time::timeout(Duration::from_secs(10), second)
+                .await
+                .unwrap_or_else(|_| panic!("{name}: the notification was lost"))
+                .unwrap();
             assert!(!is_ready(pin!(notify.notified())), "{name}");
         });
     }
