@@ -15,19 +15,22 @@
 //!
 //! None of them need a vigil runtime: they work under any executor.
 
-mod barrier;
+pub mod broadcast;
 pub mod mpsc;
+pub mod oneshot;
+pub mod watch;
+
+mod barrier;
 mod mutex;
+mod notify;
 mod rwlock;
 mod semaphore;
 pub(crate) mod wait_list;
 pub(crate) mod wake_batch;
 
-pub mod broadcast;
-pub mod watch;
-
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
+pub use notify::{Notified, Notify};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
