@@ -36,7 +36,7 @@ use suites::Params;
 const USAGE: &str = "\
 usage: vigil-bench [SUITE...] [options]
 
-suites: spawn_many ping_pong yield_many chained_spawn timers memory
+suites: spawn_many ping_pong yield_many chained_spawn timers sync memory
         echo bulk churn idle http (default: all)
 
 options:

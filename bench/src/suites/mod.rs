@@ -25,6 +25,7 @@ pub mod idle;
 pub mod memory;
 pub mod ping_pong;
 pub mod spawn_many;
+pub mod sync_primitives;
 pub mod timers;
 pub mod yield_many;
 
@@ -33,12 +34,13 @@ use crate::runtimes::{Runtime, SmolLocal, SmolMt, TokioCt, TokioMt, VigilCt, Vig
 use std::io;
 
 /// Every suite, in the order they run and are printed.
-pub const ALL: [&str; 11] = [
+pub const ALL: [&str; 12] = [
     "spawn_many",
     "ping_pong",
     "yield_many",
     "chained_spawn",
     "timers",
+    "sync",
     "memory",
     "echo",
     "bulk",
@@ -119,6 +121,26 @@ pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> 
             "vigil-ct" => Some(http::<VigilCt>(p)),
             "tokio-mt" => Some(http::<TokioMt>(p)),
             "tokio-ct" => Some(http::<TokioCt>(p)),
+            _ => None,
+        };
+    }
+    if suite == "sync" {
+        fn sync<R: sync_primitives::SyncKit>(p: &Params) -> Vec<Sample> {
+            let rt = R::build(p.workers);
+            if !p.quick {
+                sync_primitives::iteration(&rt, p);
+            }
+            (0..p.runs)
+                .flat_map(|_| sync_primitives::iteration(&rt, p))
+                .collect()
+        }
+        return match runtime {
+            "vigil-mt" => Some(sync::<VigilMt>(p)),
+            "vigil-ct" => Some(sync::<VigilCt>(p)),
+            "tokio-mt" => Some(sync::<TokioMt>(p)),
+            "tokio-ct" => Some(sync::<TokioCt>(p)),
+            "smol-mt" => Some(sync::<SmolMt>(p)),
+            "smol-local" => Some(sync::<SmolLocal>(p)),
             _ => None,
         };
     }
