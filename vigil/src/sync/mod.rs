@@ -21,6 +21,7 @@ pub mod oneshot;
 pub mod watch;
 
 mod barrier;
+mod blocking;
 mod mutex;
 mod notify;
 mod rwlock;

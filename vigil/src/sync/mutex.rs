@@ -95,6 +95,17 @@ impl<T: ?Sized> Mutex<T> {
         MutexGuard { lock: self }
     }
 
+    /// [`lock`](Mutex::lock) for synchronous code: blocks the thread
+    /// until the lock is free.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        crate::sync::blocking::wait(self.lock())
+    }
+
     /// Takes the lock if it is free and nobody is queued for it.
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         self.sem

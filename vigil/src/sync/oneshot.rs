@@ -333,6 +333,17 @@ impl<T> Drop for Sender<T> {
 }
 
 impl<T> Receiver<T> {
+    /// Awaits the value from synchronous code: blocks the thread until it
+    /// arrives or the sender is dropped.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::sync::blocking::wait(self)
+    }
+
     /// Takes the value if it has arrived, without waiting.
     ///
     /// [`TryRecvError::Empty`] means the sender may still send;

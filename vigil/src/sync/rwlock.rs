@@ -114,6 +114,26 @@ impl<T: ?Sized> RwLock<T> {
         RwLockWriteGuard { lock: self }
     }
 
+    /// [`read`](RwLock::read) for synchronous code: blocks the thread.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        crate::sync::blocking::wait(self.read())
+    }
+
+    /// [`write`](RwLock::write) for synchronous code: blocks the thread.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::sync::blocking::wait(self.write())
+    }
+
     /// Shared access if it is free now and no writer is queued.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         keep(self.sem.try_acquire().map_err(|_| TryLockError::new())?);

@@ -331,6 +331,17 @@ impl<T: Clone> Receiver<T> {
         .await
     }
 
+    /// [`recv`](Receiver::recv) for synchronous code: blocks the thread
+    /// until a value arrives (or a lag or the end is reported).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        crate::sync::blocking::wait(self.recv())
+    }
+
     /// Returns the next value if one is waiting, without waiting.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = self.shared.lock();

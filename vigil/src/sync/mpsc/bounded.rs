@@ -108,6 +108,17 @@ impl<T> Sender<T> {
         SendFuture::new(&self.chan, value).await.map_err(SendError)
     }
 
+    /// [`send`](Sender::send) for synchronous code: blocks the thread
+    /// until a slot is free (or the receiver is gone).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        crate::sync::blocking::wait(self.send(value))
+    }
+
     /// Sends `value` if a slot is free right now.
     ///
     /// Returns [`TrySendError::Full`] if the buffer is full or other senders
@@ -439,6 +450,17 @@ impl<T> Receiver<T> {
             return 0;
         }
         poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// [`recv`](Receiver::recv) for synchronous code: blocks the thread
+    /// until a value arrives or every sender is gone.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::sync::blocking::wait(self.recv())
     }
 
     /// Receives a value if one is buffered right now.

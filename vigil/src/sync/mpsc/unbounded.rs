@@ -215,6 +215,17 @@ impl<T> UnboundedReceiver<T> {
         poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
     }
 
+    /// [`recv`](UnboundedReceiver::recv) for synchronous code: blocks the
+    /// thread until a value arrives or every sender is gone.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        crate::sync::blocking::wait(self.recv())
+    }
+
     /// Receives a value if one is buffered right now.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.chan.try_recv()
