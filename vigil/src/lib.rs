@@ -3,9 +3,10 @@
 //! An async runtime for Rust that keeps watch over its tasks.
 //!
 //! vigil runs futures on a current-thread or a work-stealing multi-thread
-//! scheduler, keeps time with a hierarchical timer wheel, and runs blocking
-//! work on a separate pool. Its public names follow Tokio's, so code moves
-//! over with a change of crate name.
+//! scheduler, waits for sockets in an epoll reactor and keeps time with a
+//! hierarchical timer wheel, runs blocking work on a separate pool, and
+//! offers async locks and channels in [`sync`]. Its public names follow
+//! Tokio's, so code moves over with a change of crate name.
 //!
 //! ```
 //! use std::time::Duration;

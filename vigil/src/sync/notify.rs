@@ -46,7 +46,7 @@ use std::task::{Context, Poll, Waker};
 /// # Design
 ///
 /// The permit, a generation count and the queue of waiters sit behind one
-/// short lock, in the [`WaitList`] shared with the other primitives of
+/// short lock, in the `WaitList` shared with the other primitives of
 /// [`crate::sync`]. A waiter's node records the waker to wake and, once a
 /// notifier has picked it, which kind of notification it got; the
 /// [`Notified`] future reads that when polled, then frees the node.

@@ -2,7 +2,7 @@
 //!
 //! [`channel`] returns a [`Sender`] and a [`Receiver`]. The sender gives up
 //! its value with [`Sender::send`]; the receiver is a future that resolves
-//! to that value, or to [`RecvError`](error::RecvError) if the sender went
+//! to that value, or to [`error::RecvError`] if the sender went
 //! away without sending.
 //!
 //! ```
