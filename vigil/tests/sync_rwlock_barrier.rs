@@ -237,3 +237,22 @@ fn a_dropped_wait_still_counts_as_arrived() {
     let res = poll_once(pin!(barrier.wait()), &waker);
     assert!(matches!(res, Poll::Ready(r) if r.is_leader()));
 }
+
+/// A barrier of one completes every wait at once; a loop over it must
+/// still spend the task's budget and let another task on the thread run.
+#[test]
+fn a_barrier_of_one_yields_to_other_tasks() {
+    let rt = common::current_thread();
+    rt.block_on(async {
+        let barrier = Barrier::new(1);
+        let other_ran = Arc::new(AtomicUsize::new(0));
+        let flag = other_ran.clone();
+        let _other = vigil::spawn(async move { flag.store(1, Ordering::SeqCst) });
+        let mut waits = 0u32;
+        while other_ran.load(Ordering::SeqCst) == 0 {
+            assert!(barrier.wait().await.is_leader());
+            waits += 1;
+            assert!(waits < 100_000, "wait never yielded");
+        }
+    });
+}

@@ -68,11 +68,15 @@ impl Barrier {
 
     /// Arrives, and waits until `n` tasks have arrived in this generation.
     ///
-    /// **Not cancel-safe**: the arrival counts from the first poll on, so a
-    /// `wait` dropped before it completes still helps release the others,
-    /// and this task is not waiting any more. (Before its first poll a
-    /// `wait` has not arrived, and dropping it changes nothing.)
+    /// **Not cancel-safe**: the arrival counts from the first poll on (the
+    /// first one the task's cooperative budget allows), so a `wait`
+    /// dropped before it completes still helps release the others, and
+    /// this task is not waiting any more. (Before that first poll a `wait`
+    /// has not arrived, and dropping it changes nothing.)
     pub async fn wait(&self) -> BarrierWaitResult {
+        // Every wait spends budget, even one that completes a generation at
+        // once: a loop over a barrier of one must still yield.
+        poll_fn(coop::poll_proceed).await;
         let generation = {
             let mut state = self.lock();
             state.arrived += 1;
@@ -99,6 +103,7 @@ impl Barrier {
                 return Poll::Ready(());
             }
             register(&mut state.waiters, &mut waiter.key, cx.waker());
+            drop(state);
             coop::refund();
             Poll::Pending
         })
