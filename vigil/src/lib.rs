@@ -35,6 +35,7 @@
 pub(crate) mod loom;
 
 pub(crate) mod driver;
+pub mod fs;
 pub mod io;
 pub mod net;
 pub mod runtime;

@@ -10,6 +10,7 @@
 pub(crate) mod io;
 pub(crate) mod park;
 pub(crate) mod time;
+pub(crate) mod uring;
 pub(crate) mod wake_batch;
 
 pub(crate) use park::Unparker;
@@ -22,6 +23,7 @@ use std::time::Duration;
 pub(crate) struct Handle {
     pub(crate) time: time::Handle,
     pub(crate) io: io::Handle,
+    pub(crate) uring: uring::Handle,
     pub(crate) unpark: Unparker,
 }
 
@@ -32,13 +34,16 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    pub(crate) fn new() -> std::io::Result<(Driver, Arc<Handle>)> {
+    /// A driver and its handle; `io_uring` says whether file operations
+    /// may use a ring (created on first use).
+    pub(crate) fn new(io_uring: bool) -> std::io::Result<(Driver, Arc<Handle>)> {
         crate::sys::signal::ignore_sigpipe();
         let unpark = Unparker::new()?;
         let (io, io_handle) = io::Handle::new(unpark.clone())?;
         let handle = Arc::new(Handle {
             time: time::Handle::new(unpark.clone()),
             io: io_handle,
+            uring: uring::Handle::new(io_uring),
             unpark,
         });
         Ok((Driver { io }, handle))
@@ -52,12 +57,23 @@ impl Driver {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let ring = handle.uring.existing();
+        if ring.is_some_and(|r| r.has_unsubmitted()) {
+            // Entries wait for a retried submission: come back soon.
+            let retry = Duration::from_millis(1);
+            timeout = Some(timeout.map_or(retry, |t| t.min(retry)));
+        }
         if timeout != Some(Duration::ZERO) && !handle.unpark.enter_park() {
             // A wake-up was already pending: just poll.
             timeout = Some(Duration::ZERO);
         }
         self.io.turn(&handle.io, timeout);
         handle.unpark.leave_park();
+        if let Some(ring) = ring {
+            if self.io.take_completions_ready() || ring.has_unsubmitted() {
+                ring.complete();
+            }
+        }
         handle.time.process();
     }
 }
@@ -70,5 +86,12 @@ impl Handle {
     pub(crate) fn shutdown(&self) {
         self.time.shutdown();
         self.io.shutdown();
+        self.uring.shutdown();
+    }
+
+    /// The runtime's io_uring ring, created (and put in the epoll set) on
+    /// the first call; `None` where io_uring is unavailable or disabled.
+    pub(crate) fn ring(&self) -> Option<&uring::Uring> {
+        self.uring.get(|fd| self.io.watch_completions(fd))
     }
 }

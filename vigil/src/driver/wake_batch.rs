@@ -51,6 +51,13 @@ impl WakeBatch {
         }
     }
 
+    /// Empties the batch without waking anyone (the wakers' futures are
+    /// known to be gone).
+    pub(crate) fn clear(&mut self) {
+        let len = std::mem::replace(&mut self.len, 0);
+        self.wakers[..len].iter_mut().for_each(|w| drop(w.take()));
+    }
+
     /// Empties the batch, handing out the wakers (tests use this).
     #[cfg(test)]
     pub(crate) fn drain(&mut self) -> Vec<Waker> {

@@ -99,4 +99,4 @@ pub use copy_bidirectional::{copy_bidirectional, copy_bidirectional_with_sizes};
 pub use duplex::{duplex, DuplexStream};
 pub use split::{split, ReadHalf, WriteHalf};
 pub use trivial::{empty, repeat, sink, Empty, Repeat, Sink};
-pub use util::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, Lines, Split, Take};
+pub use util::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, Lines, Split, Take};

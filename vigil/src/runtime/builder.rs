@@ -33,6 +33,7 @@ pub struct Builder {
     global_queue_interval: Option<u32>,
     watchdog: watch::Config,
     on_watchdog: Option<watch::Callback>,
+    io_uring: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -67,6 +68,7 @@ impl Builder {
             global_queue_interval: None,
             watchdog: watch::Config::new(),
             on_watchdog: None,
+            io_uring: true,
         }
     }
 
@@ -186,6 +188,31 @@ impl Builder {
         self
     }
 
+    /// Whether [`vigil::fs`](crate::fs) may use io_uring (default `true`).
+    ///
+    /// With io_uring, file operations are submitted to the kernel from the
+    /// task itself and complete through the reactor; the ring is created on
+    /// the first file operation. With `false`, or where the kernel refuses
+    /// io_uring (an old kernel, a seccomp filter, or the
+    /// `kernel.io_uring_disabled` sysctl), every file operation runs on the
+    /// blocking pool instead, as in Tokio. The API and its behaviour are the
+    /// same either way.
+    ///
+    /// ```
+    /// let rt = vigil::runtime::Builder::new_current_thread()
+    ///     .io_uring(false)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let len = vigil::fs::metadata("Cargo.toml").await.unwrap().len();
+    ///     assert!(len > 0);
+    /// });
+    /// ```
+    pub fn io_uring(&mut self, enabled: bool) -> &mut Self {
+        self.io_uring = enabled;
+        self
+    }
+
     /// Builds the runtime. Fails only if the OS refuses a resource (a thread).
     pub fn build(&mut self) -> io::Result<Runtime> {
         let blocking_name = self.thread_name.clone();
@@ -195,7 +222,7 @@ impl Builder {
             self.max_blocking_threads,
             self.keep_alive,
         );
-        let (driver, driver_handle) = Driver::new()?;
+        let (driver, driver_handle) = Driver::new(self.io_uring)?;
         let config = Config {
             event_interval: self.event_interval,
             global_queue_interval: self.global_queue_interval.unwrap_or(match self.kind {
@@ -272,6 +299,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("watchdog", &self.watchdog)
+            .field("io_uring", &self.io_uring)
             .finish_non_exhaustive()
     }
 }

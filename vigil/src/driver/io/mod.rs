@@ -70,6 +70,8 @@ use std::time::Duration;
 /// The token of the wake-up eventfd. Never a registration's token: its
 /// address part is odd, and a `ScheduledIo` is at least 2-byte aligned.
 const WAKE_TOKEN: u64 = u64::MAX;
+/// The token of the io_uring ring's descriptor (odd too).
+const COMPLETIONS_TOKEN: u64 = u64::MAX - 2;
 const _: () = assert!(std::mem::align_of::<ScheduledIo>() >= 2);
 /// Events taken from the kernel per `epoll_wait`.
 const EVENTS_PER_TURN: usize = 1024;
@@ -112,6 +114,8 @@ pub(crate) struct Driver {
     /// Swapped with `Registrations::released` at the start of a turn, so
     /// neither list reallocates in steady state.
     releasing: Vec<Arc<ScheduledIo>>,
+    /// The io_uring ring's descriptor was reported readable this turn.
+    completions_ready: bool,
 }
 
 /// The epoll token of `io`, or `None` if its address does not fit in
@@ -134,6 +138,7 @@ impl Handle {
                 events: Events::with_capacity(EVENTS_PER_TURN),
                 tick: 0,
                 releasing: Vec::new(),
+                completions_ready: false,
             },
             Handle {
                 epoll,
@@ -223,6 +228,13 @@ impl Handle {
         io.shutdown();
     }
 
+    /// Puts an io_uring ring's descriptor in the epoll set, level-triggered:
+    /// it is readable while completions wait, and the driver reports that
+    /// through [`Driver::take_completions_ready`].
+    pub(crate) fn watch_completions(&self, fd: RawFd) -> io::Result<()> {
+        self.epoll.add_level(fd, epoll::READABLE, COMPLETIONS_TOKEN)
+    }
+
     /// I/O events dispatched to registrations so far.
     pub(crate) fn events_dispatched(&self) -> u64 {
         self.events.load(Ordering::Relaxed)
@@ -277,6 +289,10 @@ impl Driver {
                 handle.unpark.drain();
                 continue;
             }
+            if token == COMPLETIONS_TOKEN {
+                self.completions_ready = true;
+                continue;
+            }
             let ptr = (token & ADDRESS_MASK) as usize as *const ScheduledIo;
             // The token was made by `token()` from a `ScheduledIo` the
             // reactor still holds a reference to: it is dropped only after
@@ -294,6 +310,13 @@ impl Driver {
         if dispatched > 0 {
             handle.events.fetch_add(dispatched, Ordering::Relaxed);
         }
+    }
+}
+
+impl Driver {
+    /// Whether the last turns saw the io_uring ring readable; resets it.
+    pub(crate) fn take_completions_ready(&mut self) -> bool {
+        std::mem::take(&mut self.completions_ready)
     }
 }
 

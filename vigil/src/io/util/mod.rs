@@ -1,5 +1,5 @@
 //! The futures and adapters returned by the extension traits
-//! ([`AsyncReadExt`], [`AsyncWriteExt`], [`AsyncBufReadExt`]).
+//! ([`AsyncReadExt`], [`AsyncWriteExt`], [`AsyncBufReadExt`], [`AsyncSeekExt`]).
 //!
 //! You rarely name these types: `.await` the method call instead. They are
 //! public so that they can be stored in structs and named in signatures.
@@ -8,6 +8,7 @@ mod buf_read;
 mod chain;
 mod lines;
 mod read;
+mod seek;
 mod take;
 mod write;
 
@@ -15,6 +16,7 @@ pub use buf_read::{AsyncBufReadExt, FillBuf, ReadLine, ReadUntil};
 pub use chain::Chain;
 pub use lines::{Lines, Split};
 pub use read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString, ReadVectored};
+pub use seek::{AsyncSeekExt, Seek};
 pub use take::Take;
 pub use write::{AsyncWriteExt, Flush, Shutdown, Write, WriteAll, WriteVectored};
 

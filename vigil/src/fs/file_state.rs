@@ -1,0 +1,389 @@
+//! The cursor of a [`File`](super::File): its reads, handed-off writes and
+//! seeks, one operation at a time.
+//!
+//! A file has one position, kept by the kernel, so operations that use it
+//! cannot overlap: the state is either idle, holding a buffer, or busy
+//! with one operation that owns that buffer. A read asks the kernel for
+//! at most what the caller's slice can take, into the buffer, and copies
+//! it out; if the caller went away meanwhile, the data waits in the buffer
+//! for the next read, so nothing read from the file is lost. A write copies
+//! the caller's bytes into the buffer, starts the operation and reports
+//! success at once; its result is collected by whatever comes next (a
+//! read, a write, a flush, a seek), which reports a failure. Data read but
+//! not yet handed out sits ahead of the logical position, so writing,
+//! seeking and handing the descriptor out first move the kernel's position
+//! back over it.
+
+use super::backend::{self, Backend};
+use crate::driver::uring::ops::{self, CURRENT_POSITION};
+use crate::driver::Handle as DriverHandle;
+use crate::runtime::task::JoinHandle;
+use std::fs::File as StdFile;
+use std::future::Future;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+/// Default largest read or write handed to the kernel at once.
+pub(super) const MAX_BUF: usize = 2 * 1024 * 1024;
+
+pub(crate) struct Inner {
+    state: State,
+    /// The failure of a handed-off write, reported by the next operation.
+    last_write_err: Option<io::Error>,
+    pub(super) max_buf: usize,
+    /// Where operations run; found on the first one.
+    backend: Option<Backend>,
+}
+
+enum State {
+    Idle(Buf),
+    Busy(Pending),
+}
+
+/// Bytes read from the file and not yet handed out: `data[pos..]`.
+#[derive(Default)]
+struct Buf {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl Buf {
+    fn unread(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    fn copy_to(&mut self, dst: &mut [u8]) -> usize {
+        let n = self.unread().min(dst.len());
+        dst[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        n
+    }
+
+    /// The empty vector, for the next operation.
+    fn take(&mut self) -> Vec<u8> {
+        let mut data = std::mem::take(&mut self.data);
+        data.clear();
+        self.pos = 0;
+        data
+    }
+
+    fn from_vec(data: Vec<u8>) -> Buf {
+        Buf { data, pos: 0 }
+    }
+}
+
+/// The operation in flight, whichever engine runs it.
+enum Pending {
+    Read(ops::Read<Arc<StdFile>>),
+    Write {
+        op: ops::Write<Arc<StdFile>>,
+        driver: Arc<DriverHandle>,
+        /// Bytes of the buffer already written.
+        start: usize,
+    },
+    BlockingRead(JoinHandle<(io::Result<usize>, Vec<u8>)>),
+    BlockingWrite(JoinHandle<(io::Result<()>, Vec<u8>)>),
+}
+
+enum Outcome {
+    Read(io::Result<usize>),
+    Write(io::Result<()>),
+}
+
+fn lost(err: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!(
+        "a vigil::fs operation on the blocking pool did not finish: {err}"
+    ))
+}
+
+impl Pending {
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<(Outcome, Vec<u8>)> {
+        loop {
+            match self {
+                Pending::Read(op) => {
+                    let (res, _std, data) = ready!(Pin::new(op).poll(cx));
+                    return Poll::Ready((Outcome::Read(res), data));
+                }
+                Pending::Write { op, driver, start } => {
+                    let (res, std, data) = ready!(Pin::new(&mut *op).poll(cx));
+                    match res {
+                        Ok(0) => {
+                            let err = io::ErrorKind::WriteZero.into();
+                            return Poll::Ready((Outcome::Write(Err(err)), data));
+                        }
+                        Ok(n) if *start + n < data.len() => {
+                            // A short write: the rest goes in another one.
+                            *start += n;
+                            let offset = CURRENT_POSITION;
+                            *op = ops::Write::new(driver.clone(), std, data, *start, offset);
+                        }
+                        Ok(_) => return Poll::Ready((Outcome::Write(Ok(())), data)),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                            let offset = CURRENT_POSITION;
+                            *op = ops::Write::new(driver.clone(), std, data, *start, offset);
+                        }
+                        Err(e) => return Poll::Ready((Outcome::Write(Err(e)), data)),
+                    }
+                }
+                Pending::BlockingRead(join) => {
+                    let (res, data) = ready!(Pin::new(join).poll(cx))
+                        .unwrap_or_else(|e| (Err(lost(e)), Vec::new()));
+                    return Poll::Ready((Outcome::Read(res), data));
+                }
+                Pending::BlockingWrite(join) => {
+                    let (res, data) = ready!(Pin::new(join).poll(cx))
+                        .unwrap_or_else(|e| (Err(lost(e)), Vec::new()));
+                    return Poll::Ready((Outcome::Write(res), data));
+                }
+            }
+        }
+    }
+}
+
+impl Inner {
+    pub(super) fn new() -> Inner {
+        Inner {
+            state: State::Idle(Buf::default()),
+            last_write_err: None,
+            max_buf: MAX_BUF,
+            backend: None,
+        }
+    }
+
+    pub(super) fn is_idle(&self) -> bool {
+        matches!(self.state, State::Idle(_))
+    }
+
+    fn backend(&mut self) -> io::Result<&Backend> {
+        if self.backend.is_none() {
+            self.backend = Some(backend::current()?);
+        }
+        Ok(self.backend.as_ref().expect("just set"))
+    }
+
+    fn start_read(&mut self, std: &Arc<StdFile>, mut data: Vec<u8>, len: usize) -> io::Result<()> {
+        data.reserve(len);
+        let pending = match self.backend()? {
+            Backend::Uring(driver) => Pending::Read(ops::Read::new(
+                driver.clone(),
+                std.clone(),
+                data,
+                len,
+                CURRENT_POSITION,
+            )),
+            Backend::Blocking => {
+                let std = std.clone();
+                Pending::BlockingRead(spawn_blocking(move || {
+                    data.resize(len, 0);
+                    let res = (&*std).read(&mut data);
+                    data.truncate(*res.as_ref().unwrap_or(&0));
+                    (res, data)
+                })?)
+            }
+        };
+        self.state = State::Busy(pending);
+        Ok(())
+    }
+
+    fn start_write(&mut self, std: &Arc<StdFile>, data: Vec<u8>) -> io::Result<()> {
+        let pending = match self.backend()? {
+            Backend::Uring(driver) => Pending::Write {
+                op: ops::Write::new(driver.clone(), std.clone(), data, 0, CURRENT_POSITION),
+                driver: driver.clone(),
+                start: 0,
+            },
+            Backend::Blocking => {
+                let std = std.clone();
+                Pending::BlockingWrite(spawn_blocking(move || {
+                    let res = (&*std).write_all(&data);
+                    (res, data)
+                })?)
+            }
+        };
+        self.state = State::Busy(pending);
+        Ok(())
+    }
+
+    /// Waits for the operation in flight; a read's data stays buffered, a
+    /// write's failure is returned.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<usize>>> {
+        let State::Busy(pending) = &mut self.state else {
+            return Poll::Ready(Ok(None));
+        };
+        let (outcome, mut data) = ready!(pending.poll(cx));
+        if matches!(outcome, Outcome::Write(_)) {
+            // Written data is not read data: nothing to hand out.
+            data.clear();
+        }
+        self.state = State::Idle(Buf::from_vec(data));
+        Poll::Ready(match outcome {
+            Outcome::Read(res) => res.map(Some),
+            Outcome::Write(res) => res.map(|()| None),
+        })
+    }
+
+    /// Moves the kernel's position back over data read but not handed out,
+    /// and forgets that data.
+    pub(super) fn rewind_unread(&mut self, std: &StdFile) -> io::Result<()> {
+        if let State::Idle(buf) = &mut self.state {
+            let unread = buf.unread();
+            if unread > 0 {
+                buf.take();
+                (&*std).seek(SeekFrom::Current(-(unread as i64)))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn poll_read(
+        &mut self,
+        cx: &mut Context<'_>,
+        std: &Arc<StdFile>,
+        dst: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        if dst.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            match &mut self.state {
+                State::Idle(buf) => {
+                    if buf.unread() > 0 {
+                        return Poll::Ready(Ok(buf.copy_to(dst)));
+                    }
+                    if let Some(err) = self.last_write_err.take() {
+                        return Poll::Ready(Err(err));
+                    }
+                    let data = buf.take();
+                    let len = dst.len().min(self.max_buf);
+                    self.start_read(std, data, len)?;
+                }
+                State::Busy(_) => match ready!(self.poll_pending(cx)) {
+                    Ok(Some(0)) => return Poll::Ready(Ok(0)),
+                    Ok(_) => {}
+                    Err(err) => return Poll::Ready(Err(err)),
+                },
+            }
+        }
+    }
+
+    pub(super) fn poll_write(
+        &mut self,
+        cx: &mut Context<'_>,
+        std: &Arc<StdFile>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if src.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            match &mut self.state {
+                State::Idle(_) => {
+                    if let Some(err) = self.last_write_err.take() {
+                        return Poll::Ready(Err(err));
+                    }
+                    self.rewind_unread(std)?;
+                    let State::Idle(buf) = &mut self.state else {
+                        unreachable!("still idle")
+                    };
+                    let mut data = buf.take();
+                    let n = src.len().min(self.max_buf);
+                    data.extend_from_slice(&src[..n]);
+                    self.start_write(std, data)?;
+                    return Poll::Ready(Ok(n));
+                }
+                State::Busy(_) => ready!(self.poll_pending(cx)).map(drop)?,
+            }
+        }
+    }
+
+    /// Waits until nothing is in flight and reports a failed write.
+    pub(super) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_pending(cx))?;
+        match self.last_write_err.take() {
+            Some(err) => Poll::Ready(Err(err)),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// As `poll_flush`, and also lines the kernel's position up with the
+    /// logical one (for operations that use the descriptor directly).
+    pub(super) fn poll_settle(
+        &mut self,
+        cx: &mut Context<'_>,
+        std: &StdFile,
+    ) -> Poll<io::Result<()>> {
+        ready!(self.poll_flush(cx))?;
+        Poll::Ready(self.rewind_unread(std))
+    }
+
+    pub(super) fn poll_seek(
+        &mut self,
+        cx: &mut Context<'_>,
+        std: &StdFile,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        ready!(self.poll_flush(cx))?;
+        let State::Idle(buf) = &mut self.state else {
+            unreachable!("idle after a flush")
+        };
+        let unread = buf.unread() as i64;
+        buf.take();
+        let pos = match pos {
+            SeekFrom::Current(offset) => SeekFrom::Current(offset - unread),
+            other => other,
+        };
+        // `lseek` only moves a number in the open file: no I/O, no waiting.
+        Poll::Ready((&*std).seek(pos))
+    }
+}
+
+fn spawn_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<JoinHandle<T>> {
+    let handle = crate::runtime::Handle::try_current().map_err(lost)?;
+    Ok(handle.spawn_blocking(f))
+}
+
+impl futures_io::AsyncRead for super::File {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        me.inner.get_mut().poll_read(cx, &me.std, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for super::File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let me = self.get_mut();
+        me.inner.get_mut().poll_write(cx, &me.std, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().inner.get_mut().poll_flush(cx)
+    }
+
+    /// Flushes; the file is closed when it is dropped.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().inner.get_mut().poll_flush(cx)
+    }
+}
+
+impl futures_io::AsyncSeek for super::File {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        let me = self.get_mut();
+        me.inner.get_mut().poll_seek(cx, &me.std, pos)
+    }
+}

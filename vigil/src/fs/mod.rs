@@ -1,0 +1,67 @@
+//! Files and directories, with `std::fs`'s names and Tokio's API
+//! (`tokio::fs::X` becomes `vigil::fs::X`).
+//!
+//! # Why io_uring
+//!
+//! A reactor cannot wait for a regular file: epoll calls it always ready,
+//! and a read that misses the page cache blocks the thread in the kernel
+//! regardless. The usual answer, Tokio's and smol's, is to run every file
+//! operation on a pool of blocking threads, which costs two thread
+//! hand-offs per operation and caps the operations in flight at the
+//! number of threads.
+//!
+//! vigil submits file operations to the kernel through io_uring instead.
+//! The task that reads writes a submission entry and goes on; the kernel
+//! performs the read, asynchronously if it has to wait for the disk, and
+//! posts a completion that wakes the task through the reactor. A read of
+//! cached data usually completes during the submitting system call itself,
+//! and the task then has its result on the same poll. Opening, reading,
+//! writing, `fsync`, creating directories, linking, renaming and removing
+//! are io_uring operations. What io_uring has no operation for (reading a
+//! directory) or what has to return a `std` type only `std` can build
+//! ([`Metadata`](std::fs::Metadata), [`canonicalize`], [`read_link`]) runs
+//! on the blocking pool, as does everything when io_uring is unavailable or
+//! switched off with [`Builder::io_uring`](crate::runtime::Builder::io_uring).
+//! Both paths behave the same; the tests run both.
+//!
+//! # Buffers are owned
+//!
+//! The kernel writes into a read's buffer until the completion arrives,
+//! even if the future that asked is dropped. So every operation owns its
+//! buffer while it is in flight: [`File`]'s `AsyncRead`/`AsyncWrite` keep
+//! one internal buffer (and copy between it and the caller's slices, as
+//! Tokio's `File` does), and [`File::read_at`] / [`File::write_at`] take and
+//! return a `Vec<u8>`, which costs no copy. A future dropped early leaves its
+//! buffer with the driver until the kernel has let go of it.
+//!
+//! # Example
+//!
+//! ```
+//! # vigil::runtime::Runtime::new().unwrap().block_on(async {
+//! use vigil::fs;
+//!
+//! let dir = std::env::temp_dir().join(format!("vigil-doc-fs-{}", std::process::id()));
+//! fs::create_dir_all(&dir).await?;
+//! fs::write(dir.join("a.txt"), "first").await?;
+//! fs::rename(dir.join("a.txt"), dir.join("b.txt")).await?;
+//! assert_eq!(fs::read_to_string(dir.join("b.txt")).await?, "first");
+//! fs::remove_dir_all(&dir).await?;
+//! # Ok::<(), std::io::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod backend;
+mod file;
+mod file_state;
+mod functions;
+mod open_options;
+mod read_dir;
+
+pub use file::File;
+pub use functions::{
+    canonicalize, copy, create_dir, create_dir_all, hard_link, metadata, read, read_link,
+    read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions, symlink,
+    symlink_metadata, try_exists, write,
+};
+pub use open_options::OpenOptions;
+pub use read_dir::{read_dir, DirEntry, ReadDir};

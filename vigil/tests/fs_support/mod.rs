@@ -1,0 +1,83 @@
+//! Helpers for the `fs_*` tests: every test runs on each engine (io_uring
+//! on both runtime flavours, and the blocking pool), in a temporary
+//! directory that is removed afterwards.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use vigil::runtime::{Builder, Runtime};
+
+/// The runtimes every fs test runs on, named for assertion messages.
+pub fn engines() -> Vec<(&'static str, Runtime)> {
+    vec![
+        (
+            "io_uring, current_thread",
+            Builder::new_current_thread().build().unwrap(),
+        ),
+        (
+            "io_uring, multi_thread",
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "blocking pool, current_thread",
+            Builder::new_current_thread()
+                .io_uring(false)
+                .build()
+                .unwrap(),
+        ),
+        (
+            "blocking pool, multi_thread",
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .io_uring(false)
+                .build()
+                .unwrap(),
+        ),
+    ]
+}
+
+/// A fresh directory under the system's temporary directory, removed with
+/// everything in it when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("vigil-test-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Seeded pseudo-random bytes.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
