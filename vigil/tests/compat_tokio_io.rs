@@ -211,3 +211,36 @@ async fn tokio_read_buf_into_uninitialised_memory() {
     // And a reader still works after a timer on the same runtime.
     vigil::time::sleep(Duration::from_millis(1)).await;
 }
+
+/// `vigil::fs::File` through Tokio's traits only, seeking included.
+#[test]
+fn files_implement_tokio_read_write_and_seek() {
+    use tokio::io::AsyncSeekExt;
+    fn assert_tokio_seek<T: tokio::io::AsyncSeek>() {}
+    assert_tokio_io::<vigil::fs::File>();
+    assert_tokio_seek::<vigil::fs::File>();
+    let rt = vigil::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let path = std::env::temp_dir().join(format!("vigil-compat-file-{}", std::process::id()));
+    rt.block_on(async {
+        let mut file = vigil::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&path)
+            .await
+            .unwrap();
+        file.write_all(b"0123456789").await.unwrap();
+        assert_eq!(file.seek(std::io::SeekFrom::Start(4)).await.unwrap(), 4);
+        let mut four = [0; 4];
+        file.read_exact(&mut four).await.unwrap();
+        assert_eq!(&four, b"4567");
+        assert_eq!(file.stream_position().await.unwrap(), 8);
+        let mut rest = Vec::new();
+        file.read_to_end(&mut rest).await.unwrap();
+        assert_eq!(rest, b"89");
+    });
+    std::fs::remove_file(&path).unwrap();
+}

@@ -1,8 +1,10 @@
 //! Tokio's I/O traits for vigil's I/O types (feature `tokio-io`).
 //!
 //! With the feature on, `vigil::net::TcpStream` and `vigil::net::UnixStream`
-//! (and `&stream`, their halves), `vigil::io::DuplexStream` and `vigil::io::BufReader` implement
-//! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`)
+//! (and `&stream`, their halves), `vigil::io::DuplexStream`, `vigil::fs::File`
+//! and `vigil::io::BufReader` implement
+//! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`,
+//! `AsyncSeek` for `File`)
 //! as well as their native `futures-io` traits, so crates written against
 //! Tokio's traits (`tokio-rustls`, `hyper-util`'s `TokioIo`, ...) take them
 //! as they are. The traits come from `tokio` with no features enabled: the
@@ -140,6 +142,17 @@ macro_rules! tokio_io {
 }
 
 for_each_io_type!(tokio_io);
+tokio_io!(crate::fs::File => read, write);
+
+impl tokio::io::AsyncSeek for crate::fs::File {
+    fn start_seek(self: Pin<&mut Self>, position: std::io::SeekFrom) -> io::Result<()> {
+        self.get_mut().start_seek(position)
+    }
+
+    fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        self.get_mut().poll_complete_seek(cx)
+    }
+}
 
 // `BufReader` is generic, so it is spelled out rather than listed.
 

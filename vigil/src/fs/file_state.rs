@@ -35,6 +35,9 @@ pub(crate) struct Inner {
     pub(super) max_buf: usize,
     /// Where operations run; found on the first one.
     backend: Option<Backend>,
+    /// A seek started through Tokio's two-step `AsyncSeek`.
+    #[cfg(feature = "tokio-io")]
+    pending_seek: Option<SeekFrom>,
 }
 
 enum State {
@@ -149,6 +152,8 @@ impl Inner {
             last_write_err: None,
             max_buf: MAX_BUF,
             backend: None,
+            #[cfg(feature = "tokio-io")]
+            pending_seek: None,
         }
     }
 
@@ -336,6 +341,32 @@ impl Inner {
         };
         // `lseek` only moves a number in the open file: no I/O, no waiting.
         Poll::Ready((&*std).seek(pos))
+    }
+}
+
+#[cfg(feature = "tokio-io")]
+impl super::File {
+    /// Tokio's `AsyncSeek::start_seek`: records the seek, which
+    /// [`poll_complete_seek`](Self::poll_complete_seek) performs.
+    pub(crate) fn start_seek(&mut self, pos: SeekFrom) -> io::Result<()> {
+        let inner = self.inner.get_mut();
+        if inner.pending_seek.is_some() {
+            return Err(io::Error::other(
+                "start_seek called while another seek is in progress",
+            ));
+        }
+        inner.pending_seek = Some(pos);
+        Ok(())
+    }
+
+    /// Tokio's `AsyncSeek::poll_complete`: the position after the started
+    /// seek, or the current position if none was started.
+    pub(crate) fn poll_complete_seek(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        let inner = self.inner.get_mut();
+        let pos = inner.pending_seek.unwrap_or(SeekFrom::Current(0));
+        let res = ready!(inner.poll_seek(cx, &self.std, pos));
+        inner.pending_seek = None;
+        Poll::Ready(res)
     }
 }
 
