@@ -4,8 +4,9 @@
 //!
 //! vigil runs futures on a current-thread or a work-stealing multi-thread
 //! scheduler, waits for sockets in an epoll reactor and keeps time with a
-//! hierarchical timer wheel, runs blocking work on a separate pool, and
-//! offers async locks and channels in [`sync`]. Its public names follow
+//! hierarchical timer wheel, submits file operations to the kernel through
+//! io_uring ([`fs`]), runs blocking work on a separate pool, and offers
+//! async locks and channels in [`sync`]. Its public names follow
 //! Tokio's, so code moves over with a change of crate name.
 //!
 //! ```
@@ -24,10 +25,11 @@
 //! ## Layout
 //!
 //! The modules depend on each other in one direction only:
-//! `sys` (raw OS calls) <- `driver` (the reactor, the timer wheel and the
-//! parking of idle threads) <- `runtime` (tasks, schedulers, blocking pool,
-//! and the watchdog's detectors, which live beside the scheduler they
-//! watch) <- `task`, `time`, `io`, `net`, `sync`, `watchdog` (the user API).
+//! `sys` (raw OS calls) <- `driver` (the reactor, the timer wheel, the
+//! io_uring ring and the parking of idle threads) <- `runtime` (tasks,
+//! schedulers, blocking pool, and the watchdog's detectors, which live
+//! beside the scheduler they watch) <- `task`, `time`, `io`, `net`, `fs`,
+//! `sync`, `watchdog` (the user API).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]

@@ -4,9 +4,9 @@
 //! vigil's I/O types implement the [`futures_io`] traits, re-exported here:
 //! [`AsyncRead`], [`AsyncWrite`], [`AsyncBufRead`] and [`AsyncSeek`], so
 //! they work with the wider ecosystem, and ecosystem streams work with the
-//! helpers here. The extension traits [`AsyncReadExt`], [`AsyncWriteExt`] and
-//! [`AsyncBufReadExt`] add `async` methods (`read_exact`, `write_all`,
-//! `read_line`, `lines`, ...); [`BufReader`] and [`BufWriter`] add buffers;
+//! helpers here. The extension traits [`AsyncReadExt`], [`AsyncWriteExt`],
+//! [`AsyncBufReadExt`] and [`AsyncSeekExt`] add `async` methods
+//! (`read_exact`, `write_all`, `read_line`, `lines`, `seek`, ...); [`BufReader`] and [`BufWriter`] add buffers;
 //! [`split`] gives a stream's halves to two tasks; [`duplex`] is an in-memory
 //! socket pair; [`copy`] and [`copy_bidirectional`] pump bytes, the latter
 //! being the heart of a proxy.

@@ -109,6 +109,11 @@ impl<F: AsRawFd + Send + 'static> Read<F> {
         offset: u64,
     ) -> Self {
         let len = (buf.capacity() - buf.len()).min(max).min(MAX_LEN);
+        // Memcheck cannot see the kernel write into the buffer from the
+        // ring, and would flag every byte read as uninitialised; under
+        // Valgrind the bytes are zeroed first (the kernel overwrites them).
+        #[cfg(vigil_valgrind)]
+        buf.spare_capacity_mut()[..len].fill(std::mem::MaybeUninit::new(0));
         let spare = buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
         let entry = opcode::Read::new(fd_of(&file), spare, len as u32)
             .offset(offset)
