@@ -313,6 +313,41 @@ fn join_set_collects_in_completion_order() {
     }
 }
 
+/// More finished tasks than one poll's cooperative budget: the join
+/// handles start answering `Pending` (and waking their entries at once)
+/// part-way through, and `join_next` must yield instead of spinning on
+/// them. This hung the multi-thread `block_on` before the fix.
+#[test]
+fn join_set_outlasts_the_cooperative_budget() {
+    for (name, rt) in both_flavours() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let handle = rt.handle().clone();
+        std::thread::spawn(move || {
+            let n = handle.block_on(async {
+                let mut set = JoinSet::new();
+                for i in 0..1000u32 {
+                    set.spawn(async move { i });
+                }
+                // Let every task finish before the first join.
+                while vigil::runtime::Handle::current().num_alive_tasks() > 0 {
+                    task::yield_now().await;
+                }
+                let mut n = 0;
+                while let Some(res) = set.join_next().await {
+                    res.unwrap();
+                    n += 1;
+                }
+                n
+            });
+            tx.send(n).unwrap();
+        });
+        let n = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{name}: join_next never finished"));
+        assert_eq!(n, 1000, "{name}");
+    }
+}
+
 #[test]
 fn join_set_drop_aborts() {
     for (name, rt) in both_flavours() {

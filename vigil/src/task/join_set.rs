@@ -164,14 +164,31 @@ impl<T> JoinSet<T> {
 
     /// Polls for the next finished task; see [`join_next`](Self::join_next).
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        // Each entry woken so far is polled at most once per call. A join
+        // handle whose task's cooperative budget is spent answers `Pending`
+        // and wakes its entry at once, which puts the key straight back in
+        // the queue: without this bound the loop would spin on it forever.
+        let mut tries = self.ready.inner.lock().unwrap().keys.len().max(1);
         loop {
             let key = {
                 let mut inner = self.ready.inner.lock().unwrap();
-                match inner.keys.pop_front() {
+                let next = if tries == 0 {
+                    None
+                } else {
+                    inner.keys.pop_front()
+                };
+                match next {
                     Some(key) => key,
                     None => {
                         if self.entries.is_empty() {
                             return Poll::Ready(None);
+                        }
+                        if !inner.keys.is_empty() {
+                            // Out of tries with entries still woken: come
+                            // back after the task has yielded.
+                            drop(inner);
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
                         }
                         if !inner
                             .waker
@@ -184,6 +201,7 @@ impl<T> JoinSet<T> {
                     }
                 }
             };
+            tries -= 1;
             let Some((handle, waker)) = self.entries.get_mut(key) else {
                 continue;
             };
