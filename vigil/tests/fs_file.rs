@@ -483,3 +483,22 @@ fn a_loop_of_file_reads_yields_to_other_tasks() {
         assert!(reader.await.unwrap() > 0);
     });
 }
+
+/// Files whose file system cannot read without waiting (procfs refuses
+/// `RWF_NOWAIT`) are read through the slow path, transparently.
+#[test]
+fn files_without_nonblocking_reads_still_read() {
+    for (name, rt) in engines() {
+        rt.block_on(async {
+            let status = fs::read_to_string("/proc/self/status").await.unwrap();
+            assert!(status.starts_with("Name:"), "{name}: {status}");
+            let mut file = File::open("/proc/self/stat").await.unwrap();
+            let mut stat = String::new();
+            file.read_to_string(&mut stat).await.unwrap();
+            assert!(
+                stat.starts_with(&std::process::id().to_string()),
+                "{name}: {stat}"
+            );
+        });
+    }
+}

@@ -35,15 +35,19 @@ pub(crate) struct Driver {
 
 impl Driver {
     /// A driver and its handle; `io_uring` says whether file operations
-    /// may use a ring (created on first use).
-    pub(crate) fn new(io_uring: bool) -> std::io::Result<(Driver, Arc<Handle>)> {
+    /// may use a ring (created on first use), `page_cache_first` whether
+    /// file reads first try to copy cached data without waiting.
+    pub(crate) fn new(
+        io_uring: bool,
+        page_cache_first: bool,
+    ) -> std::io::Result<(Driver, Arc<Handle>)> {
         crate::sys::signal::ignore_sigpipe();
         let unpark = Unparker::new()?;
         let (io, io_handle) = io::Handle::new(unpark.clone())?;
         let handle = Arc::new(Handle {
             time: time::Handle::new(unpark.clone()),
             io: io_handle,
-            uring: uring::Handle::new(io_uring),
+            uring: uring::Handle::new(io_uring, page_cache_first),
             unpark,
         });
         Ok((Driver { io }, handle))

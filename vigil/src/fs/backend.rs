@@ -26,12 +26,30 @@ fn no_runtime() -> io::Error {
 
 /// The engine of the runtime this thread is in.
 pub(crate) fn current() -> io::Result<Backend> {
+    Ok(current_engine()?.backend)
+}
+
+/// How the current runtime reads files.
+pub(crate) struct Engine {
+    pub(crate) backend: Backend,
+    /// Try a non-blocking read from the page cache first
+    /// (`Builder::read_page_cache_first`).
+    pub(crate) page_cache_first: bool,
+}
+
+/// The engine of the runtime this thread is in, with its read setting.
+pub(crate) fn current_engine() -> io::Result<Engine> {
     let driver = context::try_driver_handle().ok_or_else(no_runtime)?;
-    if driver.ring().is_some() {
-        Ok(Backend::Uring(driver))
+    let page_cache_first = driver.uring.page_cache_first();
+    let backend = if driver.ring().is_some() {
+        Backend::Uring(driver)
     } else {
-        Ok(Backend::Blocking)
-    }
+        Backend::Blocking
+    };
+    Ok(Engine {
+        backend,
+        page_cache_first,
+    })
 }
 
 /// Runs `f` on the blocking pool and waits for it.

@@ -2,6 +2,7 @@
 
 use super::backend::{self, Backend};
 use super::file_state::{Inner, MAX_BUF};
+use super::read_path;
 use super::OpenOptions;
 use crate::driver::uring::ops;
 use crate::sync::Mutex;
@@ -246,8 +247,11 @@ impl File {
     /// the file, or if `buf` has no spare capacity) and the buffer, which
     /// comes back whatever the result.
     ///
-    /// Any number of `read_at`s may run on one file at once; with io_uring
-    /// each is one operation and nothing is copied.
+    /// Any number of `read_at`s may run on one file at once. Cached data is
+    /// copied straight into `buf` (see
+    /// [`Builder::read_page_cache_first`](crate::runtime::Builder::read_page_cache_first));
+    /// otherwise the read is one io_uring operation into `buf`, with no
+    /// copy in between.
     ///
     /// ```
     /// # vigil::runtime::Runtime::new().unwrap().block_on(async {
@@ -267,26 +271,8 @@ impl File {
     /// kernel has let go of it. No data is lost, since the position is not
     /// used.
     pub async fn read_at(&self, buf: Vec<u8>, pos: u64) -> (io::Result<usize>, Vec<u8>) {
-        match backend::current() {
-            Ok(Backend::Uring(driver)) => {
-                let (res, _std, buf) =
-                    ops::Read::new(driver, self.std.clone(), buf, usize::MAX, pos).await;
-                (res, buf)
-            }
-            Ok(Backend::Blocking) => {
-                let std = self.std.clone();
-                let res = backend::blocking(move || {
-                    let mut buf = buf;
-                    let start = buf.len();
-                    buf.resize(buf.capacity(), 0);
-                    let res = std.read_at(&mut buf[start..], pos);
-                    buf.truncate(start + *res.as_ref().unwrap_or(&0));
-                    Ok((res, buf))
-                })
-                .await;
-                // Only a runtime shutting down loses the buffer here.
-                res.unwrap_or_else(|err| (Err(err), Vec::new()))
-            }
+        match backend::current_engine() {
+            Ok(engine) => read_path::read_owned(&engine, &self.std, buf, usize::MAX, pos).await,
             Err(err) => (Err(err), buf),
         }
     }

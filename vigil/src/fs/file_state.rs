@@ -15,12 +15,15 @@
 //! back over it.
 
 use super::backend::{self, Backend};
+use super::read_path::{try_cached, CacheRead};
 use crate::driver::uring::ops::{self, CURRENT_POSITION};
 use crate::driver::Handle as DriverHandle;
+use crate::runtime::coop;
 use crate::runtime::task::JoinHandle;
 use std::fs::File as StdFile;
 use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::mem::MaybeUninit;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -35,6 +38,9 @@ pub(crate) struct Inner {
     pub(super) max_buf: usize,
     /// Where operations run; found on the first one.
     backend: Option<Backend>,
+    /// Reads try the page cache first (until this file turns out not to
+    /// support it).
+    page_cache_first: Option<bool>,
     /// A seek started through Tokio's two-step `AsyncSeek`.
     #[cfg(feature = "tokio-io")]
     pending_seek: Option<SeekFrom>,
@@ -152,6 +158,7 @@ impl Inner {
             last_write_err: None,
             max_buf: MAX_BUF,
             backend: None,
+            page_cache_first: None,
             #[cfg(feature = "tokio-io")]
             pending_seek: None,
         }
@@ -163,9 +170,43 @@ impl Inner {
 
     fn backend(&mut self) -> io::Result<&Backend> {
         if self.backend.is_none() {
-            self.backend = Some(backend::current()?);
+            let engine = backend::current_engine()?;
+            self.page_cache_first = Some(engine.page_cache_first);
+            self.backend = Some(engine.backend);
         }
         Ok(self.backend.as_ref().expect("just set"))
+    }
+
+    /// The page-cache fast path of `poll_read`: reads straight into `dst`
+    /// if the data is cached. `None` means take the slow path.
+    fn poll_read_cached(
+        &mut self,
+        cx: &mut Context<'_>,
+        std: &StdFile,
+        dst: &mut [u8],
+    ) -> Option<Poll<io::Result<usize>>> {
+        if self.page_cache_first.is_none() {
+            if let Err(err) = self.backend() {
+                return Some(Poll::Ready(Err(err)));
+            }
+        }
+        if self.page_cache_first != Some(true) {
+            return None;
+        }
+        if coop::poll_proceed(cx).is_pending() {
+            return Some(Poll::Pending);
+        }
+        // SAFETY: the slice is only written through, with initialised
+        // bytes (by the kernel), so viewing it as possibly uninitialised
+        // cannot make any byte of it uninitialised.
+        let dst = unsafe { &mut *(dst as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        match try_cached(std, dst, CURRENT_POSITION) {
+            CacheRead::Read(n) => return Some(Poll::Ready(Ok(n))),
+            CacheRead::Miss => {}
+            CacheRead::Unsupported => self.page_cache_first = Some(false),
+        }
+        coop::refund();
+        None
     }
 
     fn start_read(&mut self, std: &Arc<StdFile>, mut data: Vec<u8>, len: usize) -> io::Result<()> {
@@ -260,6 +301,12 @@ impl Inner {
                     if let Some(err) = self.last_write_err.take() {
                         return Poll::Ready(Err(err));
                     }
+                    if let Some(poll) = self.poll_read_cached(cx, std, dst) {
+                        return poll;
+                    }
+                    let State::Idle(buf) = &mut self.state else {
+                        unreachable!("still idle")
+                    };
                     let data = buf.take();
                     let len = dst.len().min(self.max_buf);
                     self.start_read(std, data, len)?;

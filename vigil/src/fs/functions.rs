@@ -8,6 +8,7 @@
 //! blocking pool, as it does everywhere without io_uring.
 
 use super::backend::{self, Backend};
+use super::read_path::read_owned;
 use super::File;
 use crate::driver::uring::ops;
 use std::fs::{Metadata, Permissions};
@@ -37,27 +38,15 @@ async fn on_pool<T: Send + 'static>(
 /// Cancel safe: the file is only read.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let file = File::open(path).await?;
-    let driver = match backend::current()? {
-        Backend::Uring(driver) => driver,
-        Backend::Blocking => {
-            let std = file.std.clone();
-            return backend::blocking(move || {
-                let mut data = Vec::new();
-                io::Read::read_to_end(&mut &*std, &mut data)?;
-                Ok(data)
-            })
-            .await;
-        }
-    };
-    // Most files are small: start with one page-sized read and double.
+    let engine = backend::current_engine()?;
+    // Most files are small: start with a few pages and double.
     let mut data = Vec::with_capacity(16 * 1024);
     let mut offset = 0u64;
     loop {
         if data.len() == data.capacity() {
             data.reserve(data.capacity());
         }
-        let read = ops::Read::new(driver.clone(), file.std.clone(), data, usize::MAX, offset);
-        let (res, _std, back) = read.await;
+        let (res, back) = read_owned(&engine, &file.std, data, usize::MAX, offset).await;
         data = back;
         match res {
             Ok(0) => return Ok(data),

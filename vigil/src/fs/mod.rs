@@ -56,6 +56,7 @@ mod file_state;
 mod functions;
 mod open_options;
 mod read_dir;
+mod read_path;
 
 pub use file::File;
 pub use functions::{

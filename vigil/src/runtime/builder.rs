@@ -34,6 +34,7 @@ pub struct Builder {
     watchdog: watch::Config,
     on_watchdog: Option<watch::Callback>,
     io_uring: bool,
+    page_cache_first: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -69,6 +70,7 @@ impl Builder {
             watchdog: watch::Config::new(),
             on_watchdog: None,
             io_uring: true,
+            page_cache_first: true,
         }
     }
 
@@ -213,6 +215,21 @@ impl Builder {
         self
     }
 
+    /// Whether [`vigil::fs`](crate::fs) reads first try to copy the data
+    /// straight from the page cache (default `true`).
+    ///
+    /// Such a read is a `preadv2` with `RWF_NOWAIT`: the kernel copies what
+    /// it has cached and returns at once, or reports that it would have to
+    /// wait for the disk, and only then does the read go to io_uring (or
+    /// the blocking pool). It never blocks the thread, and for cached data
+    /// it costs one system call and one copy, as a blocking read does,
+    /// instead of a round trip through the ring and a copy out of the
+    /// file's own buffer. Turn it off to send every read through the ring.
+    pub fn read_page_cache_first(&mut self, enabled: bool) -> &mut Self {
+        self.page_cache_first = enabled;
+        self
+    }
+
     /// Builds the runtime. Fails only if the OS refuses a resource (a thread).
     pub fn build(&mut self) -> io::Result<Runtime> {
         let blocking_name = self.thread_name.clone();
@@ -222,7 +239,7 @@ impl Builder {
             self.max_blocking_threads,
             self.keep_alive,
         );
-        let (driver, driver_handle) = Driver::new(self.io_uring)?;
+        let (driver, driver_handle) = Driver::new(self.io_uring, self.page_cache_first)?;
         let config = Config {
             event_interval: self.event_interval,
             global_queue_interval: self.global_queue_interval.unwrap_or(match self.kind {
@@ -300,6 +317,7 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("watchdog", &self.watchdog)
             .field("io_uring", &self.io_uring)
+            .field("page_cache_first", &self.page_cache_first)
             .finish_non_exhaustive()
     }
 }

@@ -1,5 +1,6 @@
 //! The operating-system layer: thin, safe wrappers over the Linux calls the
-//! drivers need (epoll, eventfd, file-descriptor flags), and nothing else.
+//! drivers need (epoll, eventfd, file-descriptor flags, non-blocking file
+//! reads), and nothing else.
 //!
 //! Each wrapper owns its file descriptor (`OwnedFd`), creates it with
 //! `O_CLOEXEC` so it never leaks into a child process, and turns `-1` into
@@ -8,6 +9,7 @@
 
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
+pub(crate) mod file;
 pub(crate) mod membarrier;
 pub(crate) mod pipe;
 pub(crate) mod signal;

@@ -7,34 +7,33 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use vigil::runtime::{Builder, Runtime};
 
-/// The runtimes every fs test runs on, named for assertion messages.
+/// The runtimes every fs test runs on, named for assertion messages: each
+/// engine (io_uring, the blocking pool), with and without the page-cache
+/// fast path for reads, on both flavours between them.
 pub fn engines() -> Vec<(&'static str, Runtime)> {
+    let ct = Builder::new_current_thread;
+    let mt = || {
+        let mut b = Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
     vec![
+        ("io_uring, current_thread", ct().build().unwrap()),
+        ("io_uring, multi_thread", mt().build().unwrap()),
         (
-            "io_uring, current_thread",
-            Builder::new_current_thread().build().unwrap(),
+            "io_uring only (no page-cache reads), current_thread",
+            ct().read_page_cache_first(false).build().unwrap(),
         ),
         (
-            "io_uring, multi_thread",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .build()
-                .unwrap(),
-        ),
-        (
-            "blocking pool, current_thread",
-            Builder::new_current_thread()
-                .io_uring(false)
+            "blocking pool only (no page-cache reads), current_thread",
+            ct().io_uring(false)
+                .read_page_cache_first(false)
                 .build()
                 .unwrap(),
         ),
         (
             "blocking pool, multi_thread",
-            Builder::new_multi_thread()
-                .worker_threads(2)
-                .io_uring(false)
-                .build()
-                .unwrap(),
+            mt().io_uring(false).build().unwrap(),
         ),
     ]
 }

@@ -49,18 +49,27 @@ pub(crate) use ring::Uring;
 
 use std::sync::OnceLock;
 
-/// The runtime's lazily created ring, or the knowledge that there is none.
+/// The runtime's lazily created ring (or the knowledge that there is
+/// none), and its file-read setting.
 pub(crate) struct Handle {
     enabled: bool,
+    page_cache_first: bool,
     ring: OnceLock<Option<Uring>>,
 }
 
 impl Handle {
-    pub(crate) fn new(enabled: bool) -> Handle {
+    pub(crate) fn new(enabled: bool, page_cache_first: bool) -> Handle {
         Handle {
             enabled,
+            page_cache_first,
             ring: OnceLock::new(),
         }
+    }
+
+    /// Whether file reads try a non-blocking read from the page cache
+    /// before going to the ring or the blocking pool.
+    pub(crate) fn page_cache_first(&self) -> bool {
+        self.page_cache_first
     }
 
     /// The ring, created on the first call; `None` if io_uring is disabled
@@ -109,6 +118,7 @@ impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UringHandle")
             .field("enabled", &self.enabled)
+            .field("page_cache_first", &self.page_cache_first)
             .field("created", &self.ring.get().is_some())
             .finish()
     }
@@ -157,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_completion_wakes_the_task_through_the_reactor() {
-        let (mut driver, handle) = Driver::new(true).unwrap();
+        let (mut driver, handle) = Driver::new(true, true).unwrap();
         assert!(
             handle.ring().is_some(),
             "io_uring is available on the test machines"
@@ -190,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_dropped_operation_keeps_its_resources_until_the_completion() {
-        let (mut driver, handle) = Driver::new(true).unwrap();
+        let (mut driver, handle) = Driver::new(true, true).unwrap();
         let ring = handle.ring().unwrap();
         let (r, _w) = pipe();
         let mut read = Read::new(
