@@ -172,7 +172,7 @@ fn suite_runtimes(suite: &str, selected: &[String]) -> Vec<String> {
         .filter(|r| suites::applies(suite, r))
         .cloned()
         .collect();
-    if suites::applies(suite, runtimes::LIMIT) && suite == "bulk" {
+    if suites::applies(suite, runtimes::LIMIT) && matches!(suite, "bulk" | "fs") {
         list.push(runtimes::LIMIT.to_string());
     }
     list

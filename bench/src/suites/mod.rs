@@ -14,12 +14,13 @@
 //! a fixed duration or volume and get no warm-up iteration: each process
 //! measures once, cold (connections are established before the clock
 //! starts). [`http`] runs only on vigil and Tokio, and [`bulk`] also on the
-//! `std-blocking` pseudo-runtime (see [`applies`]).
+//! `std-blocking` pseudo-runtime, as does [`fs`] (see [`applies`]).
 
 pub mod bulk;
 pub mod chained_spawn;
 pub mod churn;
 pub mod echo;
+pub mod fs;
 pub mod http;
 pub mod idle;
 pub mod memory;
@@ -34,7 +35,7 @@ use crate::runtimes::{Runtime, SmolLocal, SmolMt, TokioCt, TokioMt, VigilCt, Vig
 use std::io;
 
 /// Every suite, in the order they run and are printed.
-pub const ALL: [&str; 12] = [
+pub const ALL: [&str; 13] = [
     "spawn_many",
     "ping_pong",
     "yield_many",
@@ -47,14 +48,15 @@ pub const ALL: [&str; 12] = [
     "churn",
     "idle",
     "http",
+    "fs",
 ];
 
-/// Whether `suite` runs on `runtime` (`std-blocking` only in `bulk`, no
+/// Whether `suite` runs on `runtime` (`std-blocking` only in `bulk` and `fs`, no
 /// smol in `http`).
 pub fn applies(suite: &str, runtime: &str) -> bool {
     let runtime = runtime.strip_suffix("-nowd").unwrap_or(runtime);
     match suite {
-        "bulk" => true,
+        "bulk" | "fs" => true,
         "http" => matches!(runtime, "vigil-mt" | "vigil-ct" | "tokio-mt" | "tokio-ct"),
         _ => runtime != LIMIT,
     }
@@ -109,7 +111,11 @@ pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> 
         return None;
     }
     if runtime == LIMIT {
-        return Some(bulk::blocking(p));
+        return Some(if suite == "fs" {
+            fs::blocking(p)
+        } else {
+            bulk::blocking(p)
+        });
     }
     if suite == "http" {
         fn http<R: http::HyperServer>(p: &Params) -> Vec<Sample> {
@@ -121,6 +127,21 @@ pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> 
             "vigil-ct" => Some(http::<VigilCt>(p)),
             "tokio-mt" => Some(http::<TokioMt>(p)),
             "tokio-ct" => Some(http::<TokioCt>(p)),
+            _ => None,
+        };
+    }
+    if suite == "fs" {
+        fn files<R: fs::FsKit>(p: &Params) -> Vec<Sample> {
+            let rt = R::build(p.workers);
+            (0..p.runs).flat_map(|_| fs::iteration(&rt, p)).collect()
+        }
+        return match runtime {
+            "vigil-mt" => Some(files::<VigilMt>(p)),
+            "vigil-ct" => Some(files::<VigilCt>(p)),
+            "tokio-mt" => Some(files::<TokioMt>(p)),
+            "tokio-ct" => Some(files::<TokioCt>(p)),
+            "smol-mt" => Some(files::<SmolMt>(p)),
+            "smol-local" => Some(files::<SmolLocal>(p)),
             _ => None,
         };
     }
