@@ -10,29 +10,36 @@
 //! hand-offs per operation and caps the operations in flight at the
 //! number of threads.
 //!
-//! vigil submits file operations to the kernel through io_uring instead.
-//! The task that reads writes a submission entry and goes on; the kernel
-//! performs the read, asynchronously if it has to wait for the disk, and
-//! posts a completion that wakes the task through the reactor. A read of
-//! cached data usually completes during the submitting system call itself,
-//! and the task then has its result on the same poll. Opening, reading,
+//! vigil does two things instead. A read first asks the kernel for what
+//! the page cache already holds, straight into the caller's buffer
+//! (`preadv2` with `RWF_NOWAIT`, which returns at once rather than wait for
+//! the disk): the same try-then-wait pattern a socket read follows, and
+//! for cached data it costs what a blocking read costs. Everything else,
+//! and a read that would have to wait, is submitted to the kernel through
+//! io_uring: the task writes a submission entry and goes on; the kernel
+//! performs the operation, asynchronously if it has to wait, and posts a
+//! completion that wakes the task through the reactor (or, often, is
+//! already there when the submitting system call returns). Opening, reading,
 //! writing, `fsync`, creating directories, linking, renaming and removing
 //! are io_uring operations. What io_uring has no operation for (reading a
 //! directory) or what has to return a `std` type only `std` can build
 //! ([`Metadata`](std::fs::Metadata), [`canonicalize`], [`read_link`]) runs
 //! on the blocking pool, as does everything when io_uring is unavailable or
 //! switched off with [`Builder::io_uring`](crate::runtime::Builder::io_uring).
-//! Both paths behave the same; the tests run both.
+//! Both engines behave the same; the tests run each of them, with and
+//! without the page-cache reads
+//! ([`Builder::read_page_cache_first`](crate::runtime::Builder::read_page_cache_first)).
 //!
 //! # Buffers are owned
 //!
 //! The kernel writes into a read's buffer until the completion arrives,
 //! even if the future that asked is dropped. So every operation owns its
 //! buffer while it is in flight: [`File`]'s `AsyncRead`/`AsyncWrite` keep
-//! one internal buffer (and copy between it and the caller's slices, as
-//! Tokio's `File` does), and [`File::read_at`] / [`File::write_at`] take and
-//! return a `Vec<u8>`, which costs no copy. A future dropped early leaves its
-//! buffer with the driver until the kernel has let go of it.
+//! one internal buffer for the ring (and copy between it and the caller's
+//! slices, as Tokio's `File` does), and [`File::read_at`] /
+//! [`File::write_at`] take and return a `Vec<u8>`, which costs no copy. A
+//! future dropped early leaves its buffer with the driver until the kernel
+//! has let go of it.
 //!
 //! # Example
 //!
