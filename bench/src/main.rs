@@ -37,7 +37,7 @@ const USAGE: &str = "\
 usage: vigil-bench [SUITE...] [options]
 
 suites: spawn_many ping_pong yield_many chained_spawn timers sync memory
-        echo bulk churn idle http (default: all)
+        echo bulk churn idle http fs (default: all)
 
 options:
   --runs N          recorded runs per measurement, median reported (default 5, 3 with --quick)
@@ -165,7 +165,7 @@ fn child(args: &[String]) -> ExitCode {
 }
 
 /// The runtimes `suite` runs on, out of the selected ones: those it
-/// applies to, plus `std-blocking` (the physical limit) for `bulk`.
+/// applies to, plus `std-blocking` (the physical limit) for `bulk` and `fs`.
 fn suite_runtimes(suite: &str, selected: &[String]) -> Vec<String> {
     let mut list: Vec<String> = selected
         .iter()

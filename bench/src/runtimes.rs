@@ -75,8 +75,8 @@ pub const BASELINE_MT: &str = "tokio-mt";
 /// The second baseline, for single-threaded runtimes.
 pub const BASELINE_CT: &str = "tokio-ct";
 
-/// Not a runtime: plain threads and blocking `std::io`, the physical limit
-/// the `bulk` suite compares with.
+/// Not a runtime: plain threads and blocking `std::io` (`std::fs` in `fs`),
+/// the physical limit the `bulk` and `fs` suites compare with.
 pub const LIMIT: &str = "std-blocking";
 
 /// Whether `name` is a single-threaded runtime (gets a ratio vs `tokio-ct`).

@@ -6,29 +6,33 @@
 //! `std::fs` called directly on one thread (`std-blocking`): for cached
 //! files that is the limit, one system call per operation and no
 //! hand-off. The task code is the same for all; [`FsKit`] maps it onto each
-//! runtime's API. Files live in a fresh directory under the system's
-//! temporary directory, are written before the clock starts where the case
-//! reads them, and are cached (the machine has the memory): this measures
-//! what each runtime adds to the kernel's work, not the disk.
+//! runtime's API. Every case works in a fresh directory under the system's
+//! temporary directory, removed after it; files a case reads are written
+//! before the clock starts and are cached (the machine has the memory):
+//! this measures what each runtime adds to the kernel's work, not the
+//! disk. Each (runtime, run) is a fresh process and there is no warm-up
+//! iteration, so the first case also pays for whatever the runtime sets up
+//! lazily (vigil's ring, Tokio's and smol's first blocking threads).
 //!
 //! Cases (sizes in `--quick` mode in brackets):
 //! - `read_seq`: a 64 MiB (8 MiB) file read to the end through the file
 //!   type's `AsyncRead`, 64 KiB at a time. Rate in bytes/s.
 //! - `read_random`: 32 tasks x 512 (64) positional 4 KiB reads at seeded
-//!   pseudo-random offsets of that file. vigil: `File::read_at`; Tokio and
-//!   smol: `FileExt::read_at` on the blocking pool, which is what their
-//!   users do. Reads/s.
+//!   pseudo-random 4 KiB-aligned offsets of such a file. vigil:
+//!   `File::read_at`; Tokio and smol: `FileExt::read_at` on the blocking
+//!   pool, which is what their users do. Reads/s.
 //! - `write_seq`: 64 MiB (8 MiB) written through `AsyncWrite` in 64 KiB
 //!   `write_all`s, then flushed (no fsync). Bytes/s.
 //! - `small_files`: 8 tasks x 125 (25) cycles of write 4 KiB / read it back
 //!   / remove, through the whole-file functions. Cycles/s.
-//! - `metadata`: 8 tasks x 1 250 (125) `metadata` calls. Calls/s.
+//! - `metadata`: 8 tasks x 1 250 (125) `metadata` calls on a 4 KiB file.
+//!   Calls/s.
 
 use crate::measure::{Sample, Unit};
 use crate::runtimes::{Runtime, SmolLocal, SmolMt, Spawner, TokioCt, TokioMt, VigilCt, VigilMt};
 use crate::suites::Params;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -189,6 +193,28 @@ fn file_len(p: &Params) -> usize {
     p.size(64 << 20, 8 << 20)
 }
 
+/// Reads per task in `read_random`.
+fn random_reads(p: &Params) -> usize {
+    p.size(512, 64)
+}
+
+/// Cycles per task in `small_files`.
+fn small_cycles(p: &Params) -> usize {
+    p.size(125, 25)
+}
+
+/// Calls per task in `metadata`.
+fn metadata_calls(p: &Params) -> usize {
+    p.size(1250, 125)
+}
+
+/// A `BLOCK`-byte file for `metadata` to look at.
+fn small_file(dir: &Scratch) -> PathBuf {
+    let path = dir.join("small");
+    std::fs::write(&path, [1; BLOCK]).expect("write the test file");
+    path
+}
+
 /// A cached file of `len` seeded bytes.
 fn big_file(dir: &Scratch, len: usize) -> PathBuf {
     let path = dir.join("big");
@@ -221,21 +247,21 @@ fn rate(case: &'static str, unit: Unit, amount: f64, start: Instant) -> Sample {
     Sample::new(case, unit, amount / start.elapsed().as_secs_f64())
 }
 
-/// One iteration: every case.
+/// One iteration: every case, each in its own scratch directory.
 pub fn iteration<R: FsKit>(rt: &R, p: &Params) -> Vec<Sample> {
-    let dir = Scratch::new();
-    let len = file_len(p);
-    let big = big_file(&dir, len);
     vec![
-        read_seq(rt, big.clone(), len),
-        read_random(rt, big, p, len),
-        write_seq(rt, dir.join("written"), len),
-        small_files(rt, &dir, p),
-        metadata(rt, &dir, p),
+        read_seq(rt, p),
+        read_random(rt, p),
+        write_seq(rt, p),
+        small_files(rt, p),
+        metadata(rt, p),
     ]
 }
 
-fn read_seq<R: FsKit>(rt: &R, path: PathBuf, len: usize) -> Sample {
+fn read_seq<R: FsKit>(rt: &R, p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let len = file_len(p);
+    let path = big_file(&dir, len);
     let start = Instant::now();
     let total = rt.run_in_task(move |_| async move {
         let mut file = R::open(path).await;
@@ -252,8 +278,11 @@ fn read_seq<R: FsKit>(rt: &R, path: PathBuf, len: usize) -> Sample {
     rate("read_seq", Unit::BytesPerSec, len as f64, start)
 }
 
-fn read_random<R: FsKit>(rt: &R, path: PathBuf, p: &Params, len: usize) -> Sample {
-    let reads = p.size(512, 64);
+fn read_random<R: FsKit>(rt: &R, p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let len = file_len(p);
+    let path = big_file(&dir, len);
+    let reads = random_reads(p);
     let start = Instant::now();
     rt.run_in_task(move |spawner| async move {
         let file = Arc::new(R::open_shared(path).await);
@@ -280,7 +309,10 @@ fn read_random<R: FsKit>(rt: &R, path: PathBuf, p: &Params, len: usize) -> Sampl
     )
 }
 
-fn write_seq<R: FsKit>(rt: &R, path: PathBuf, len: usize) -> Sample {
+fn write_seq<R: FsKit>(rt: &R, p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let len = file_len(p);
+    let path = dir.join("written");
     let start = Instant::now();
     let target = path.clone();
     rt.run_in_task(move |_| async move {
@@ -296,8 +328,9 @@ fn write_seq<R: FsKit>(rt: &R, path: PathBuf, len: usize) -> Sample {
     sample
 }
 
-fn small_files<R: FsKit>(rt: &R, dir: &Scratch, p: &Params) -> Sample {
-    let cycles = p.size(125, 25);
+fn small_files<R: FsKit>(rt: &R, p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let cycles = small_cycles(p);
     let base = dir.0.clone();
     let start = Instant::now();
     rt.run_in_task(move |spawner| async move {
@@ -327,9 +360,10 @@ fn small_files<R: FsKit>(rt: &R, dir: &Scratch, p: &Params) -> Sample {
     )
 }
 
-fn metadata<R: FsKit>(rt: &R, dir: &Scratch, p: &Params) -> Sample {
-    let calls = p.size(1250, 125);
-    let path = dir.join("big");
+fn metadata<R: FsKit>(rt: &R, p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let calls = metadata_calls(p);
+    let path = small_file(&dir);
     let start = Instant::now();
     rt.run_in_task(move |spawner| async move {
         let joins: Vec<_> = (0..FILE_TASKS)
@@ -354,74 +388,112 @@ fn metadata<R: FsKit>(rt: &R, dir: &Scratch, p: &Params) -> Sample {
     )
 }
 
-/// The `std-blocking` rows: the same work with `std::fs` on this thread.
+/// The `std-blocking` rows: the same work with `std::fs` on this thread,
+/// the tasks' loops run one after another.
 pub fn blocking(p: &Params) -> Vec<Sample> {
-    use std::io::{Read, Write};
     let mut samples = Vec::new();
     for _ in 0..p.runs {
-        let dir = Scratch::new();
-        let len = file_len(p);
-        let big = big_file(&dir, len);
-
-        let start = Instant::now();
-        let mut file = std::fs::File::open(&big).expect("open");
-        let mut buf = vec![0; CHUNK];
-        while file.read(&mut buf).expect("read") > 0 {}
-        samples.push(rate("read_seq", Unit::BytesPerSec, len as f64, start));
-
-        let reads = p.size(512, 64);
-        let start = Instant::now();
-        let mut buf = Vec::with_capacity(BLOCK);
-        for task in 0..READERS {
-            for pos in offsets(task, reads, len) {
-                buf = pread(&file, buf, pos);
-            }
-        }
-        samples.push(rate(
-            "read_random",
-            Unit::PerSec,
-            (READERS as usize * reads) as f64,
-            start,
-        ));
-
-        let start = Instant::now();
-        let chunk = vec![0x5a_u8; CHUNK];
-        let mut out = std::fs::File::create(dir.join("written")).expect("create");
-        for _ in 0..len / CHUNK {
-            out.write_all(&chunk).expect("write");
-        }
-        out.flush().expect("flush");
-        samples.push(rate("write_seq", Unit::BytesPerSec, len as f64, start));
-
-        let cycles = p.size(125, 25);
-        let start = Instant::now();
-        for task in 0..FILE_TASKS {
-            let data = vec![task as u8; BLOCK];
-            for i in 0..cycles {
-                let path = dir.join(&format!("small-{task}-{i}"));
-                std::fs::write(&path, &data).expect("write file");
-                assert_eq!(std::fs::read(&path).expect("read file").len(), BLOCK);
-                std::fs::remove_file(&path).expect("remove");
-            }
-        }
-        samples.push(rate(
-            "small_files",
-            Unit::PerSec,
-            (FILE_TASKS as usize * cycles) as f64,
-            start,
-        ));
-
-        let calls = p.size(1250, 125);
-        let start = Instant::now();
-        for _ in 0..FILE_TASKS * calls as u64 {
-            assert!(std::fs::metadata(Path::new(&big)).expect("metadata").len() > 0);
-        }
-        samples.push(rate(
-            "metadata",
-            Unit::PerSec,
-            (FILE_TASKS as usize * calls) as f64,
-            start,
-        ));
+        samples.push(blocking_read_seq(p));
+        samples.push(blocking_read_random(p));
+        samples.push(blocking_write_seq(p));
+        samples.push(blocking_small_files(p));
+        samples.push(blocking_metadata(p));
     }
     samples
+}
+
+fn blocking_read_seq(p: &Params) -> Sample {
+    use std::io::Read;
+    let dir = Scratch::new();
+    let len = file_len(p);
+    let path = big_file(&dir, len);
+    let start = Instant::now();
+    let mut file = std::fs::File::open(path).expect("open");
+    let mut buf = vec![0; CHUNK];
+    let mut total = 0;
+    loop {
+        match file.read(&mut buf).expect("read") {
+            0 => break,
+            n => total += n,
+        }
+    }
+    let sample = rate("read_seq", Unit::BytesPerSec, len as f64, start);
+    assert_eq!(total, len);
+    sample
+}
+
+fn blocking_read_random(p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let len = file_len(p);
+    let path = big_file(&dir, len);
+    let reads = random_reads(p);
+    let start = Instant::now();
+    let file = std::fs::File::open(path).expect("open");
+    let mut buf = Vec::with_capacity(BLOCK);
+    for task in 0..READERS {
+        for pos in offsets(task, reads, len) {
+            buf = pread(&file, buf, pos);
+        }
+    }
+    rate(
+        "read_random",
+        Unit::PerSec,
+        (READERS as usize * reads) as f64,
+        start,
+    )
+}
+
+fn blocking_write_seq(p: &Params) -> Sample {
+    use std::io::Write;
+    let dir = Scratch::new();
+    let len = file_len(p);
+    let path = dir.join("written");
+    let start = Instant::now();
+    let chunk = vec![0x5a_u8; CHUNK];
+    let mut file = std::fs::File::create(&path).expect("create");
+    for _ in 0..len / CHUNK {
+        file.write_all(&chunk).expect("write");
+    }
+    file.flush().expect("flush");
+    drop(file);
+    let sample = rate("write_seq", Unit::BytesPerSec, len as f64, start);
+    assert_eq!(std::fs::metadata(&path).expect("written").len(), len as u64);
+    sample
+}
+
+fn blocking_small_files(p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let cycles = small_cycles(p);
+    let start = Instant::now();
+    for task in 0..FILE_TASKS {
+        let data = vec![task as u8; BLOCK];
+        for i in 0..cycles {
+            let path = dir.join(&format!("small-{task}-{i}"));
+            std::fs::write(&path, &data).expect("write file");
+            assert_eq!(std::fs::read(&path).expect("read file").len(), BLOCK);
+            std::fs::remove_file(&path).expect("remove");
+        }
+    }
+    rate(
+        "small_files",
+        Unit::PerSec,
+        (FILE_TASKS as usize * cycles) as f64,
+        start,
+    )
+}
+
+fn blocking_metadata(p: &Params) -> Sample {
+    let dir = Scratch::new();
+    let calls = metadata_calls(p);
+    let path = small_file(&dir);
+    let start = Instant::now();
+    for _ in 0..FILE_TASKS as usize * calls {
+        assert!(std::fs::metadata(&path).expect("metadata").len() > 0);
+    }
+    rate(
+        "metadata",
+        Unit::PerSec,
+        (FILE_TASKS as usize * calls) as f64,
+        start,
+    )
 }
