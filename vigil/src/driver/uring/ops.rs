@@ -183,6 +183,21 @@ impl<F: AsRawFd + Send + 'static> Future for Write<F> {
     }
 }
 
+/// Submits `entry` and waits for it, for operations whose only result is
+/// success or an error; the resources are dropped afterwards.
+///
+/// # Safety
+/// As [`Op::submit`]: `entry` points only into memory owned by `resources`.
+async unsafe fn complete<T: Send + 'static>(
+    driver: Arc<DriverHandle>,
+    entry: squeue::Entry,
+    resources: T,
+) -> io::Result<()> {
+    // SAFETY: forwarded from this function's contract.
+    let op = unsafe { Op::submit(driver, entry, resources) }.map_err(|(e, _)| e)?;
+    op.await.0.map(drop)
+}
+
 /// `fsync(2)` or, with `data_only`, `fdatasync(2)`.
 pub(crate) async fn fsync<F: AsRawFd + Send + 'static>(
     driver: Arc<DriverHandle>,
@@ -194,8 +209,7 @@ pub(crate) async fn fsync<F: AsRawFd + Send + 'static>(
         entry = entry.flags(types::FsyncFlags::DATASYNC);
     }
     // SAFETY: no pointer; the descriptor's owner is kept by the Op.
-    let op = unsafe { Op::submit(driver, entry.build(), file) }.map_err(|(e, _)| e)?;
-    op.await.0.map(drop)
+    unsafe { complete(driver, entry.build(), file) }.await
 }
 
 /// `unlinkat(AT_FDCWD, path, 0 or AT_REMOVEDIR)`.
@@ -205,8 +219,7 @@ pub(crate) async fn unlink(driver: Arc<DriverHandle>, path: CString, dir: bool) 
         .flags(flags)
         .build();
     // SAFETY: the only pointer is the path's heap buffer, owned by the Op.
-    let op = unsafe { Op::submit(driver, entry, path) }.map_err(|(e, _)| e)?;
-    op.await.0.map(drop)
+    unsafe { complete(driver, entry, path) }.await
 }
 
 /// `mkdirat(AT_FDCWD, path, mode)`.
@@ -215,8 +228,7 @@ pub(crate) async fn mkdir(driver: Arc<DriverHandle>, path: CString, mode: u32) -
         .mode(mode)
         .build();
     // SAFETY: the only pointer is the path's heap buffer, owned by the Op.
-    let op = unsafe { Op::submit(driver, entry, path) }.map_err(|(e, _)| e)?;
-    op.await.0.map(drop)
+    unsafe { complete(driver, entry, path) }.await
 }
 
 /// `renameat(AT_FDCWD, from, AT_FDCWD, to)`.
@@ -228,8 +240,7 @@ pub(crate) async fn rename(
     let cwd = types::Fd(libc::AT_FDCWD);
     let entry = opcode::RenameAt::new(cwd, from.as_ptr(), cwd, to.as_ptr()).build();
     // SAFETY: the two pointers are the paths' heap buffers, owned by the Op.
-    let op = unsafe { Op::submit(driver, entry, (from, to)) }.map_err(|(e, _)| e)?;
-    op.await.0.map(drop)
+    unsafe { complete(driver, entry, (from, to)) }.await
 }
 
 /// `linkat(AT_FDCWD, original, AT_FDCWD, link, 0)`.
@@ -241,8 +252,7 @@ pub(crate) async fn hard_link(
     let cwd = types::Fd(libc::AT_FDCWD);
     let entry = opcode::LinkAt::new(cwd, original.as_ptr(), cwd, link.as_ptr()).build();
     // SAFETY: the two pointers are the paths' heap buffers, owned by the Op.
-    let op = unsafe { Op::submit(driver, entry, (original, link)) }.map_err(|(e, _)| e)?;
-    op.await.0.map(drop)
+    unsafe { complete(driver, entry, (original, link)) }.await
 }
 
 /// `symlinkat(target, AT_FDCWD, link)`.
@@ -254,6 +264,5 @@ pub(crate) async fn symlink(
     let entry =
         opcode::SymlinkAt::new(types::Fd(libc::AT_FDCWD), target.as_ptr(), link.as_ptr()).build();
     // SAFETY: the two pointers are the paths' heap buffers, owned by the Op.
-    let op = unsafe { Op::submit(driver, entry, (target, link)) }.map_err(|(e, _)| e)?;
-    op.await.0.map(drop)
+    unsafe { complete(driver, entry, (target, link)) }.await
 }
