@@ -43,3 +43,18 @@ pub(crate) fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
         )
     })
 }
+
+/// `read(2)` into `buf` from a descriptor that is not a socket (a pipe end,
+/// an eventfd): `Ok(0)` is end of file, `WouldBlock` means empty.
+pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the call.
+    cvt_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
+}
+
+/// `write(2)` of `buf` to a descriptor that is not a socket. Writing to a
+/// pipe whose reader is gone fails with `EPIPE` (vigil ignores `SIGPIPE`
+/// when a runtime is built, see `sys::signal`).
+pub(crate) fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the call.
+    cvt_size(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
+}
