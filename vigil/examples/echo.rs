@@ -101,8 +101,12 @@ async fn main() -> io::Result<()> {
         Some("server") => {
             let listener =
                 TcpListener::bind(args.get(1).unwrap_or_else(|| usage()).as_str()).await?;
-            println!("echo server on {}", listener.local_addr()?);
-            serve(listener).await;
+            println!("echo server on {}; Ctrl-C stops it", listener.local_addr()?);
+            let server = vigil::spawn(serve(listener));
+            vigil::signal::ctrl_c().await?;
+            // Stops accepting; connections already open end with the runtime.
+            server.abort();
+            println!("Ctrl-C: shutting down");
             Ok(())
         }
         Some("client") => {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use vigil::net::{TcpListener, TcpStream};
+use vigil::signal::unix::SignalKind;
 use vigil::task::{self, JoinSet};
 use vigil::watchdog::{Config, Policy, ReportKind};
 use watchdog_support::{channel, no_blocked, runtime, sensitive, shared, within, Forgetful, BOTH};
@@ -253,6 +254,12 @@ fn waiting_tasks_that_keep_their_waker_are_not_reported() {
                     let mut buf = [0u8; 8];
                     assert_eq!(s.read(&mut buf).await.unwrap(), 0);
                 }));
+                // A signal listener (SIGURG is raised by no other test here).
+                let mut urgent =
+                    vigil::signal::unix::signal(SignalKind::from_raw(libc::SIGURG)).unwrap();
+                tasks.push(vigil::spawn(async move {
+                    assert_eq!(urgent.recv().await, Some(()));
+                }));
                 // A future that stores its waker and is woken by a thread.
                 tasks.push(vigil::spawn(WokenByThread {
                     spawned: false,
@@ -264,6 +271,9 @@ fn waiting_tasks_that_keep_their_waker_are_not_reported() {
                 vigil::time::sleep(Duration::from_millis(100)).await;
                 tx.send(7);
                 drop(client);
+                // SAFETY: `raise` only sends a signal to this thread, and
+                // vigil's handler for it is installed above.
+                unsafe { libc::raise(libc::SIGURG) };
                 for t in tasks {
                     vigil::time::timeout(Duration::from_secs(3), t)
                         .await
