@@ -475,3 +475,84 @@ fn an_always_ready_receiver_yields_to_other_tasks() {
         }
     });
 }
+
+fn poll_next<S: futures_core::Stream + Unpin>(s: &mut S, waker: &Waker) -> Poll<Option<S::Item>> {
+    Pin::new(s).poll_next(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn broadcast_stream_yields_values_lags_and_ends() {
+    use vigil::sync::broadcast::{error::Lagged, BroadcastStream};
+    let (tx, rx) = broadcast::channel(2);
+    let mut stream = BroadcastStream::from(rx);
+    let (w, waker) = counting_waker();
+    assert!(poll_next(&mut stream, &waker).is_pending());
+    tx.send(1).unwrap();
+    assert_eq!(
+        w.0.load(Ordering::SeqCst),
+        1,
+        "a send wakes the waiting stream"
+    );
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(Some(Ok(1))));
+    for i in 2..=5 {
+        tx.send(i).unwrap();
+    }
+    // Capacity 2: 2 and 3 were overwritten.
+    assert_eq!(
+        poll_next(&mut stream, &waker),
+        Poll::Ready(Some(Err(Lagged(2))))
+    );
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(Some(Ok(4))));
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(Some(Ok(5))));
+    assert!(poll_next(&mut stream, &waker).is_pending());
+    drop(tx);
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(None));
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(None));
+}
+
+#[test]
+fn a_dropped_waiting_broadcast_stream_leaves_the_wait_list() {
+    use vigil::sync::broadcast::BroadcastStream;
+    let (tx, rx) = broadcast::channel::<u32>(4);
+    let mut other = tx.subscribe();
+    let mut stream = BroadcastStream::new(rx);
+    let (w, waker) = counting_waker();
+    assert!(poll_next(&mut stream, &waker).is_pending());
+    drop(stream);
+    // Only one receiver left to count, and the dropped stream is not woken.
+    assert_eq!(tx.send(7).unwrap(), 1);
+    assert_eq!(w.0.load(Ordering::SeqCst), 0);
+    assert_eq!(other.try_recv(), Ok(7));
+}
+
+#[test]
+fn broadcast_streams_receive_from_another_task() {
+    use vigil::sync::broadcast::BroadcastStream;
+    for (flavour, rt) in common::both_flavours() {
+        rt.block_on(async {
+            // Room for every value: the reader may start late, never lag.
+            let (tx, rx) = broadcast::channel(1024);
+            let mut stream = BroadcastStream::new(rx);
+            let reader = vigil::spawn(async move {
+                let mut got = Vec::new();
+                while let Some(item) = std::future::poll_fn(|cx| {
+                    futures_core::Stream::poll_next(Pin::new(&mut stream), cx)
+                })
+                .await
+                {
+                    got.push(item.unwrap());
+                }
+                got
+            });
+            for i in 0..1000u32 {
+                tx.send(i).unwrap_or_default();
+                if i % 32 == 0 {
+                    vigil::task::yield_now().await;
+                }
+            }
+            drop(tx);
+            let got = reader.await.unwrap();
+            assert_eq!(got, (0..1000).collect::<Vec<_>>(), "{flavour}");
+        });
+    }
+}

@@ -396,3 +396,41 @@ fn weak_senders_do_not_keep_the_channel_open() {
     assert_eq!(rx.try_recv(), Ok(2));
     assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
 }
+
+#[test]
+fn send_timeout_gives_the_value_back_on_timeout_and_on_close() {
+    use vigil::sync::mpsc::error::SendTimeoutError;
+    for (flavour, rt) in both_flavours() {
+        rt.block_on(async {
+            let (tx, mut rx) = mpsc::channel::<String>(1);
+            tx.send("first".into()).await.unwrap();
+            let err = tx
+                .send_timeout("late".into(), Duration::from_millis(5))
+                .await
+                .unwrap_err();
+            assert!(err.is_timeout(), "{flavour}: {err}");
+            assert_eq!(err.into_inner(), "late");
+            // A slot freed while waiting lets it through.
+            let sender = {
+                let tx = tx.clone();
+                vigil::spawn(async move {
+                    tx.send_timeout("waited".into(), Duration::from_secs(10))
+                        .await
+                        .unwrap();
+                })
+            };
+            assert_eq!(rx.recv().await.as_deref(), Some("first"));
+            sender.await.unwrap();
+            assert_eq!(rx.recv().await.as_deref(), Some("waited"));
+            drop(rx);
+            let err = tx
+                .send_timeout("gone".into(), Duration::from_secs(10))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&err, SendTimeoutError::Closed(v) if v == "gone"),
+                "{flavour}"
+            );
+        });
+    }
+}

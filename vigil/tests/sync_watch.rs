@@ -397,3 +397,45 @@ fn an_always_changing_watch_yields_to_other_tasks() {
         }
     });
 }
+
+fn poll_next<S: futures_core::Stream + Unpin>(s: &mut S, waker: &Waker) -> Poll<Option<S::Item>> {
+    Pin::new(s).poll_next(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn watch_stream_yields_the_current_value_then_each_newest() {
+    use vigil::sync::watch::WatchStream;
+    let (tx, rx) = watch::channel(0);
+    let mut stream = WatchStream::new(rx);
+    let (w, waker) = counting_waker();
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(Some(0)));
+    assert!(poll_next(&mut stream, &waker).is_pending());
+    tx.send(1).unwrap();
+    assert_eq!(wakes(&w), 1);
+    tx.send(2).unwrap();
+    // The values in between are skipped: only the newest comes.
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(Some(2)));
+    assert!(poll_next(&mut stream, &waker).is_pending());
+    tx.send(3).unwrap();
+    drop(tx);
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(Some(3)));
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(None));
+}
+
+#[test]
+fn watch_stream_from_changes_waits_for_a_new_value() {
+    use vigil::sync::watch::WatchStream;
+    let (tx, rx) = watch::channel("old");
+    let mut stream = WatchStream::from_changes(rx);
+    let (w, waker) = counting_waker();
+    assert!(poll_next(&mut stream, &waker).is_pending());
+    tx.send("new").unwrap();
+    assert_eq!(wakes(&w), 1);
+    assert_eq!(poll_next(&mut stream, &waker), Poll::Ready(Some("new")));
+    // A dropped waiting stream leaves the wait list: the next send wakes
+    // nobody.
+    assert!(poll_next(&mut stream, &waker).is_pending());
+    drop(stream);
+    let _ = tx.send("newer");
+    assert_eq!(wakes(&w), 1);
+}

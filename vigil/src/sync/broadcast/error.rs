@@ -66,3 +66,17 @@ impl fmt::Display for TryRecvError {
 }
 
 impl std::error::Error for TryRecvError {}
+
+/// A [`BroadcastStream`](super::BroadcastStream) fell behind: this many
+/// values were overwritten before it read them. The stream goes on with
+/// the oldest value still held.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub struct Lagged(pub u64);
+
+impl fmt::Display for Lagged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "broadcast stream lagged, {} values missed", self.0)
+    }
+}
+
+impl std::error::Error for Lagged {}

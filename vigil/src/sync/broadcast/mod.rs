@@ -44,6 +44,9 @@ use std::task::{Context, Poll, Waker};
 use error::{RecvError, SendError, TryRecvError};
 
 pub mod error;
+mod stream;
+
+pub use stream::BroadcastStream;
 
 /// Creates a broadcast channel holding up to `capacity` unread values
 /// (rounded up to a power of two); returns a sender and a first receiver.
@@ -424,23 +427,39 @@ struct Recv<'a, T> {
     key: Option<Key>,
 }
 
-impl<T: Clone> Recv<'_, T> {
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
-        let Receiver { shared, next } = &mut *self.rx;
+impl<T: Clone> Receiver<T> {
+    /// One receive step for a waiter whose place in the wait list is `key`
+    /// (a [`Recv`] future's, or a [`BroadcastStream`]'s): a value, a lag or
+    /// the end, or `Pending` with the waker registered.
+    fn poll_recv_keyed(
+        &mut self,
+        key: &mut Option<Key>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<T, RecvError>> {
+        let Receiver { shared, next } = self;
         let mut state = shared.lock();
         let ret = match take_next(&mut state, next) {
             Ok(v) => Ok(v),
             Err(TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
             Err(TryRecvError::Closed) => Err(RecvError::Closed),
             Err(TryRecvError::Empty) => {
-                register(&mut state.recv_waiters, &mut self.key, cx.waker());
+                register(&mut state.recv_waiters, key, cx.waker());
                 return Poll::Pending;
             }
         };
-        if let Some(key) = self.key.take() {
+        if let Some(key) = key.take() {
             state.recv_waiters.remove(key);
         }
         Poll::Ready(ret)
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Gives up the place `key` in the wait list, if it holds one.
+    fn forget_waiter(&self, key: &mut Option<Key>) {
+        if let Some(key) = key.take() {
+            self.shared.lock().recv_waiters.remove(key);
+        }
     }
 }
 
@@ -451,15 +470,14 @@ impl<T: Clone> Future for Recv<'_, T> {
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        coop::refund_if_pending(self.get_mut().poll_recv(cx))
+        let this = self.get_mut();
+        coop::refund_if_pending(this.rx.poll_recv_keyed(&mut this.key, cx))
     }
 }
 
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.rx.shared.lock().recv_waiters.remove(key);
-        }
+        self.rx.forget_waiter(&mut self.key);
     }
 }
 

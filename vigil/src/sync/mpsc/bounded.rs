@@ -1,7 +1,7 @@
 //! The bounded channel's handles: [`Sender`], [`Receiver`] and the permits.
 
 use super::chan::Chan;
-use super::error::{SendError, TryRecvError, TrySendError};
+use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use super::fut::{Acquire, ClosedFuture, SendFuture};
 use crate::runtime::coop;
 use crate::sync::wait_list::Key;
@@ -106,6 +106,44 @@ impl<T> Sender<T> {
             return Err(SendError(value));
         }
         SendFuture::new(&self.chan, value).await.map_err(SendError)
+    }
+
+    /// [`send`](Sender::send), giving up after `timeout`: the value comes
+    /// back in [`SendTimeoutError::Timeout`] if no slot came free in time,
+    /// or in [`SendTimeoutError::Closed`] if the receiver is gone.
+    ///
+    /// **Cancel safety:** if the future is dropped before it completes, the
+    /// value was not sent, and it is dropped with the future. To keep it,
+    /// wait with [`reserve`](Sender::reserve) (cancel-safe) and send once a
+    /// permit is granted.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use vigil::sync::mpsc::{self, error::SendTimeoutError};
+    ///
+    /// # vigil::block_on(async {
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// tx.send(1).await.unwrap();
+    /// // Full, and nobody receives: the value comes back.
+    /// let err = tx.send_timeout(2, Duration::from_millis(10)).await.unwrap_err();
+    /// assert!(matches!(err, SendTimeoutError::Timeout(2)));
+    /// assert_eq!(rx.recv().await, Some(1));
+    /// tx.send_timeout(3, Duration::from_millis(10)).await.unwrap();
+    /// # });
+    /// ```
+    pub async fn send_timeout(
+        &self,
+        value: T,
+        timeout: std::time::Duration,
+    ) -> Result<(), SendTimeoutError<T>> {
+        match crate::time::timeout(timeout, self.reserve()).await {
+            Ok(Ok(permit)) => {
+                permit.send(value);
+                Ok(())
+            }
+            Ok(Err(_closed)) => Err(SendTimeoutError::Closed(value)),
+            Err(_elapsed) => Err(SendTimeoutError::Timeout(value)),
+        }
     }
 
     /// [`send`](Sender::send) for synchronous code: blocks the thread

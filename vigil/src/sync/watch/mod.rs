@@ -45,6 +45,9 @@ use std::task::{Context, Poll, Waker};
 use error::{RecvError, SendError};
 
 pub mod error;
+mod stream;
+
+pub use stream::WatchStream;
 
 /// The counter's lowest bit: the sender was dropped.
 const CLOSED: usize = 1;
@@ -477,25 +480,40 @@ struct Changed<'a, T> {
     key: Option<Key>,
 }
 
-impl<T> Changed<'_, T> {
-    fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), RecvError>> {
-        let mut state = self.shared.lock();
+impl<T> Shared<T> {
+    /// One "has it changed?" step for a waiter that has seen `seen` and
+    /// whose place in the wait list is `key` (a [`Changed`] future's, or a
+    /// [`WatchStream`]'s); marks the new version seen when there is one.
+    fn poll_changed(
+        &self,
+        seen: &mut usize,
+        key: &mut Option<Key>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), RecvError>> {
+        let mut state = self.lock();
         // Checked under the mutex a sender takes after bumping the version:
         // see the module docs.
-        let version = self.shared.version.load(Ordering::Acquire);
-        let ready = if version & !CLOSED != *self.seen {
-            *self.seen = version & !CLOSED;
+        let version = self.version.load(Ordering::Acquire);
+        let ready = if version & !CLOSED != *seen {
+            *seen = version & !CLOSED;
             Ok(())
         } else if version & CLOSED != 0 {
             Err(RecvError(()))
         } else {
-            register(&mut state.changed, &mut self.key, cx.waker());
+            register(&mut state.changed, key, cx.waker());
             return Poll::Pending;
         };
-        if let Some(key) = self.key.take() {
+        if let Some(key) = key.take() {
             state.changed.remove(key);
         }
         Poll::Ready(ready)
+    }
+
+    /// Gives up the place `key` in the wait list, if it holds one.
+    fn forget_changed_waiter(&self, key: &mut Option<Key>) {
+        if let Some(key) = key.take() {
+            self.lock().changed.remove(key);
+        }
     }
 }
 
@@ -506,15 +524,14 @@ impl<T> Future for Changed<'_, T> {
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        coop::refund_if_pending(self.get_mut().poll_changed(cx))
+        let this = self.get_mut();
+        coop::refund_if_pending(this.shared.poll_changed(this.seen, &mut this.key, cx))
     }
 }
 
 impl<T> Drop for Changed<'_, T> {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.shared.lock().changed.remove(key);
-        }
+        self.shared.forget_changed_waiter(&mut self.key);
     }
 }
 
