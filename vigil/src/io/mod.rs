@@ -9,7 +9,8 @@
 //! (`read_exact`, `write_all`, `read_line`, `lines`, `seek`, ...); [`BufReader`] and [`BufWriter`] add buffers;
 //! [`split`] gives a stream's halves to two tasks; [`duplex`] is an in-memory
 //! socket pair; [`copy`] and [`copy_bidirectional`] pump bytes, the latter
-//! being the heart of a proxy.
+//! being the heart of a proxy. [`unix::AsyncFd`] brings any other
+//! non-blocking descriptor into the reactor.
 //!
 //! ```
 //! use vigil::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -86,6 +87,7 @@ pub(crate) mod guard;
 mod splice;
 mod split;
 mod trivial;
+pub mod unix;
 pub mod util;
 
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};

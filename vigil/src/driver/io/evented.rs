@@ -1,7 +1,7 @@
 //! [`PollEvented`]: a non-blocking descriptor plus its registration, with
 //! the read and write halves of the readiness pattern written once.
 
-use super::{Direction, Interest, Registration};
+use super::{Direction, Interest, ReadyEvent, Registration};
 use crate::sys::socket;
 use std::io::{self, IoSlice};
 use std::mem::MaybeUninit;
@@ -21,15 +21,26 @@ pub(crate) struct PollEvented<E: AsRawFd> {
 impl<E: AsRawFd> PollEvented<E> {
     /// Registers `io`, which must already be in non-blocking mode.
     pub(crate) fn new(io: E) -> io::Result<PollEvented<E>> {
-        let registration = Registration::new(io.as_raw_fd())?;
-        Ok(PollEvented {
-            registration,
-            io: Some(io),
-        })
+        PollEvented::try_new(io).map_err(|(_, err)| err)
+    }
+
+    /// As [`new`](PollEvented::new), but a failure gives `io` back.
+    pub(crate) fn try_new(io: E) -> Result<PollEvented<E>, (E, io::Error)> {
+        match Registration::new(io.as_raw_fd()) {
+            Ok(registration) => Ok(PollEvented {
+                registration,
+                io: Some(io),
+            }),
+            Err(err) => Err((io, err)),
+        }
     }
 
     pub(crate) fn get_ref(&self) -> &E {
         self.io.as_ref().expect("I/O object already taken")
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut E {
+        self.io.as_mut().expect("I/O object already taken")
     }
 
     /// Deregisters and returns the I/O object (still non-blocking).
@@ -42,6 +53,28 @@ impl<E: AsRawFd> PollEvented<E> {
     /// Waits for `interest`; any number of tasks may wait at once.
     pub(crate) async fn ready(&self, interest: Interest) -> io::Result<super::Ready> {
         Ok(self.registration.readiness(interest).await?.ready)
+    }
+
+    /// Waits for `interest` like [`ready`](PollEvented::ready), and returns
+    /// the observation itself, so that the caller can clear it later.
+    pub(crate) async fn ready_event(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        self.registration.readiness(interest).await
+    }
+
+    /// Waits for readiness in `direction`; one waker per direction (the
+    /// last task to poll is the one woken).
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.registration.poll_ready(cx, direction)
+    }
+
+    /// Forgets the readiness in `event` (after `WouldBlock`), unless newer
+    /// readiness arrived since.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent) {
+        self.registration.clear_readiness(event)
     }
 
     /// Tries `op` once if readiness for `interest` is cached.

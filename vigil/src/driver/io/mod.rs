@@ -54,7 +54,7 @@ mod scheduled_io;
 pub(crate) use evented::PollEvented;
 pub use ready::{Interest, Ready};
 pub(crate) use registration::Registration;
-pub(crate) use scheduled_io::Direction;
+pub(crate) use scheduled_io::{Direction, ReadyEvent};
 
 use crate::driver::park::Unparker;
 use crate::sys::epoll::{self, Epoll, Events};

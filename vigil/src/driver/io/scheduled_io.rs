@@ -59,6 +59,16 @@ pub(crate) struct ReadyEvent {
     pub(crate) is_shutdown: bool,
 }
 
+impl ReadyEvent {
+    /// The same observation narrowed to `ready`, for clearing part of it.
+    pub(crate) fn restricted(self, ready: Ready) -> ReadyEvent {
+        ReadyEvent {
+            ready: self.ready - (self.ready - ready),
+            ..self
+        }
+    }
+}
+
 pub(crate) struct ScheduledIo {
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
