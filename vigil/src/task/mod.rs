@@ -6,7 +6,8 @@
 //! `!Send` future on a current-thread runtime; [`spawn_blocking`] runs a
 //! blocking closure on a thread of the blocking pool. [`Builder`] names
 //! tasks, and every task records where it was spawned, so diagnostics can
-//! point at your code.
+//! point at your code. [`task_local!`](crate::task_local) declares values
+//! that a task's code can read at any depth, whichever thread polls it.
 //!
 //! ```
 //! # vigil::block_on(async {
@@ -20,11 +21,13 @@
 
 mod builder;
 mod join_set;
+mod task_local;
 mod yield_now;
 
 pub use crate::runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use builder::Builder;
 pub use join_set::JoinSet;
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 use crate::runtime::context;
