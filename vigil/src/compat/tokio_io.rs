@@ -143,6 +143,9 @@ macro_rules! tokio_io {
 
 for_each_io_type!(tokio_io);
 tokio_io!(crate::fs::File => read, write);
+tokio_io!(crate::io::Stdin => read);
+tokio_io!(crate::io::Stdout => write);
+tokio_io!(crate::io::Stderr => write);
 
 impl tokio::io::AsyncSeek for crate::fs::File {
     fn start_seek(self: Pin<&mut Self>, position: std::io::SeekFrom) -> io::Result<()> {

@@ -9,7 +9,8 @@
 //! (`read_exact`, `write_all`, `read_line`, `lines`, `seek`, ...); [`BufReader`] and [`BufWriter`] add buffers;
 //! [`split`] gives a stream's halves to two tasks; [`duplex`] is an in-memory
 //! socket pair; [`copy`] and [`copy_bidirectional`] pump bytes, the latter
-//! being the heart of a proxy. [`unix::AsyncFd`] brings any other
+//! being the heart of a proxy. [`stdin`], [`stdout`] and [`stderr`] are the
+//! process's standard streams; [`unix::AsyncFd`] brings any other
 //! non-blocking descriptor into the reactor.
 //!
 //! ```
@@ -86,6 +87,7 @@ mod duplex;
 pub(crate) mod guard;
 mod splice;
 mod split;
+mod stdio;
 mod trivial;
 pub mod unix;
 pub mod util;
@@ -100,5 +102,6 @@ pub use copy::{copy, copy_buf};
 pub use copy_bidirectional::{copy_bidirectional, copy_bidirectional_with_sizes};
 pub use duplex::{duplex, DuplexStream};
 pub use split::{split, ReadHalf, WriteHalf};
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use trivial::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use util::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, Lines, Split, Take};
