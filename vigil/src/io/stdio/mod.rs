@@ -77,7 +77,7 @@ fn lost(err: crate::task::JoinError) -> io::Error {
 }
 
 /// A handle to the process's standard input: `AsyncRead`. Reads come
-/// straight from descriptor 0; see the [module docs](self) for how.
+/// straight from descriptor 0; see [`Stdin`] for how.
 pub fn stdin() -> Stdin {
     Stdin::new(StdFd(0))
 }

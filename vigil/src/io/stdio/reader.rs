@@ -13,6 +13,16 @@ use std::task::{ready, Context, Poll};
 
 /// The process's standard input, from [`stdin`](super::stdin).
 ///
+/// Descriptor 0 is shared with the parent process, so vigil leaves it in
+/// blocking mode (the non-blocking flag would change the parent's terminal
+/// or pipe too) and hands each read to someone who may wait: the kernel,
+/// as an io_uring operation, on a runtime with a ring (the default), where
+/// a read waiting for input costs no thread and is cancelled when the
+/// handle is dropped; otherwise a thread of the blocking pool, where it
+/// cannot be cancelled and runtime shutdown waits for it (as in Tokio).
+/// Reads use the descriptor directly, with no `std::io` buffer between:
+/// mixing them with `std::io::stdin()` loses what std's buffer took.
+///
 /// `AsyncRead`: wrap it in a [`BufReader`](crate::io::BufReader) to read
 /// lines. Reading is cancel-safe as long as the `Stdin` is kept: a read
 /// in flight belongs to the handle, not to the future that started it,
