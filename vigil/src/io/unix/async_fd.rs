@@ -200,9 +200,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        self.io
-            .poll_ready(cx, Direction::Read)
-            .map_ok(|event| AsyncFdReadyGuard::new(self, event))
+        self.poll_ready(cx, Direction::Read)
     }
 
     /// [`poll_read_ready`](AsyncFd::poll_read_ready) with a mutable guard.
@@ -210,11 +208,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        match self.io.poll_ready(cx, Direction::Read) {
-            Poll::Ready(Ok(event)) => Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, event))),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        self.poll_ready_mut(cx, Direction::Read)
     }
 
     /// Polls for write readiness; one waker, as for
@@ -223,9 +217,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        self.io
-            .poll_ready(cx, Direction::Write)
-            .map_ok(|event| AsyncFdReadyGuard::new(self, event))
+        self.poll_ready(cx, Direction::Write)
     }
 
     /// [`poll_write_ready`](AsyncFd::poll_write_ready) with a mutable guard.
@@ -233,11 +225,26 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        match self.io.poll_ready(cx, Direction::Write) {
-            Poll::Ready(Ok(event)) => Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, event))),
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
+        self.poll_ready_mut(cx, Direction::Write)
+    }
+
+    fn poll_ready<'a>(
+        &'a self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
+        self.io
+            .poll_ready(cx, direction)
+            .map_ok(|event| AsyncFdReadyGuard::new(self, event))
+    }
+
+    fn poll_ready_mut<'a>(
+        &'a mut self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
+        let event = std::task::ready!(self.io.poll_ready(cx, direction))?;
+        Poll::Ready(Ok(AsyncFdReadyMutGuard::new(self, event)))
     }
 
     /// The whole readiness loop: waits for `interest`, runs `f`, and after

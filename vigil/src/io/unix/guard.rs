@@ -43,8 +43,32 @@ fn clear<T: AsRawFd>(async_fd: &AsyncFd<T>, event: &mut Option<ReadyEvent>, read
     }
 }
 
-fn ready_of(event: &Option<ReadyEvent>) -> Ready {
-    event.map_or(Ready::EMPTY, |ev| ev.ready)
+/// The readiness methods both guards have, over their fields `async_fd`
+/// and `event`.
+macro_rules! readiness_methods {
+    () => {
+        /// The readiness observed (and not yet cleared).
+        pub fn ready(&self) -> Ready {
+            self.event.map_or(Ready::EMPTY, |ev| ev.ready)
+        }
+
+        /// Forgets the observed readiness: the next wait sleeps until the
+        /// kernel reports the descriptor ready again. Call it only after an
+        /// operation returned `WouldBlock`. Closed sides stay set.
+        pub fn clear_ready(&mut self) {
+            clear(&*self.async_fd, &mut self.event, Ready::ALL);
+        }
+
+        /// Forgets only `ready` of the observed readiness (for example the
+        /// readable part, when writing may still go on).
+        pub fn clear_ready_matching(&mut self, ready: Ready) {
+            clear(&*self.async_fd, &mut self.event, ready);
+        }
+
+        /// Keeps the readiness when the guard is dropped (what dropping
+        /// does anyway; for code written for Tokio).
+        pub fn retain_ready(&mut self) {}
+    };
 }
 
 impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
@@ -55,27 +79,7 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
         }
     }
 
-    /// The readiness observed (and not yet cleared).
-    pub fn ready(&self) -> Ready {
-        ready_of(&self.event)
-    }
-
-    /// Forgets the observed readiness: the next wait sleeps until the
-    /// kernel reports the descriptor ready again. Call it only after an
-    /// operation returned `WouldBlock`. Closed sides stay set.
-    pub fn clear_ready(&mut self) {
-        clear(self.async_fd, &mut self.event, Ready::ALL);
-    }
-
-    /// Forgets only `ready` of the observed readiness (for example the
-    /// readable part, when writing may still go on).
-    pub fn clear_ready_matching(&mut self, ready: Ready) {
-        clear(self.async_fd, &mut self.event, ready);
-    }
-
-    /// Keeps the readiness when the guard is dropped (what dropping does
-    /// anyway; for code written for Tokio).
-    pub fn retain_ready(&mut self) {}
+    readiness_methods!();
 
     /// Runs `f`; if it fails with `WouldBlock`, clears the readiness and
     /// returns `Err(TryIoError)`, else `Ok` with its result.
@@ -111,23 +115,7 @@ impl<'a, T: AsRawFd> AsyncFdReadyMutGuard<'a, T> {
         }
     }
 
-    /// The readiness observed (and not yet cleared).
-    pub fn ready(&self) -> Ready {
-        ready_of(&self.event)
-    }
-
-    /// As [`AsyncFdReadyGuard::clear_ready`].
-    pub fn clear_ready(&mut self) {
-        clear(self.async_fd, &mut self.event, Ready::ALL);
-    }
-
-    /// As [`AsyncFdReadyGuard::clear_ready_matching`].
-    pub fn clear_ready_matching(&mut self, ready: Ready) {
-        clear(self.async_fd, &mut self.event, ready);
-    }
-
-    /// As [`AsyncFdReadyGuard::retain_ready`].
-    pub fn retain_ready(&mut self) {}
+    readiness_methods!();
 
     /// As [`AsyncFdReadyGuard::try_io`], with the `AsyncFd` lent mutably.
     pub fn try_io<R>(
