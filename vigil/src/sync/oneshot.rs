@@ -195,12 +195,13 @@ impl<T> Inner<T> {
     /// before this end set `COMPLETE`.
     fn wake_rx(&self, prev: usize) {
         if prev & RX_WAKER != 0 {
-            // SAFETY: `RX_WAKER` was set when we set `COMPLETE`, so the
-            // receiver finished writing the slot (its flag store released
-            // it) and will not write it again: it only writes after
-            // clearing the flag and seeing no `COMPLETE`.
-            self.rx_waker
-                .with(|w| unsafe { &*w }.as_ref().map(Waker::wake_by_ref));
+            self.rx_waker.with(|w| {
+                // SAFETY: `RX_WAKER` was set when we set `COMPLETE`, so the
+                // receiver finished writing the slot (its flag store
+                // released it) and will not write it again: it only writes
+                // after clearing the flag and seeing no `COMPLETE`.
+                unsafe { &*w }.as_ref().map(Waker::wake_by_ref)
+            });
         }
     }
 
@@ -375,12 +376,13 @@ impl<T> Receiver<T> {
     pub fn close(&mut self) {
         let prev = self.inner.state.fetch_or(CLOSED, AcqRel);
         if prev & (TX_WAKER | CLOSED | COMPLETE) == TX_WAKER {
-            // SAFETY: `TX_WAKER` was set when we set `CLOSED`, so the sender
-            // finished writing its slot and will not write it again (it
-            // only writes after clearing the flag and seeing no `CLOSED`).
-            self.inner
-                .tx_waker
-                .with(|w| unsafe { &*w }.as_ref().map(Waker::wake_by_ref));
+            self.inner.tx_waker.with(|w| {
+                // SAFETY: `TX_WAKER` was set when we set `CLOSED`, so the
+                // sender finished writing its slot and will not write it
+                // again (it only writes after clearing the flag and seeing
+                // no `CLOSED`).
+                unsafe { &*w }.as_ref().map(Waker::wake_by_ref)
+            });
         }
     }
 }
