@@ -239,3 +239,21 @@ fn connect_waits_out_a_full_backlog() {
         Ok(())
     });
 }
+
+#[test]
+fn peer_credentials_name_the_connecting_process() {
+    run(&current_thread(), async {
+        let dir = TempDir::new();
+        let path = dir.path("cred.sock");
+        let listener = UnixListener::bind(&path)?;
+        let client = UnixStream::connect(&path).await?;
+        let (server, _) = listener.accept().await?;
+        // SAFETY: getuid/getgid only read this process's ids.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        for cred in [server.peer_cred()?, client.peer_cred()?] {
+            assert_eq!(cred.pid(), Some(std::process::id() as libc::pid_t));
+            assert_eq!((cred.uid(), cred.gid()), (uid, gid));
+        }
+        Ok(())
+    });
+}

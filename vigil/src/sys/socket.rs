@@ -179,3 +179,27 @@ mod tests {
         assert!(send(-1, b"x").is_err());
     }
 }
+
+/// The credentials of the process at the other end of a connected
+/// Unix-domain socket (`SO_PEERCRED`), as the kernel recorded them at
+/// `connect`/`socketpair` time: (pid, uid, gid).
+pub(crate) fn peer_cred(fd: RawFd) -> io::Result<(libc::pid_t, libc::uid_t, libc::gid_t)> {
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writes and `len` is `cred`'s
+    // size, as SO_PEERCRED expects.
+    super::cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            (&mut cred as *mut libc::ucred).cast(),
+            &mut len,
+        )
+    })?;
+    Ok((cred.pid, cred.uid, cred.gid))
+}

@@ -112,6 +112,21 @@ impl UnixStream {
         self.io.get_ref().peer_addr()
     }
 
+    /// The credentials of the process at the other end (`SO_PEERCRED`):
+    /// for a server, who connected.
+    ///
+    /// ```
+    /// # vigil::block_on(async {
+    /// let (a, _b) = vigil::net::UnixStream::pair()?;
+    /// let cred = a.peer_cred()?;
+    /// assert_eq!(cred.pid(), Some(std::process::id() as i32));
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn peer_cred(&self) -> io::Result<super::UCred> {
+        super::UCred::of(std::os::fd::AsRawFd::as_raw_fd(self.io.get_ref()))
+    }
+
     /// Reads and clears the pending socket error (`SO_ERROR`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
