@@ -502,3 +502,99 @@ fn files_without_nonblocking_reads_still_read() {
         });
     }
 }
+
+#[test]
+fn many_small_handed_off_writes_keep_their_order() {
+    let data = pattern(5 << 20, 11);
+    for (name, rt) in engines() {
+        let dir = TempDir::new("staged");
+        let data = data.clone();
+        rt.block_on(async move {
+            let path = dir.join("f");
+            let mut file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&path)
+                .await
+                .unwrap();
+            // Small writes, each waiting for the one handed off before it.
+            for chunk in data.chunks(1000) {
+                file.write_all(chunk).await.unwrap();
+            }
+            // Reading through the same cursor waits for every batch.
+            file.seek(SeekFrom::Start(0)).await.unwrap();
+            let mut back = Vec::new();
+            file.read_to_end(&mut back).await.unwrap();
+            assert!(
+                back == data,
+                "{name}: {} bytes read back differ",
+                back.len()
+            );
+        });
+    }
+}
+
+#[test]
+fn a_file_dropped_with_a_write_in_flight_still_writes_it() {
+    let data = pattern(8 << 20, 5);
+    for (name, rt) in engines() {
+        let dir = TempDir::new("drop-staged");
+        let path = dir.join("f");
+        let target = path.clone();
+        let data = &data;
+        rt.block_on(async move {
+            let mut file = File::create(&target).await.unwrap();
+            for chunk in data.chunks(64 * 1024) {
+                file.write_all(chunk).await.unwrap();
+            }
+            drop(file); // no flush
+                        // The last write finishes on its own: wait for the length, with
+                        // a deadline.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while std::fs::metadata(&target).unwrap().len() < data.len() as u64 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{name}: handed-off bytes lost"
+                );
+                vigil::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        });
+        let back = std::fs::read(&path).unwrap();
+        assert!(&back == data, "{name}: the file differs");
+    }
+}
+
+#[test]
+fn a_failed_handed_off_write_is_reported_once() {
+    for (name, rt) in engines() {
+        rt.block_on(async {
+            // Every write to /dev/full fails with ENOSPC.
+            let mut full = OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .await
+                .unwrap();
+            let chunk = [1u8; 4096];
+            let mut err = None;
+            for _ in 0..64 {
+                if let Err(e) = full.write_all(&chunk).await {
+                    err = Some(e);
+                    break;
+                }
+            }
+            let err = match err {
+                Some(e) => e,
+                None => full.flush().await.unwrap_err(),
+            };
+            assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{name}: {err}");
+            // Reported once: the file is idle and usable, and fails again on
+            // the next write.
+            full.flush().await.unwrap();
+            full.write_all(&chunk).await.unwrap();
+            let again = full.flush().await.unwrap_err();
+            assert_eq!(again.raw_os_error(), Some(libc::ENOSPC), "{name}: {again}");
+        });
+    }
+}

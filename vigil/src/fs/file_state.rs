@@ -33,8 +33,6 @@ pub(super) const MAX_BUF: usize = 2 * 1024 * 1024;
 
 pub(crate) struct Inner {
     state: State,
-    /// The failure of a handed-off write, reported by the next operation.
-    last_write_err: Option<io::Error>,
     pub(super) max_buf: usize,
     /// Where operations run; found on the first one.
     backend: Option<Backend>,
@@ -155,7 +153,6 @@ impl Inner {
     pub(super) fn new() -> Inner {
         Inner {
             state: State::Idle(Buf::default()),
-            last_write_err: None,
             max_buf: MAX_BUF,
             backend: None,
             page_cache_first: None,
@@ -298,9 +295,6 @@ impl Inner {
                     if buf.unread() > 0 {
                         return Poll::Ready(Ok(buf.copy_to(dst)));
                     }
-                    if let Some(err) = self.last_write_err.take() {
-                        return Poll::Ready(Err(err));
-                    }
                     if let Some(poll) = self.poll_read_cached(cx, std, dst) {
                         return poll;
                     }
@@ -332,9 +326,6 @@ impl Inner {
         loop {
             match &mut self.state {
                 State::Idle(_) => {
-                    if let Some(err) = self.last_write_err.take() {
-                        return Poll::Ready(Err(err));
-                    }
                     self.rewind_unread(std)?;
                     let State::Idle(buf) = &mut self.state else {
                         unreachable!("still idle")
@@ -353,10 +344,7 @@ impl Inner {
     /// Waits until nothing is in flight and reports a failed write.
     pub(super) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.poll_pending(cx))?;
-        match self.last_write_err.take() {
-            Some(err) => Poll::Ready(Err(err)),
-            None => Poll::Ready(Ok(())),
-        }
+        Poll::Ready(Ok(()))
     }
 
     /// As `poll_flush`, and also lines the kernel's position up with the
