@@ -256,6 +256,39 @@ fn an_orphan_of_a_shut_down_runtime_is_reaped_later() {
 }
 
 #[test]
+fn a_child_dropped_on_another_runtime_after_its_own_shut_down_is_reaped() {
+    let rt = current_thread();
+    let (child, stdin) = rt.block_on(async {
+        let mut child = Command::new("sh")
+            .args(["-c", "read _"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        (child, stdin)
+    });
+    let pid = child.id().unwrap();
+    // The reactor its process descriptor is registered with is gone.
+    drop(rt);
+    run(&current_thread(), async move {
+        // The reaper task's wait fails at once; the child becomes an orphan.
+        drop(child);
+        vigil::task::yield_now().await;
+        drop(stdin);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "child {pid} not reaped: {}",
+                state(pid)
+            );
+            Command::new("true").status().await?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
 fn writing_to_a_child_that_closed_stdin_is_epipe() {
     run(&current_thread(), async {
         use vigil::io::AsyncWriteExt;

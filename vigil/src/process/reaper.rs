@@ -12,7 +12,9 @@
 //! runtime to run that task, a thread blocks in `wait`. Children whose reaper
 //! task was cancelled because the runtime shut down go to a global orphan
 //! list, which is polled (`try_wait` on each) whenever a child is spawned or
-//! dropped.
+//! dropped; so do children whose wait failed in the task (their process
+//! descriptor is registered with the reactor of the runtime that spawned
+//! them, which may be gone if they were dropped on another runtime).
 
 use crate::driver::io::{Interest, PollEvented};
 use crate::sync::oneshot;
@@ -179,11 +181,14 @@ pub(crate) fn reap_in_background(mut child: Reapable) {
             let mut guard = Guard(Some(child));
             drop(handle.spawn(async move {
                 if let Some(child) = guard.0.as_mut() {
-                    // Whatever the result, there is nothing more to do.
-                    let _ = child.wait().await;
+                    if child.wait().await.is_ok() {
+                        // Reaped: nothing left for the guard to adopt.
+                        drop(guard.0.take());
+                    }
+                    // On an error (e.g. the reactor the process descriptor
+                    // is registered with shut down: a `Child` dropped on
+                    // another runtime than its own), the guard adopts it.
                 }
-                // Reaped (or failed for good): nothing for the guard to adopt.
-                drop(guard.0.take());
             }));
             return;
         }
