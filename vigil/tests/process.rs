@@ -425,6 +425,16 @@ fn a_pipe_handed_to_another_child_is_blocking_again() {
         let out = Command::new("cat").stdin(fd).output().await?;
         assert_eq!(out.stdout, b"through\n");
         assert!(first.wait().await?.success());
+
+        // The same through `Stdio::try_from`, as Tokio's pipes offer it.
+        let mut first = Command::new("echo")
+            .arg("again")
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdio = Stdio::try_from(first.stdout.take().unwrap())?;
+        let out = Command::new("cat").stdin(stdio).output().await?;
+        assert_eq!(out.stdout, b"again\n");
+        assert!(first.wait().await?.success());
         Ok(())
     });
 }

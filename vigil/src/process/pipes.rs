@@ -54,6 +54,17 @@ macro_rules! pipe_end {
             }
         }
 
+        /// The pipe as another child's standard stream (blocking again, as
+        /// [`into_owned_fd`]($name::into_owned_fd) leaves it), e.g. to
+        /// connect two children: `.stdin(Stdio::try_from(stdout)?)`.
+        impl TryFrom<$name> for std::process::Stdio {
+            type Error = io::Error;
+
+            fn try_from(pipe: $name) -> io::Result<std::process::Stdio> {
+                pipe.into_owned_fd().map(std::process::Stdio::from)
+            }
+        }
+
         impl AsRawFd for $name {
             fn as_raw_fd(&self) -> RawFd {
                 self.io.get_ref().as_raw_fd()
