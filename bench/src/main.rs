@@ -37,7 +37,7 @@ const USAGE: &str = "\
 usage: vigil-bench [SUITE...] [options]
 
 suites: spawn_many ping_pong yield_many chained_spawn timers sync memory
-        echo bulk churn idle http fs (default: all)
+        echo bulk churn idle http fs process (default: all)
 
 options:
   --runs N          recorded runs per measurement, median reported (default 5, 3 with --quick)

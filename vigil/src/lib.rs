@@ -5,9 +5,10 @@
 //! vigil runs futures on a current-thread or a work-stealing multi-thread
 //! scheduler, waits for sockets in an epoll reactor and keeps time with a
 //! hierarchical timer wheel, submits file operations to the kernel through
-//! io_uring ([`fs`]), runs blocking work on a separate pool, turns Unix signals into
-//! awaitable events ([`signal`]), and offers async locks and channels in
-//! [`sync`]. Its public names follow
+//! io_uring ([`fs`]), awaits child processes through process descriptors
+//! ([`process`]), runs blocking work on a separate pool, turns Unix
+//! signals into awaitable events ([`signal`]), and offers async locks and
+//! channels in [`sync`]. Its public names follow
 //! Tokio's, so code moves over with a change of crate name.
 //!
 //! ```
@@ -30,7 +31,7 @@
 //! io_uring ring and the parking of idle threads) <- `runtime` (tasks,
 //! schedulers, blocking pool, and the watchdog's detectors, which live
 //! beside the scheduler they watch) <- `task`, `time`, `io`, `net`, `fs`,
-//! `signal`, `sync`, `watchdog` (the user API).
+//! `process`, `signal`, `sync`, `watchdog` (the user API).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, missing_debug_implementations, rust_2018_idioms)]
@@ -41,6 +42,7 @@ pub(crate) mod driver;
 pub mod fs;
 pub mod io;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod signal;
 pub mod sync;

@@ -14,7 +14,8 @@
 //! a fixed duration or volume and get no warm-up iteration: each process
 //! measures once, cold (connections are established before the clock
 //! starts). [`http`] runs only on vigil and Tokio, and [`bulk`] also on the
-//! `std-blocking` pseudo-runtime, as does [`fs`] (see [`applies`]).
+//! `std-blocking` pseudo-runtime, as does [`fs`] (see [`applies`]). [`fs`]
+//! and [`process`] get no warm-up iteration either.
 
 pub mod bulk;
 pub mod chained_spawn;
@@ -25,6 +26,7 @@ pub mod http;
 pub mod idle;
 pub mod memory;
 pub mod ping_pong;
+pub mod process;
 pub mod spawn_many;
 pub mod sync_primitives;
 pub mod timers;
@@ -35,7 +37,7 @@ use crate::runtimes::{Runtime, SmolLocal, SmolMt, TokioCt, TokioMt, VigilCt, Vig
 use std::io;
 
 /// Every suite, in the order they run and are printed.
-pub const ALL: [&str; 13] = [
+pub const ALL: [&str; 14] = [
     "spawn_many",
     "ping_pong",
     "yield_many",
@@ -49,6 +51,7 @@ pub const ALL: [&str; 13] = [
     "idle",
     "http",
     "fs",
+    "process",
 ];
 
 /// Whether `suite` runs on `runtime` (`std-blocking` only in `bulk` and `fs`, no
@@ -142,6 +145,23 @@ pub fn run_named(suite: &str, runtime: &str, p: &Params) -> Option<Vec<Sample>> 
             "tokio-ct" => Some(files::<TokioCt>(p)),
             "smol-mt" => Some(files::<SmolMt>(p)),
             "smol-local" => Some(files::<SmolLocal>(p)),
+            _ => None,
+        };
+    }
+    if suite == "process" {
+        fn processes<R: process::ProcessKit>(p: &Params) -> Vec<Sample> {
+            let rt = R::build(p.workers);
+            (0..p.runs)
+                .flat_map(|_| process::iteration(&rt, p))
+                .collect()
+        }
+        return match runtime {
+            "vigil-mt" => Some(processes::<VigilMt>(p)),
+            "vigil-ct" => Some(processes::<VigilCt>(p)),
+            "tokio-mt" => Some(processes::<TokioMt>(p)),
+            "tokio-ct" => Some(processes::<TokioCt>(p)),
+            "smol-mt" => Some(processes::<SmolMt>(p)),
+            "smol-local" => Some(processes::<SmolLocal>(p)),
             _ => None,
         };
     }

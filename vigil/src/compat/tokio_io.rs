@@ -1,7 +1,8 @@
 //! Tokio's I/O traits for vigil's I/O types (feature `tokio-io`).
 //!
 //! With the feature on, `vigil::net::TcpStream` and `vigil::net::UnixStream`
-//! (and `&stream`, their halves), `vigil::io::DuplexStream`, `vigil::fs::File`
+//! (and `&stream`, their halves), `vigil::io::DuplexStream`, `vigil::fs::File`,
+//! the pipes of `vigil::process` (`ChildStdin`, `ChildStdout`, `ChildStderr`)
 //! and `vigil::io::BufReader` implement
 //! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`,
 //! `AsyncSeek` for `File`)
@@ -146,6 +147,9 @@ tokio_io!(crate::fs::File => read, write);
 tokio_io!(crate::io::Stdin => read);
 tokio_io!(crate::io::Stdout => write);
 tokio_io!(crate::io::Stderr => write);
+tokio_io!(crate::process::ChildStdin => write);
+tokio_io!(crate::process::ChildStdout => read);
+tokio_io!(crate::process::ChildStderr => read);
 
 impl tokio::io::AsyncSeek for crate::fs::File {
     fn start_seek(self: Pin<&mut Self>, position: std::io::SeekFrom) -> io::Result<()> {

@@ -12,6 +12,7 @@ pub(crate) mod eventfd;
 pub(crate) mod file;
 pub(crate) mod membarrier;
 pub(crate) mod pipe;
+pub(crate) mod process;
 pub(crate) mod signal;
 pub(crate) mod socket;
 

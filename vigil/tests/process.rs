@@ -1,0 +1,480 @@
+//! `vigil::process`: exit codes, captured output, pipes in both directions
+//! (with more data than a pipe holds), kills, and the reaping of children
+//! nobody waits for. Every test runs under a timeout, synchronises through
+//! pipes and exits rather than sleeps, and leaves no zombie behind (the
+//! reaping tests check `/proc`).
+
+use std::future::Future;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use vigil::process::{Child, Command};
+use vigil::runtime::{Builder, Runtime};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn run<F: Future<Output = io::Result<()>>>(rt: &Runtime, f: F) {
+    rt.block_on(async {
+        vigil::time::timeout(LIMIT, f)
+            .await
+            .expect("test timed out")
+            .expect("test failed")
+    })
+}
+
+fn current_thread() -> Runtime {
+    Builder::new_current_thread().build().unwrap()
+}
+
+fn multi_thread() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(4)
+        .build()
+        .unwrap()
+}
+
+/// Waits (polling `/proc`, with a deadline) until `pid` is gone. A zombie
+/// keeps its `/proc` entry until reaped, so this fails for a child that was
+/// not reaped, as for one still running.
+async fn assert_reaped(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let path = format!("/proc/{pid}/stat");
+    while std::path::Path::new(&path).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "process {pid} was not reaped: {}",
+            state(pid)
+        );
+        vigil::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// The state letter of `/proc/<pid>/stat` (`Z` for a zombie).
+fn state(pid: u32) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name is in parentheses and may hold spaces.
+    stat.rsplit_once(") ")
+        .and_then(|(_, rest)| rest.split(' ').next())
+        .unwrap_or("gone")
+        .to_string()
+}
+
+/// `len` bytes of a pattern that is not periodic in any small power of two.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+#[test]
+fn exit_codes_of_true_and_false() {
+    run(&current_thread(), async {
+        assert!(Command::new("true").status().await?.success());
+        let status = Command::new("false").status().await?;
+        assert_eq!(status.code(), Some(1));
+
+        let mut child = Command::new("sh").args(["-c", "exit 7"]).spawn()?;
+        assert!(child.id().is_some());
+        assert_eq!(child.wait().await?.code(), Some(7));
+        // Collected once; returned again, and the PID is no longer ours.
+        assert_eq!(child.wait().await?.code(), Some(7));
+        assert_eq!(child.try_wait()?.unwrap().code(), Some(7));
+        assert_eq!(child.id(), None);
+        Ok(())
+    });
+}
+
+#[test]
+fn output_captures_both_streams_and_the_code() {
+    run(&current_thread(), async {
+        let out = Command::new("sh")
+            .args(["-c", "echo out; echo err >&2; exit 3"])
+            .output()
+            .await?;
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.stdout, b"out\n");
+        assert_eq!(out.stderr, b"err\n");
+
+        // stdin defaults to null for `output`: `cat` reads end of file at once.
+        let out = Command::new("cat").output().await?;
+        assert!(out.status.success());
+        assert!(out.stdout.is_empty());
+
+        // Environment and working directory reach the child.
+        let out = Command::new("sh")
+            .args(["-c", "echo $VIGIL_X; pwd"])
+            .env_clear()
+            .env("VIGIL_X", "x")
+            .current_dir("/")
+            .output()
+            .await?;
+        assert_eq!(out.stdout, b"x\n/\n");
+        Ok(())
+    });
+}
+
+#[test]
+fn cat_round_trip_of_one_mebibyte() {
+    run(&current_thread(), async {
+        use vigil::io::{AsyncReadExt, AsyncWriteExt};
+        let data = pattern(1 << 20);
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        // Writing all before reading would deadlock once both pipes fill:
+        // the writer runs as its own task.
+        let sent = data.clone();
+        let writer = vigil::spawn(async move {
+            stdin.write_all(&sent).await?;
+            drop(stdin);
+            io::Result::Ok(())
+        });
+        let mut echoed = Vec::new();
+        stdout.read_to_end(&mut echoed).await?;
+        writer.await.unwrap()?;
+        assert!(
+            echoed == data,
+            "cat echoed {} bytes, not the 1 MiB sent",
+            echoed.len()
+        );
+        assert!(child.wait().await?.success());
+        Ok(())
+    });
+}
+
+#[test]
+fn wait_with_output_drains_both_pipes_without_deadlock() {
+    // 3 MB to each stream, stdout first then stderr, and then the other way
+    // round: reading one pipe to its end before the other would hang.
+    const N: usize = 3_000_000;
+    for script in [
+        "head -c 3000000 /dev/zero; head -c 3000000 /dev/zero | tr '\\0' e >&2",
+        "head -c 3000000 /dev/zero | tr '\\0' e >&2; head -c 3000000 /dev/zero",
+    ] {
+        run(&multi_thread(), async {
+            let child = Command::new("sh")
+                .args(["-c", script])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()?;
+            let out = child.wait_with_output().await?;
+            assert!(out.status.success());
+            assert_eq!(out.stdout.len(), N);
+            assert!(out.stdout.iter().all(|&b| b == 0));
+            assert_eq!(out.stderr.len(), N);
+            assert!(out.stderr.iter().all(|&b| b == b'e'));
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn kill_ends_a_sleeping_child_with_sigkill() {
+    run(&current_thread(), async {
+        let mut child = Command::new("sleep").arg("1000").spawn()?;
+        assert_eq!(child.try_wait()?, None);
+        child.kill().await?;
+        let status = child.try_wait()?.expect("killed and reaped");
+        assert_eq!(status.signal(), Some(libc::SIGKILL));
+        // Killing a reaped child is a no-op, as with std.
+        child.start_kill()?;
+        child.kill().await?;
+        Ok(())
+    });
+}
+
+#[test]
+fn kill_on_drop_kills_and_reaps() {
+    run(&current_thread(), async {
+        let child = Command::new("sleep")
+            .arg("1000")
+            .kill_on_drop(true)
+            .spawn()?;
+        let pid = child.id().unwrap();
+        drop(child);
+        assert_reaped(pid).await;
+        Ok(())
+    });
+}
+
+#[test]
+fn a_dropped_child_keeps_running_and_is_reaped_when_it_exits() {
+    run(&multi_thread(), async {
+        use vigil::io::{AsyncReadExt, AsyncWriteExt};
+        let mut child = Command::new("sh")
+            .args(["-c", "read x; echo got $x"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let pid = child.id().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        drop(child);
+        // Not killed (no kill_on_drop): it still answers.
+        assert_ne!(state(pid), "gone");
+        stdin.write_all(b"go\n").await?;
+        let mut answer = String::new();
+        stdout.read_to_string(&mut answer).await?;
+        assert_eq!(answer, "got go\n");
+        // Its exit is collected by the background reaper.
+        assert_reaped(pid).await;
+        Ok(())
+    });
+}
+
+#[test]
+fn an_orphan_of_a_shut_down_runtime_is_reaped_later() {
+    let rt = current_thread();
+    let (pid, stdin) = rt.block_on(async {
+        let mut child = Command::new("sh")
+            .args(["-c", "read _"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        (child.id().unwrap(), stdin)
+    });
+    // The reaper task was cancelled with the runtime: the child is an orphan.
+    drop(rt);
+    // End of file on stdin: the shell exits, and is a zombie until reaped.
+    drop(stdin);
+    run(&current_thread(), async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "orphan {pid} not reaped: {}",
+                state(pid)
+            );
+            // Every spawn polls the orphans.
+            Command::new("true").status().await?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn a_child_dropped_on_another_runtime_after_its_own_shut_down_is_reaped() {
+    let rt = current_thread();
+    let (child, stdin) = rt.block_on(async {
+        let mut child = Command::new("sh")
+            .args(["-c", "read _"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        (child, stdin)
+    });
+    let pid = child.id().unwrap();
+    // The reactor its process descriptor is registered with is gone.
+    drop(rt);
+    run(&current_thread(), async move {
+        // The reaper task's wait fails at once; the child becomes an orphan.
+        drop(child);
+        vigil::task::yield_now().await;
+        drop(stdin);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(
+                Instant::now() < deadline,
+                "child {pid} not reaped: {}",
+                state(pid)
+            );
+            Command::new("true").status().await?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn writing_to_a_child_that_closed_stdin_is_epipe() {
+    run(&current_thread(), async {
+        use vigil::io::AsyncWriteExt;
+        let mut child = Command::new("true").stdin(Stdio::piped()).spawn()?;
+        let mut stdin = child.stdin.take().unwrap();
+        // Without waiting first: fill the pipe until `true` exits.
+        let chunk = vec![0u8; 64 * 1024];
+        let err = loop {
+            if let Err(e) = stdin.write(&chunk).await {
+                break e;
+            }
+        };
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "{err}");
+        assert!(child.wait().await?.success());
+        // And once the child is known to be gone, at once.
+        let err = stdin.write_all(b"x").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        Ok(())
+    });
+}
+
+#[test]
+fn wait_closes_stdin_first() {
+    run(&current_thread(), async {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        assert!(child.wait().await?.success());
+        assert!(child.stdin.is_none());
+        Ok(())
+    });
+}
+
+// Under valgrind, glibc's `posix_spawn` cannot report a failed `exec`
+// (valgrind runs its `CLONE_VFORK` child as a fork, so the error written
+// into shared memory never reaches the parent): `spawn` succeeds and the
+// child exits with 127.
+#[cfg_attr(vigil_valgrind, ignore)]
+#[test]
+fn spawning_a_missing_program_is_not_found() {
+    run(&current_thread(), async {
+        let err = Command::new("/nonexistent/vigil-no-such-program")
+            .spawn()
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let err = Command::new("vigil-no-such-program-on-path")
+            .output()
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        Ok(())
+    });
+}
+
+#[test]
+fn spawn_outside_a_runtime_is_an_error_and_starts_nothing() {
+    let err = Command::new("true").spawn().unwrap_err();
+    assert!(err.to_string().contains("inside a vigil runtime"), "{err}");
+}
+
+#[test]
+fn fifty_concurrent_children_on_the_multi_thread_runtime() {
+    run(&multi_thread(), async {
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                vigil::spawn(async move {
+                    let code = i % 3;
+                    let status = Command::new("sh")
+                        .args(["-c", &format!("exit {code}")])
+                        .status()
+                        .await?;
+                    assert_eq!(status.code(), Some(code));
+                    io::Result::Ok(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap()?;
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn waiting_does_not_block_timers_on_the_current_thread_runtime() {
+    run(&current_thread(), async {
+        let mut child = Command::new("sleep").arg("0.3").spawn()?;
+        let start = Instant::now();
+        let timer = vigil::spawn(async move {
+            vigil::time::sleep(Duration::from_millis(10)).await;
+            start.elapsed()
+        });
+        assert!(child.wait().await?.success());
+        // The timer's task ran (and finished) while the only thread waited.
+        assert!(
+            timer.is_finished(),
+            "the 10 ms timer did not fire during a 300 ms wait"
+        );
+        let fired_after = timer.await.unwrap();
+        assert!(fired_after < Duration::from_millis(300), "{fired_after:?}");
+        Ok(())
+    });
+}
+
+#[test]
+fn a_cancelled_wait_loses_nothing() {
+    run(&current_thread(), async {
+        let mut child = Command::new("sleep")
+            .arg("1000")
+            .kill_on_drop(true)
+            .spawn()?;
+        let cut = vigil::time::timeout(Duration::from_millis(10), child.wait()).await;
+        assert!(cut.is_err());
+        assert!(child.id().is_some());
+        child.kill().await?;
+        assert_eq!(child.wait().await?.signal(), Some(libc::SIGKILL));
+        Ok(())
+    });
+}
+
+#[test]
+fn a_pipe_handed_to_another_child_is_blocking_again() {
+    run(&current_thread(), async {
+        let mut first = Command::new("echo")
+            .arg("through")
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let fd = first.stdout.take().unwrap().into_owned_fd()?;
+        // SAFETY: F_GETFL on a descriptor we own takes no argument and
+        // touches no memory.
+        let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_GETFL) };
+        assert_eq!(flags & libc::O_NONBLOCK, 0);
+        let out = Command::new("cat").stdin(fd).output().await?;
+        assert_eq!(out.stdout, b"through\n");
+        assert!(first.wait().await?.success());
+
+        // The same through `Stdio::try_from`, as Tokio's pipes offer it.
+        let mut first = Command::new("echo")
+            .arg("again")
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdio = Stdio::try_from(first.stdout.take().unwrap())?;
+        let out = Command::new("cat").stdin(stdio).output().await?;
+        assert_eq!(out.stdout, b"again\n");
+        assert!(first.wait().await?.success());
+        Ok(())
+    });
+}
+
+#[test]
+fn the_types_are_send_sync_and_debug() {
+    fn check<T: Send + Sync + std::fmt::Debug>() {}
+    check::<Command>();
+    check::<Child>();
+    check::<vigil::process::ChildStdin>();
+    check::<vigil::process::ChildStdout>();
+    check::<vigil::process::ChildStderr>();
+}
+
+#[cfg(feature = "tokio-io")]
+#[test]
+fn the_pipes_implement_tokios_traits() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    run(&current_thread(), async {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"tokio").await?;
+        stdin.shutdown().await?;
+        drop(stdin);
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .await?;
+        assert_eq!(out, "tokio");
+        let mut err = Vec::new();
+        child.stderr.take().unwrap().read_to_end(&mut err).await?;
+        assert!(err.is_empty());
+        assert!(child.wait().await?.success());
+        Ok(())
+    });
+}
