@@ -24,6 +24,7 @@ mod barrier;
 mod blocking;
 mod mutex;
 mod notify;
+mod once_cell;
 mod rwlock;
 mod semaphore;
 pub(crate) mod wait_list;
@@ -32,6 +33,7 @@ pub(crate) mod wake_batch;
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
 };
