@@ -38,6 +38,21 @@ fn multi_thread() -> Runtime {
 /// keeps its `/proc` entry until reaped, so this fails for a child that was
 /// not reaped, as for one still running.
 async fn assert_reaped(pid: u32) {
+    assert_reaped_while(pid, || async {
+        vigil::time::sleep(Duration::from_millis(2)).await;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// As [`assert_reaped`], running `step` between two looks (for example a
+/// spawn, which polls the orphan list).
+async fn assert_reaped_while<F, Fut>(pid: u32, mut step: F) -> io::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = io::Result<()>>,
+{
     let deadline = Instant::now() + Duration::from_secs(10);
     let path = format!("/proc/{pid}/stat");
     while std::path::Path::new(&path).exists() {
@@ -46,8 +61,14 @@ async fn assert_reaped(pid: u32) {
             "process {pid} was not reaped: {}",
             state(pid)
         );
-        vigil::time::sleep(Duration::from_millis(2)).await;
+        step().await?;
     }
+    Ok(())
+}
+
+/// A spawn (of `true`): every spawn polls the orphan list.
+async fn spawn_true() -> io::Result<()> {
+    Command::new("true").status().await.map(drop)
 }
 
 /// The state letter of `/proc/<pid>/stat` (`Z` for a zombie).
@@ -240,19 +261,7 @@ fn an_orphan_of_a_shut_down_runtime_is_reaped_later() {
     drop(rt);
     // End of file on stdin: the shell exits, and is a zombie until reaped.
     drop(stdin);
-    run(&current_thread(), async move {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            assert!(
-                Instant::now() < deadline,
-                "orphan {pid} not reaped: {}",
-                state(pid)
-            );
-            // Every spawn polls the orphans.
-            Command::new("true").status().await?;
-        }
-        Ok(())
-    });
+    run(&current_thread(), assert_reaped_while(pid, spawn_true));
 }
 
 #[test]
@@ -275,16 +284,7 @@ fn a_child_dropped_on_another_runtime_after_its_own_shut_down_is_reaped() {
         drop(child);
         vigil::task::yield_now().await;
         drop(stdin);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
-            assert!(
-                Instant::now() < deadline,
-                "child {pid} not reaped: {}",
-                state(pid)
-            );
-            Command::new("true").status().await?;
-        }
-        Ok(())
+        assert_reaped_while(pid, spawn_true).await
     });
 }
 

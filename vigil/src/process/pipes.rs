@@ -129,25 +129,22 @@ fn poll_read(
     io.poll_io(cx, Direction::Read, |fd| pipe::read(fd.as_raw_fd(), buf))
 }
 
-impl futures_io::AsyncRead for ChildStdout {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&self.io, cx, buf)
-    }
+/// `AsyncRead` for the reading ends, through [`poll_read`].
+macro_rules! impl_async_read {
+    ($($t:ty),*) => {$(
+        impl futures_io::AsyncRead for $t {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                poll_read(&self.io, cx, buf)
+            }
+        }
+    )*};
 }
 
-impl futures_io::AsyncRead for ChildStderr {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read(&self.io, cx, buf)
-    }
-}
+impl_async_read!(ChildStdout, ChildStderr);
 
 impl futures_io::AsyncWrite for ChildStdin {
     fn poll_write(
