@@ -16,12 +16,14 @@
 //! way), and a listener never misses a delivery counted after it was
 //! created, whoever ran the dispatch.
 
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64};
+use crate::loom::sync::{Mutex, MutexGuard};
 use crate::sys::{pipe, signal as sys};
 use slab::Slab;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::OnceLock;
 use std::task::Waker;
 
 /// Linux numbers signals 1..=64 (`_NSIG` is 65).
@@ -40,14 +42,55 @@ pub(crate) struct Slot {
     waiters: Mutex<Slab<Waker>>,
 }
 
-impl Slot {
-    const fn new() -> Slot {
+/// A fresh slot; `const` where the atomics are `std`'s (loom's are not).
+macro_rules! new_slot {
+    () => {
         Slot {
             pending: AtomicBool::new(false),
             delivered: AtomicU64::new(0),
             installed: OnceLock::new(),
             waiters: Mutex::new(Slab::new()),
         }
+    };
+}
+
+impl Slot {
+    #[cfg(not(loom))]
+    const fn new() -> Slot {
+        new_slot!()
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Slot {
+        new_slot!()
+    }
+
+    /// The handler's half: the signal was raised. Only an atomic store,
+    /// so it may run inside a signal handler.
+    fn raise(&self) {
+        self.pending.store(true, Ordering::Release);
+    }
+
+    /// The dispatcher's half: if the signal was raised since the last
+    /// look, counts one delivery and wakes every listener. A listener
+    /// stores its waker *before* reading the count, so it either reads the
+    /// new count or is woken (both locks of `waiters` are ordered).
+    pub(crate) fn deliver(&self) -> bool {
+        // A compare-exchange rather than `swap`: the same effect, and loom
+        // models it faithfully (its `swap` lets a racing store slip between
+        // the read and the write: tokio-rs/loom#254).
+        if self
+            .pending
+            .compare_exchange(true, false, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return false;
+        }
+        self.delivered.fetch_add(1, Ordering::AcqRel);
+        for (_, waker) in lock(&self.waiters).iter() {
+            waker.wake_by_ref();
+        }
+        true
     }
 
     /// The number of deliveries counted so far.
@@ -73,22 +116,29 @@ impl Slot {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn waiter_count(&self) -> usize {
         lock(&self.waiters).len()
     }
 }
 
 /// Every slot, indexed by signal number (slot 0 is never used).
+#[cfg(not(loom))]
 static SLOTS: [Slot; SLOT_COUNT] = [const { Slot::new() }; SLOT_COUNT];
+
+/// Loom's atomics cannot be built in a `const`; the models build their own
+/// slots and never touch these.
+#[cfg(loom)]
+static SLOTS: std::sync::LazyLock<Vec<Slot>> =
+    std::sync::LazyLock::new(|| (0..SLOT_COUNT).map(|_| Slot::new()).collect());
 
 /// The write end of the wake-up pipe, for the handler; -1 until created.
 static PIPE_WRITE: AtomicI32 = AtomicI32::new(-1);
 
 /// Both ends of the wake-up pipe; created once, kept for the process's life.
-static PIPE: Mutex<Option<(OwnedFd, OwnedFd)>> = Mutex::new(None);
+static PIPE: std::sync::Mutex<Option<(OwnedFd, OwnedFd)>> = std::sync::Mutex::new(None);
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Nothing here panics while holding a lock, but a waker's `clone` or
     // `wake` is foreign code: keep going with the data as it is.
     mutex
@@ -126,7 +176,7 @@ pub(crate) fn check(signum: i32) -> io::Result<()> {
 /// close-on-exec), creating the pipe on first use. Each listener registers
 /// its own, so that any number of runtimes can wait on the pipe at once.
 pub(crate) fn pipe_reader() -> io::Result<OwnedFd> {
-    let mut pipe = lock(&PIPE);
+    let mut pipe = PIPE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if pipe.is_none() {
         let (read, write) = pipe::pipe()?;
         PIPE_WRITE.store(std::os::fd::AsRawFd::as_raw_fd(&write), Ordering::Release);
@@ -149,7 +199,7 @@ pub(crate) fn install(signum: i32) -> io::Result<()> {
 extern "C" fn on_signal(signum: libc::c_int) {
     let saved = sys::errno();
     if let Some(slot) = SLOTS.get(signum as usize) {
-        slot.pending.store(true, Ordering::Release);
+        slot.raise();
     }
     let fd = PIPE_WRITE.load(Ordering::Acquire);
     if fd >= 0 {
@@ -176,17 +226,15 @@ pub(crate) fn dispatch(reader: &OwnedFd) -> io::Error {
     // point writes a new byte, so the pipe turns readable again and the
     // next dispatch sees its flag.
     for slot in &SLOTS[1..] {
-        if slot.pending.swap(false, Ordering::AcqRel) {
-            slot.delivered.fetch_add(1, Ordering::AcqRel);
-            for (_, waker) in lock(&slot.waiters).iter() {
-                waker.wake_by_ref();
-            }
-        }
+        slot.deliver();
     }
     err
 }
 
-#[cfg(test)]
+#[cfg(all(test, loom))]
+mod loom_registry;
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
