@@ -195,11 +195,12 @@ impl<T> Inner<T> {
     /// before this end set `COMPLETE`.
     fn wake_rx(&self, prev: usize) {
         if prev & RX_WAKER != 0 {
+            // `RX_WAKER` was set when we set `COMPLETE`, so the receiver
+            // finished writing the slot (its flag store released it) and
+            // will not write it again: it only writes after clearing the
+            // flag and seeing no `COMPLETE`.
             self.rx_waker.with(|w| {
-                // SAFETY: `RX_WAKER` was set when we set `COMPLETE`, so the
-                // receiver finished writing the slot (its flag store
-                // released it) and will not write it again: it only writes
-                // after clearing the flag and seeing no `COMPLETE`.
+                // SAFETY: the receiver no longer writes its waker slot.
                 unsafe { &*w }.as_ref().map(Waker::wake_by_ref)
             });
         }
@@ -208,11 +209,13 @@ impl<T> Inner<T> {
     /// Takes the value out. Only the receiver calls this, after seeing
     /// `COMPLETE`.
     fn take_value(&self) -> Option<T> {
-        // SAFETY: `COMPLETE` was observed with Acquire, so the sender's
-        // write of the value is visible and the sender no longer touches the
-        // slot; the receiver is the only other user and holds `&mut` to its
-        // handle.
-        self.value.with_mut(|v| unsafe { &mut *v }.take())
+        // `COMPLETE` was observed with Acquire, so the sender's write of the
+        // value is visible and the sender no longer touches the slot; the
+        // receiver is the only other user and holds `&mut` to its handle.
+        self.value.with_mut(|v| {
+            // SAFETY: the value slot is the receiver's alone after `COMPLETE`.
+            unsafe { &mut *v }.take()
+        })
     }
 }
 
@@ -231,9 +234,10 @@ fn register(
         return true;
     }
     if cur & flag != 0 {
-        // SAFETY: the flag is set, so the other end may at most read the
-        // slot (to wake it); a shared read here is fine.
+        // The flag is set, so the other end may at most read the slot (to
+        // wake it); a shared read here is fine.
         let same = slot.with(|w| {
+            // SAFETY: only shared reads of the slot while the flag is set.
             unsafe { &*w }
                 .as_ref()
                 .is_some_and(|w| w.will_wake(cx.waker()))
@@ -273,11 +277,14 @@ impl<T> Sender<T> {
                 inner.wake_rx(prev);
                 Ok(())
             }
-            // SAFETY: `COMPLETE` was never set, so the receiver never reads
-            // the value; we take back what we wrote.
+            // `COMPLETE` was never set, so the receiver never reads the
+            // value; we take back what we wrote.
             Err(()) => Err(inner
                 .value
-                .with_mut(|v| unsafe { &mut *v }.take())
+                .with_mut(|v| {
+                    // SAFETY: without `COMPLETE` the slot is the sender's alone.
+                    unsafe { &mut *v }.take()
+                })
                 .expect("value just stored")),
         }
     }
@@ -376,11 +383,11 @@ impl<T> Receiver<T> {
     pub fn close(&mut self) {
         let prev = self.inner.state.fetch_or(CLOSED, AcqRel);
         if prev & (TX_WAKER | CLOSED | COMPLETE) == TX_WAKER {
+            // `TX_WAKER` was set when we set `CLOSED`, so the sender finished
+            // writing its slot and will not write it again (it only writes
+            // after clearing the flag and seeing no `CLOSED`).
             self.inner.tx_waker.with(|w| {
-                // SAFETY: `TX_WAKER` was set when we set `CLOSED`, so the
-                // sender finished writing its slot and will not write it
-                // again (it only writes after clearing the flag and seeing
-                // no `CLOSED`).
+                // SAFETY: the sender no longer writes its waker slot.
                 unsafe { &*w }.as_ref().map(Waker::wake_by_ref)
             });
         }

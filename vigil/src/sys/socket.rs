@@ -137,10 +137,12 @@ mod tests {
         assert_eq!(send(a.as_raw_fd(), b"hello").unwrap(), 5);
         let n = recv_uninit(b.as_raw_fd(), &mut buf).unwrap();
         assert_eq!(n, 5);
-        // SAFETY: `recv` initialised the first `n` bytes.
         let got: Vec<u8> = buf[..n]
             .iter()
-            .map(|b| unsafe { b.assume_init() })
+            .map(|b| {
+                // SAFETY: `recv` initialised the first `n` bytes.
+                unsafe { b.assume_init() }
+            })
             .collect();
         assert_eq!(got, b"hello");
         drop(a);

@@ -151,10 +151,8 @@ mod tests {
 
     fn write_byte(fd: &OwnedFd) {
         // SAFETY: writes one byte from a valid static buffer.
-        assert_eq!(
-            unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) },
-            1
-        );
+        let written = unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+        assert_eq!(written, 1);
     }
 
     #[derive(Default)]
