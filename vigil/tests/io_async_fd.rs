@@ -24,10 +24,8 @@ fn poll_once<F: Future + ?Sized>(fut: Pin<&mut F>) -> Poll<F::Output> {
 fn pipe() -> (File, File) {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
-    assert_eq!(
-        unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) },
-        0
-    );
+    let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    assert_eq!(ret, 0);
     // SAFETY: both descriptors are fresh and owned by nobody else.
     unsafe {
         use std::os::fd::FromRawFd;

@@ -1,36 +1,14 @@
 //! TCP on the reactor: streams, half-close, split halves across workers,
 //! readiness-driven reads, peek, name lookup and `TcpSocket`.
 
-use std::future::Future;
+mod common;
+
+use common::{current_thread, multi_thread, run};
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 use vigil::io::{AsyncReadExt, AsyncWriteExt};
 use vigil::net::{lookup_host, TcpListener, TcpSocket, TcpStream};
-use vigil::runtime::{Builder, Runtime};
-
-/// Every test is bounded: a hang fails instead of stalling the suite.
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
-
-fn multi_thread() -> Runtime {
-    Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
-
-fn run<F: Future<Output = io::Result<()>>>(rt: &Runtime, f: F) {
-    rt.block_on(async {
-        vigil::time::timeout(LIMIT, f)
-            .await
-            .expect("test timed out")
-            .expect("test failed")
-    })
-}
 
 /// A connected (client, server) pair on 127.0.0.1.
 async fn connected() -> io::Result<(TcpStream, TcpStream)> {
@@ -44,7 +22,7 @@ async fn connected() -> io::Result<(TcpStream, TcpStream)> {
 
 #[test]
 fn echo_round_trip_on_both_flavours() {
-    for rt in [current_thread(), multi_thread()] {
+    for rt in [current_thread(), multi_thread(2)] {
         run(&rt, async {
             let listener = TcpListener::bind("127.0.0.1:0").await?;
             let addr = listener.local_addr()?;
@@ -108,7 +86,7 @@ fn half_close_in_both_directions() {
 #[test]
 fn owned_halves_on_two_workers() {
     const TOTAL: usize = 4 << 20;
-    run(&multi_thread(), async {
+    run(&multi_thread(2), async {
         let (client, server) = connected().await?;
         // Server: echo everything back, one task pumping between halves.
         let echo = vigil::spawn(async move {
@@ -220,7 +198,7 @@ fn peek_leaves_the_data_queued() {
 
 #[test]
 fn lookup_host_resolves_localhost_on_the_blocking_pool() {
-    run(&multi_thread(), async {
+    run(&multi_thread(2), async {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let addrs: Vec<SocketAddr> = lookup_host(format!("localhost:{port}")).await?.collect();

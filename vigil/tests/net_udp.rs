@@ -2,27 +2,14 @@
 //! non-waiting `try_*` calls, `poll_*` in hand-written futures, and many
 //! tasks receiving on one shared socket.
 
-use std::future::{poll_fn, Future};
+mod common;
+
+use common::{current_thread, run};
+use std::future::poll_fn;
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
 use vigil::net::UdpSocket;
-use vigil::runtime::{Builder, Runtime};
-
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn run<F: Future<Output = io::Result<()>>>(rt: &Runtime, f: F) {
-    rt.block_on(async {
-        vigil::time::timeout(LIMIT, f)
-            .await
-            .expect("test timed out")
-            .expect("test failed")
-    })
-}
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
+use vigil::runtime::Builder;
 
 #[test]
 fn send_to_and_recv_from() {

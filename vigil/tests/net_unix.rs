@@ -2,29 +2,16 @@
 //! path, socket pairs, split halves, half-close, and datagrams. Every socket
 //! file is created in a fresh directory that is removed afterwards.
 
-use std::future::Future;
+mod common;
+
+use common::{current_thread, run};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use vigil::io::{AsyncReadExt, AsyncWriteExt};
 use vigil::net::{UnixDatagram, UnixListener, UnixStream};
-use vigil::runtime::{Builder, Runtime};
-
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn run<F: Future<Output = io::Result<()>>>(rt: &Runtime, f: F) {
-    rt.block_on(async {
-        vigil::time::timeout(LIMIT, f)
-            .await
-            .expect("test timed out")
-            .expect("test failed")
-    })
-}
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
+use vigil::runtime::Builder;
 
 /// A fresh directory for socket files, removed (with them) on drop.
 struct TempDir(PathBuf);

@@ -4,6 +4,9 @@
 //! pipes and exits rather than sleeps, and leaves no zombie behind (the
 //! reaping tests check `/proc`).
 
+mod common;
+
+use common::{current_thread, run};
 use std::future::Future;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
@@ -11,21 +14,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use vigil::process::{Child, Command};
 use vigil::runtime::{Builder, Runtime};
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-fn run<F: Future<Output = io::Result<()>>>(rt: &Runtime, f: F) {
-    rt.block_on(async {
-        vigil::time::timeout(LIMIT, f)
-            .await
-            .expect("test timed out")
-            .expect("test failed")
-    })
-}
-
-fn current_thread() -> Runtime {
-    Builder::new_current_thread().build().unwrap()
-}
 
 fn multi_thread() -> Runtime {
     Builder::new_multi_thread()

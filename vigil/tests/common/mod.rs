@@ -23,6 +23,17 @@ pub fn multi_thread(workers: usize) -> Runtime {
         .unwrap()
 }
 
+/// Runs `f` on `rt` and fails the test if it errors or takes longer than
+/// 30 seconds.
+pub fn run<F: std::future::Future<Output = std::io::Result<()>>>(rt: &Runtime, f: F) {
+    rt.block_on(async {
+        vigil::time::timeout(Duration::from_secs(30), f)
+            .await
+            .expect("test timed out")
+            .expect("test failed")
+    })
+}
+
 /// One runtime of each flavour (two workers for the multi-thread one),
 /// named for assertion messages.
 pub fn both_flavours() -> Vec<(&'static str, Runtime)> {
