@@ -234,7 +234,7 @@ fn a_dropped_child_keeps_running_and_is_reaped_when_it_exits() {
 }
 
 #[test]
-fn an_orphan_of_a_shut_down_runtime_is_reaped_later() {
+fn an_orphan_of_a_shut_down_runtime_is_reaped_when_it_exits() {
     let rt = current_thread();
     let (pid, stdin) = rt.block_on(async {
         let mut child = Command::new("sh")
@@ -247,9 +247,47 @@ fn an_orphan_of_a_shut_down_runtime_is_reaped_later() {
     });
     // The reaper task was cancelled with the runtime: the child is an orphan.
     drop(rt);
-    // End of file on stdin: the shell exits, and is a zombie until reaped.
+    assert_ne!(state(pid), "gone");
+    // End of file on stdin: the shell exits, and the orphan watcher reaps
+    // it, with no spawn or drop of another child to prompt it.
     drop(stdin);
-    run(&current_thread(), assert_reaped_while(pid, spawn_true));
+    run(&current_thread(), async move {
+        assert_reaped(pid).await;
+        Ok(())
+    });
+}
+
+#[test]
+fn orphans_of_two_runtimes_are_reaped_one_by_one() {
+    // Two runtimes, so that the second orphan arrives while the watcher
+    // already waits on the first.
+    let orphan = || {
+        let rt = current_thread();
+        let (pid, stdin) = rt.block_on(async {
+            let mut child = Command::new("sh")
+                .args(["-c", "read _"])
+                .stdin(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (child.id().unwrap(), child.stdin.take().unwrap())
+        });
+        drop(rt);
+        (pid, stdin)
+    };
+    let (first, first_stdin) = orphan();
+    let (second, second_stdin) = orphan();
+    let rt = current_thread();
+    drop(second_stdin);
+    run(&rt, async move {
+        assert_reaped(second).await;
+        assert_ne!(state(first), "gone");
+        Ok(())
+    });
+    drop(first_stdin);
+    run(&rt, async move {
+        assert_reaped(first).await;
+        Ok(())
+    });
 }
 
 #[test]

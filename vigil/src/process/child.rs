@@ -1,5 +1,6 @@
 //! [`Child`]: a running (or finished) child process.
 
+use super::orphanage;
 use super::pipes::{ChildStderr, ChildStdin, ChildStdout};
 use super::reaper::{self, Reapable};
 use crate::io::AsyncReadExt;
@@ -230,7 +231,7 @@ impl Drop for Child {
                 reaper::reap_in_background(inner);
             }
         }
-        reaper::reap_orphans();
+        orphanage::reap_exited();
     }
 }
 

@@ -2,8 +2,9 @@
 //! [`Child`] whose pipes and exit are awaited through the reactor.
 
 use super::child::Child;
+use super::orphanage;
 use super::pipes::{ChildStderr, ChildStdin, ChildStdout};
-use super::reaper::{self, Reapable};
+use super::reaper::Reapable;
 use std::ffi::OsStr;
 use std::io;
 use std::path::Path;
@@ -184,7 +185,7 @@ impl Command {
                  from a task or inside `Runtime::block_on`",
             ));
         }
-        reaper::reap_orphans();
+        orphanage::reap_exited();
         let mut std = self.std.spawn()?;
         let wrapped = (|| {
             let stdin = std.stdin.take().map(ChildStdin::from_std).transpose()?;

@@ -59,9 +59,9 @@
 //! reaps: no thread sits blocked per orphan. In the fallback mode, or when
 //! dropped outside any runtime, a thread blocks in `wait` instead. If the
 //! runtime shuts down before the orphan exits, the task is cancelled and
-//! the child goes to a global list that is polled (`try_wait` on each)
-//! whenever another child is spawned or dropped, so it lingers as a zombie
-//! at most until then.
+//! the child goes to a global list watched by one thread, which sleeps in
+//! `poll(2)` on the orphans' process descriptors, reaps each as it exits,
+//! and ends when the list is empty.
 //!
 //! # Pipes
 //!
@@ -78,6 +78,7 @@
 
 mod child;
 mod command;
+mod orphanage;
 mod pipes;
 mod reaper;
 

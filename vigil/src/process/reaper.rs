@@ -10,12 +10,13 @@
 //! [`reap_in_background`]: a small task awaits the process descriptor and
 //! reaps (no thread, no blocking-pool slot); in the fallback mode, or with no
 //! runtime to run that task, a thread blocks in `wait`. Children whose reaper
-//! task was cancelled because the runtime shut down go to a global orphan
-//! list, which is polled (`try_wait` on each) whenever a child is spawned or
-//! dropped; so do children whose wait failed in the task (their process
-//! descriptor is registered with the reactor of the runtime that spawned
-//! them, which may be gone if they were dropped on another runtime).
+//! task was cancelled because the runtime shut down go to the
+//! [`orphanage`], with their process descriptor; so do children whose wait
+//! failed in the task (their process descriptor is registered with the
+//! reactor of the runtime that spawned them, which may be gone if they were
+//! dropped on another runtime).
 
+use super::orphanage;
 use crate::driver::io::{Interest, PollEvented};
 use crate::sync::oneshot;
 use crate::sys::process as sys;
@@ -140,32 +141,18 @@ fn spawn_exit_watcher(pid: u32) -> io::Result<oneshot::Receiver<()>> {
     Ok(rx)
 }
 
-/// Children whose reaper was cancelled by a runtime shutdown.
-static ORPHANS: Mutex<Vec<std::process::Child>> = Mutex::new(Vec::new());
-
-/// Reaps every orphan that has exited (one `waitpid(WNOHANG)` each).
-pub(crate) fn reap_orphans() {
-    let mut orphans = match ORPHANS.try_lock() {
-        Ok(orphans) => orphans,
-        // Someone else is at it (or a panic poisoned it: nothing to fix).
-        Err(_) => return,
-    };
-    orphans.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
-}
-
-fn adopt(child: std::process::Child) {
-    let mut orphans = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
-    orphans.push(child);
-}
-
 /// Owns a `Reapable` inside the reaper task; if the task is dropped before
 /// reaping (runtime shutdown), the child becomes an orphan.
 struct Guard(Option<Reapable>);
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if let Some(reapable) = self.0.take() {
-            adopt(reapable.std);
+        if let Some(Reapable { std, exit }) = self.0.take() {
+            let pidfd = match exit {
+                ExitSignal::Pidfd(pidfd) => Some(pidfd.into_inner()),
+                ExitSignal::Thread(_) => None,
+            };
+            orphanage::adopt(std, pidfd);
         }
     }
 }
@@ -207,7 +194,7 @@ pub(crate) fn reap_in_background(mut child: Reapable) {
         });
     if spawned.is_err() {
         if let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            adopt(child);
+            orphanage::adopt(child, None);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The operating-system layer: thin, safe wrappers over the Linux calls the
 //! drivers need (epoll, eventfd, file-descriptor flags, non-blocking file
-//! reads, pipes, signal dispositions), and nothing else.
+//! reads, pipes, `poll`, signal dispositions), and nothing else.
 //!
 //! Each wrapper owns its file descriptor (`OwnedFd`), creates it with
 //! `O_CLOEXEC` so it never leaks into a child process, and turns `-1` into
@@ -12,6 +12,7 @@ pub(crate) mod eventfd;
 pub(crate) mod file;
 pub(crate) mod membarrier;
 pub(crate) mod pipe;
+pub(crate) mod poll;
 pub(crate) mod process;
 pub(crate) mod signal;
 pub(crate) mod socket;
