@@ -61,7 +61,7 @@ use crate::time::Instant;
 use ::hyper::rt::ReadBufCursor;
 use std::fmt;
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
@@ -300,43 +300,7 @@ macro_rules! hyper_io {
         hyper_io!(@write_impl $t, true);
     };
     (@write_impl $t:ty, $vectored:literal) => {
-        impl ::hyper::rt::Write for $t {
-            #[inline]
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                futures_io::AsyncWrite::poll_write(self, cx, buf)
-            }
-
-            #[inline]
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
-            }
-
-            #[inline]
-            fn is_write_vectored(&self) -> bool {
-                $vectored
-            }
-
-            #[inline]
-            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                futures_io::AsyncWrite::poll_flush(self, cx)
-            }
-
-            #[inline]
-            fn poll_shutdown(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-            ) -> Poll<io::Result<()>> {
-                futures_io::AsyncWrite::poll_close(self, cx)
-            }
-        }
+        forward_write!(::hyper::rt::Write, $t, $vectored);
     };
 }
 

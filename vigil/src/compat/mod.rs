@@ -70,6 +70,56 @@ macro_rules! for_each_io_type {
     };
 }
 
+/// `impl $trait for $t` forwarding each write method to `$t`'s
+/// `futures_io::AsyncWrite` impl (`poll_shutdown` is `poll_close`), with
+/// `is_write_vectored` returning `$vectored`. Tokio's `AsyncWrite` and
+/// hyper's `rt::Write` have the same five methods, so one body serves both.
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+macro_rules! forward_write {
+    ($trait:path, $t:ty, $vectored:literal) => {
+        impl $trait for $t {
+            #[inline]
+            fn poll_write(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                buf: &[u8],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                futures_io::AsyncWrite::poll_write(self, cx, buf)
+            }
+
+            #[inline]
+            fn poll_write_vectored(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::task::Poll<::std::io::Result<usize>> {
+                futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
+            }
+
+            #[inline]
+            fn is_write_vectored(&self) -> bool {
+                $vectored
+            }
+
+            #[inline]
+            fn poll_flush(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                futures_io::AsyncWrite::poll_flush(self, cx)
+            }
+
+            #[inline]
+            fn poll_shutdown(
+                self: ::std::pin::Pin<&mut Self>,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                futures_io::AsyncWrite::poll_close(self, cx)
+            }
+        }
+    };
+}
+
 #[cfg(feature = "hyper")]
 pub mod hyper;
 #[cfg(feature = "tokio-io")]

@@ -102,43 +102,7 @@ macro_rules! tokio_io {
         tokio_io!(@write_impl $t, true);
     };
     (@write_impl $t:ty, $vectored:literal) => {
-        impl tokio::io::AsyncWrite for $t {
-            #[inline]
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                futures_io::AsyncWrite::poll_write(self, cx, buf)
-            }
-
-            #[inline]
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
-            }
-
-            #[inline]
-            fn is_write_vectored(&self) -> bool {
-                $vectored
-            }
-
-            #[inline]
-            fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                futures_io::AsyncWrite::poll_flush(self, cx)
-            }
-
-            #[inline]
-            fn poll_shutdown(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-            ) -> Poll<io::Result<()>> {
-                futures_io::AsyncWrite::poll_close(self, cx)
-            }
-        }
+        forward_write!(tokio::io::AsyncWrite, $t, $vectored);
     };
 }
 
