@@ -26,6 +26,9 @@ pub(crate) const BUDGET: u8 = 128;
 pub(crate) struct Budget {
     remaining: Option<u8>,
     forced_yield: bool,
+    /// An operation completed while unconstrained (`remaining` is `None`),
+    /// for [`with_unconstrained`] to report to the constrained poll around.
+    progressed: bool,
 }
 
 impl Budget {
@@ -33,6 +36,7 @@ impl Budget {
         Budget {
             remaining: Some(BUDGET),
             forced_yield: false,
+            progressed: false,
         }
     }
 
@@ -40,6 +44,7 @@ impl Budget {
         Budget {
             remaining: None,
             forced_yield: false,
+            progressed: false,
         }
     }
 
@@ -108,7 +113,13 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     let proceed = context::with_budget(|cell| {
         let mut budget = cell.get();
         match budget.remaining {
-            None => true,
+            None => {
+                if !budget.progressed {
+                    budget.progressed = true;
+                    cell.set(budget);
+                }
+                true
+            }
             Some(0) => {
                 budget.forced_yield = true;
                 cell.set(budget);
@@ -130,6 +141,39 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     }
 }
 
+/// Runs `f` with no budget (vigil's resources never force a yield inside
+/// it), then restores the budget of the poll around it. Progress made
+/// inside counts as one operation of that poll, so the watchdog does not
+/// mistake an unconstrained future that did work for a spinning one.
+pub(crate) fn with_unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    /// Restores the outer budget even if `f` panics.
+    struct Restore(Budget);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let inner = context::replace_budget(self.0);
+            if inner.progressed {
+                spend_one_without_yielding();
+            }
+        }
+    }
+    let _restore = Restore(context::replace_budget(Budget::unconstrained()));
+    f()
+}
+
+/// Counts one completed operation against the current budget without ever
+/// asking for a yield (an empty budget stays empty).
+fn spend_one_without_yielding() {
+    let _ = context::with_budget(|cell| {
+        let mut budget = cell.get();
+        match budget.remaining {
+            Some(n) if n > 0 => budget.remaining = Some(n - 1),
+            Some(_) => {}
+            None => budget.progressed = true,
+        }
+        cell.set(budget);
+    });
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -149,5 +193,23 @@ mod tests {
         for _ in 0..1000 {
             assert!(poll_proceed(&mut cx).is_ready());
         }
+    }
+
+    #[test]
+    fn unconstrained_never_yields_and_its_progress_counts_once() {
+        let guard = start_poll();
+        let mut cx = Context::from_waker(Waker::noop());
+        with_unconstrained(|| {
+            for _ in 0..10 * u32::from(BUDGET) {
+                assert!(poll_proceed(&mut cx).is_ready());
+            }
+        });
+        let spent = guard.finish();
+        assert_eq!(spent.remaining, Some(BUDGET - 1));
+        assert!(!spent.is_untouched());
+
+        let guard = start_poll();
+        with_unconstrained(|| {});
+        assert!(guard.finish().is_untouched(), "no progress, nothing spent");
     }
 }

@@ -8,6 +8,8 @@
 //! tasks, and every task records where it was spawned, so diagnostics can
 //! point at your code. [`task_local!`](crate::task_local) declares values
 //! that a task's code can read at any depth, whichever thread polls it.
+//! [`consume_budget`] and [`unconstrained`] take part in, or opt out of,
+//! the cooperative budget that keeps one busy task from starving the rest.
 //!
 //! ```
 //! # vigil::block_on(async {
@@ -20,12 +22,14 @@
 //! ```
 
 mod builder;
+mod coop;
 mod join_set;
 mod task_local;
 mod yield_now;
 
 pub use crate::runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
 pub use builder::Builder;
+pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use join_set::JoinSet;
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
