@@ -260,3 +260,60 @@ fn awaiting_finished_handles_yields_to_other_tasks() {
         .unwrap();
     });
 }
+
+/// Hundreds of sockets turning readable at once while the only worker is
+/// busy: its next driver turn wakes more tasks than its run queue holds, so
+/// the queue overflows into the global queue (counted in the metrics), and
+/// every task is still run.
+#[test]
+fn a_burst_of_ready_sockets_overflows_the_run_queue_and_loses_no_task() {
+    use vigil::io::AsyncReadExt;
+    use vigil::net::UnixStream;
+    const SOCKETS: usize = 600;
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .watchdog(vigil::watchdog::Config::disabled())
+        .build()
+        .unwrap();
+    let handle = rt.handle().clone();
+    rt.block_on(async move {
+        let (armed_tx, armed_rx) = mpsc::channel();
+        let (done_tx, mut done_rx) = vigil::sync::mpsc::unbounded_channel();
+        let mut writers = Vec::with_capacity(SOCKETS);
+        for _ in 0..SOCKETS {
+            let (mut reader, writer) = UnixStream::pair().unwrap();
+            writers.push(writer);
+            let armed_tx = armed_tx.clone();
+            let done_tx = done_tx.clone();
+            vigil::spawn(async move {
+                armed_tx.send(()).unwrap();
+                let mut byte = [0u8; 1];
+                assert_eq!(reader.read(&mut byte).await.unwrap(), 1);
+                done_tx.send(()).unwrap();
+            });
+        }
+        for _ in 0..SOCKETS {
+            armed_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        }
+        // Occupy the worker: it runs this only after every reader's first
+        // poll (one worker), so all of them wait on their sockets.
+        let (busy_tx, busy_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        vigil::spawn(async move {
+            busy_tx.send(()).unwrap();
+            release_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        });
+        busy_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        for writer in &writers {
+            assert_eq!(writer.try_write(b"x").unwrap(), 1);
+        }
+        release_tx.send(()).unwrap();
+        for _ in 0..SOCKETS {
+            vigil::time::timeout(Duration::from_secs(10), done_rx.recv())
+                .await
+                .expect("a reader was not woken")
+                .unwrap();
+        }
+        assert!(handle.metrics().workers()[0].overflows() > 0);
+    });
+}

@@ -43,6 +43,7 @@ pub struct WorkerMetrics {
     pub(crate) polls: u64,
     pub(crate) parks: u64,
     pub(crate) steals: u64,
+    pub(crate) overflows: u64,
     pub(crate) local_queue_depth: usize,
 }
 
@@ -61,6 +62,15 @@ impl WorkerMetrics {
     /// Successful steals from other workers' queues.
     pub fn steals(&self) -> u64 {
         self.steals
+    }
+
+    /// Times the worker's local run queue was full and moved half of its
+    /// tasks to the global queue (always 0 on a current-thread runtime,
+    /// whose queue grows instead). A burst of spawns or of ready sockets
+    /// larger than the queue (256 tasks) causes one; frequent overflows
+    /// mean tasks wait in the global queue, which workers check less often.
+    pub fn overflows(&self) -> u64 {
+        self.overflows
     }
 
     /// Tasks in the worker's local run queue (for a current-thread runtime,
@@ -159,14 +169,14 @@ impl fmt::Display for Metrics {
         )?;
         writeln!(
             f,
-            "{:>6} {:>12} {:>10} {:>10} {:>7}",
-            "worker", "polls", "parks", "steals", "queue"
+            "{:>6} {:>12} {:>10} {:>10} {:>10} {:>7}",
+            "worker", "polls", "parks", "steals", "overflows", "queue"
         )?;
         for (i, w) in self.workers.iter().enumerate() {
             writeln!(
                 f,
-                "{i:>6} {:>12} {:>10} {:>10} {:>7}",
-                w.polls, w.parks, w.steals, w.local_queue_depth
+                "{i:>6} {:>12} {:>10} {:>10} {:>10} {:>7}",
+                w.polls, w.parks, w.steals, w.overflows, w.local_queue_depth
             )?;
         }
         Ok(())

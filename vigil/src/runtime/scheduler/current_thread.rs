@@ -366,6 +366,7 @@ impl Handle {
             polls: self.poll_slot.polls(),
             parks: self.poll_slot.parks.load(Ordering::Relaxed),
             steals: 0,
+            overflows: 0,
             local_queue_depth: self.queue_depth.load(Ordering::Relaxed),
         }
     }

@@ -30,6 +30,9 @@ struct Ring {
     head: AtomicU64,
     tail: AtomicU64,
     slots: Box<[AtomicPtr<Header>]>,
+    /// Times half the ring moved to the injection queue (a metric, not part
+    /// of the protocol above, hence a plain `std` atomic even under loom).
+    overflows: std::sync::atomic::AtomicU64,
 }
 
 /// The owner's side.
@@ -51,6 +54,7 @@ pub(crate) fn local<S: 'static>() -> (Steal<S>, Local<S>) {
         slots: (0..CAPACITY)
             .map(|_| AtomicPtr::new(ptr::null_mut()))
             .collect(),
+        overflows: std::sync::atomic::AtomicU64::new(0),
     });
     (
         Steal {
@@ -128,6 +132,7 @@ impl<S: 'static> Local<S> {
         {
             return Err(task);
         }
+        self.ring.overflows.fetch_add(1, Relaxed);
         // The claimed slots are read after the claim, straight into the
         // injection queue (no buffer: a wake that overflows the ring must
         // not allocate). Nobody writes them meanwhile: stealers only read
@@ -180,6 +185,11 @@ impl<S: 'static> Steal<S> {
     }
 
     /// Tasks in the queue (a racy snapshot).
+    /// Times the owner moved half the ring to the injection queue.
+    pub(crate) fn overflows(&self) -> u64 {
+        self.ring.overflows.load(Relaxed)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.ring.len() as usize
     }

@@ -328,6 +328,7 @@ impl Handle {
                 polls: r.poll_slot.polls(),
                 parks: r.poll_slot.parks.load(Ordering::Relaxed),
                 steals: r.poll_slot.steals.load(Ordering::Relaxed),
+                overflows: r.steal.overflows(),
                 local_queue_depth: r.steal.len(),
             })
             .collect()
