@@ -302,8 +302,10 @@ fn emit(input: Input) -> TokenStream {
             }
 
             // A block of its own: the futures, and what they borrow, are
-            // dropped before any handler runs.
-            let #out = {
+            // dropped before any handler runs. (`mut` for patterns with
+            // `ref mut` bindings.)
+            #[allow(unused_mut)]
+            let mut #out = {
                 let mut #disabled: u64 = 0;
                 #(#preconditions)*
                 // One tuple first, so that temporaries in the expressions
