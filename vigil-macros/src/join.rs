@@ -163,6 +163,8 @@ fn emit(kind: Kind, input: Input) -> TokenStream {
     // Which future is polled first: always the first one with `biased;`,
     // otherwise the next one each time (so that a future that is always ready
     // and slow to poll cannot keep the others waiting for their turn).
+    // (One future has nothing to rotate.)
+    let biased = biased || count == 1;
     let choose_start = if biased {
         quote! { let #start: u32 = 0; }
     } else {
@@ -230,6 +232,8 @@ mod tests {
     #[test]
     fn biased_does_not_rotate() {
         let out = expand_str(Kind::Join, "{ ::vigil } biased; a, b");
+        assert!(!out.contains("__vigil_next_start"), "{out}");
+        let out = expand_str(Kind::TryJoin, "{ ::vigil } a");
         assert!(!out.contains("__vigil_next_start"), "{out}");
     }
 

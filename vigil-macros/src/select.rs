@@ -288,7 +288,8 @@ fn emit(input: Input) -> TokenStream {
             }
         });
 
-    let choose_start = if biased {
+    // (One branch needs no random number.)
+    let choose_start = if biased || count == 1 {
         quote! { let #start: u32 = 0; }
     } else {
         quote! { let #start: u32 = #support::random_below(#count); }
@@ -430,6 +431,12 @@ mod tests {
         let out = expand_str("{ ::vigil } biased; a = f => 1, b = g => 2");
         assert!(!out.contains("random_below"), "{out}");
         assert!(out.contains("__vigil_start : u32 = 0"), "{out}");
+    }
+
+    #[test]
+    fn one_branch_needs_no_random_start() {
+        let out = expand_str("{ ::vigil } a = f => 1");
+        assert!(!out.contains("random_below"), "{out}");
     }
 
     #[test]
