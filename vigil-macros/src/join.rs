@@ -46,6 +46,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Expr, Index, Token};
 
 use crate::CratePath;
@@ -138,22 +139,33 @@ fn emit(kind: Kind, input: Input) -> TokenStream {
     let ready = quote! { ::core::task::Poll::Ready };
     let pending = quote! { ::core::task::Poll::Pending };
 
-    let poll_each = slots.iter().map(|slot| match kind {
+    let poll_each = slots.iter().zip(&futures).map(|(slot, future)| match kind {
         Kind::Join => quote! {
             #done &= #maybe_done::poll_ready(#slot.as_mut(), #cx);
         },
-        Kind::TryJoin => quote! {
-            match #maybe_done::poll_try(#slot.as_mut(), #cx) {
+        Kind::TryJoin => {
+            // `poll_try` (and `take_ok`) need an output of `Result<T, E>`:
+            // as methods named with the expression's span, a future with
+            // some other output is reported on that expression rather than
+            // on the whole macro.
+            let poll_try = Ident::new("poll_try", future.span());
+            let poll_try = quote! { #slot.as_mut().#poll_try(#cx) };
+            quote! {
+            match #poll_try {
                 ::core::result::Result::Ok(finished) => #done &= finished,
                 ::core::result::Result::Err(#error) => {
                     return #ready(::core::result::Result::Err(#error));
                 }
             }
-        },
+            }
+        }
     });
-    let outputs = slots.iter().map(|slot| match kind {
+    let outputs = slots.iter().zip(&futures).map(|(slot, future)| match kind {
         Kind::Join => quote! { #maybe_done::take_output(#slot.as_mut()) },
-        Kind::TryJoin => quote! { #maybe_done::take_ok(#slot.as_mut()) },
+        Kind::TryJoin => {
+            let take_ok = Ident::new("take_ok", future.span());
+            quote! { #slot.as_mut().#take_ok() }
+        }
     });
     let result = match kind {
         Kind::Join => quote! { ( #(#outputs,)* ) },
