@@ -259,7 +259,7 @@ macro_rules! select {
 /// `Send` or `'static`.
 ///
 /// `join!` waits for every future even if some return errors; to stop at
-/// the first `Err`, use [`try_join!`].
+/// the first `Err`, use [`try_join!`](crate::try_join!).
 ///
 /// # Fairness and `biased;`
 ///
@@ -279,7 +279,7 @@ macro_rules! select {
 /// # Cancellation
 ///
 /// Dropping the `join!` before it completes (for example in a losing
-/// [`select!`] branch, or on a [`timeout`](crate::time::timeout)) drops
+/// [`select!`](crate::select!) branch, or on a [`timeout`](crate::time::timeout)) drops
 /// every future still running, and every output already produced.
 ///
 /// # Examples
@@ -341,11 +341,11 @@ macro_rules! join {
 /// [`IntoFuture`](std::future::IntoFuture)) a future whose output is a
 /// `Result<T, E>`, with the same error type `E` for all of them.
 /// `try_join!(a, b)` polls them concurrently on the current task, like
-/// [`join!`], and evaluates to `Ok((t_a, t_b))` once every one has given
+/// [`join!`](crate::join!), and evaluates to `Ok((t_a, t_b))` once every one has given
 /// `Ok`. As soon as one gives `Err(e)`, it evaluates to `Err(e)` at once
 /// and **the futures still running are dropped**, cancelling them (see
-/// [`select!`]'s notes on cancel safety). A trailing comma and a leading
-/// `biased;` are accepted as in [`join!`]; `try_join!()` is `Ok(())`.
+/// [`select!`](crate::select!)'s notes on cancel safety). A trailing comma and a leading
+/// `biased;` are accepted as in [`join!`](crate::join!); `try_join!()` is `Ok(())`.
 ///
 /// The futures run concurrently on the one task that runs the macro, not
 /// in parallel; [`spawn`](crate::spawn) work that should run in parallel.
