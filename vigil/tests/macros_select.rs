@@ -603,3 +603,17 @@ async fn select_yields_when_the_budget_is_spent() {
     assert!(seen_after.is_some(), "the select! loop never yielded");
     drop(tx);
 }
+
+#[vigil::test]
+async fn selects_nest_in_futures_and_handlers() {
+    let got = vigil::select! {
+        v = async { vigil::select! { v = ready(1) => v + 1 } } => vigil::select! {
+            w = ready(v) => {
+                let (x,) = vigil::join!(ready(w * 10));
+                x
+            }
+        },
+        else => 0,
+    };
+    assert_eq!(got, 20);
+}
