@@ -95,9 +95,21 @@
 //! The body's tokens are kept as written, so type errors and other diagnostics
 //! about user code point into the user's code.
 
+//!
+//! It also implements `vigil::select!`, `vigil::join!` and
+//! `vigil::try_join!`. Those are `macro_rules!` macros in `vigil` (documented
+//! there) that forward to the hidden function-like macros here, passing the
+//! path of the vigil crate along as `$crate`, so they work under any name
+//! vigil is imported as, and inside vigil itself.
+
 mod entry;
+mod join;
+mod select;
 
 use proc_macro::TokenStream;
+use proc_macro2::TokenStream as TokenStream2;
+use syn::parse::{Parse, ParseStream};
+use syn::Token;
 
 /// Runs an `async fn` (usually `main`) to completion on a new vigil runtime.
 ///
@@ -215,4 +227,60 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     entry::expand(entry::Kind::Test, args.into(), item.into()).into()
+}
+
+/// The engine of `vigil::select!`; use that macro, not this one.
+///
+/// The input is the path of the vigil crate in braces, then the body of a
+/// `select!`: `select_impl!({ ::vigil } v = fut => v, else => 0)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_impl(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}
+
+/// The engine of `vigil::join!`; use that macro, not this one.
+///
+/// The input is the path of the vigil crate in braces, then the body of a
+/// `join!`: `join_impl!({ ::vigil } a, b)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn join_impl(input: TokenStream) -> TokenStream {
+    join::expand(join::Kind::Join, input.into()).into()
+}
+
+/// The engine of `vigil::try_join!`; use that macro, not this one.
+///
+/// The input is the path of the vigil crate in braces, then the body of a
+/// `try_join!`: `try_join_impl!({ ::vigil } a, b)`.
+#[doc(hidden)]
+#[proc_macro]
+pub fn try_join_impl(input: TokenStream) -> TokenStream {
+    join::expand(join::Kind::TryJoin, input.into()).into()
+}
+
+/// The leading `{ path }` of the function-like macros' input: where the
+/// vigil crate is (`$crate` when called from vigil's wrappers), kept as
+/// tokens so that `$crate` passes through untouched.
+struct CratePath(TokenStream2);
+
+impl Parse for CratePath {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let content;
+        syn::braced!(content in input);
+        Ok(CratePath(content.parse()?))
+    }
+}
+
+/// Parses an optional leading `biased;`.
+fn parse_biased(input: ParseStream<'_>) -> syn::Result<bool> {
+    let biased = input.peek(syn::Ident) && input.peek2(Token![;]) && {
+        let fork = input.fork();
+        fork.parse::<syn::Ident>()? == "biased"
+    };
+    if biased {
+        input.parse::<syn::Ident>()?;
+        input.parse::<Token![;]>()?;
+    }
+    Ok(biased)
 }

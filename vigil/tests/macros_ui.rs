@@ -1,4 +1,5 @@
-//! Compile-fail tests for `#[vigil::main]` and `#[vigil::test]`: each file in
+//! Compile-fail tests for `#[vigil::main]` and `#[vigil::test]` (and for the
+//! syntax of `select!`, `join!` and `try_join!`): each file in
 //! `tests/ui/` must fail to compile with exactly the diagnostics in the
 //! `.stderr` file next to it (which checks that errors point at the right
 //! tokens).

@@ -174,6 +174,32 @@ fn spend_one_without_yielding() {
     });
 }
 
+/// Like [`poll_proceed`] but spends nothing: `Pending` (after waking the
+/// task, and counted as a forced yield) only when the budget is already
+/// spent. For combinators such as `select!` that do no operation of their
+/// own but should not keep picking a branch that ignores the budget while
+/// the budget-aware ones have been told to yield.
+#[cfg_attr(not(feature = "macros"), allow(dead_code))]
+pub(crate) fn poll_budget_available(cx: &mut Context<'_>) -> Poll<()> {
+    let available = context::with_budget(|cell| {
+        let mut budget = cell.get();
+        if budget.remaining == Some(0) {
+            budget.forced_yield = true;
+            cell.set(budget);
+            false
+        } else {
+            true
+        }
+    })
+    .unwrap_or(true);
+    if available {
+        Poll::Ready(())
+    } else {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
@@ -187,12 +213,24 @@ mod tests {
             assert!(poll_proceed(&mut cx).is_ready());
         }
         assert!(poll_proceed(&mut cx).is_pending());
+        assert!(poll_budget_available(&mut cx).is_pending());
         let spent = guard.finish();
         assert!(spent.forced_yield && !spent.is_untouched());
         // Outside a poll: unconstrained again.
         for _ in 0..1000 {
             assert!(poll_proceed(&mut cx).is_ready());
         }
+        assert!(poll_budget_available(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn checking_the_budget_spends_none() {
+        let guard = start_poll();
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..1000 {
+            assert!(poll_budget_available(&mut cx).is_ready());
+        }
+        assert!(guard.finish().is_untouched());
     }
 
     #[test]
