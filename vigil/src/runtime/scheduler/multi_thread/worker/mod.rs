@@ -85,6 +85,13 @@ pub(crate) struct Core {
     parked: bool,
     parker: Option<Parker>,
     rand: u32,
+    /// The monitor's slot for the polls run with this core (for a worker,
+    /// its `Remote`'s). It goes wherever the core goes, so the slot keeps a
+    /// single writer when `block_in_place` moves the core to another thread.
+    slot: Arc<PollSlot>,
+    /// Set on a replacement's core: the blocked polls it stands in for, by
+    /// worker (see `replacement`).
+    stands_in_for: Option<Box<[u64]>>,
 }
 
 impl Core {
@@ -93,6 +100,7 @@ impl Core {
         run_queue: Local<Arc<Handle>>,
         parker: Option<Parker>,
         stash: Arc<Stash<Task>>,
+        slot: Arc<PollSlot>,
     ) -> Core {
         Core {
             index,
@@ -105,6 +113,8 @@ impl Core {
             parked: false,
             parker,
             rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+            slot,
+            stands_in_for: None,
         }
     }
 
@@ -174,13 +184,20 @@ impl Handle {
             let (steal, run_queue) = queue::local();
             let (parker, unpark) = park::pair(shared_driver.clone());
             let stash = Arc::new(Stash::new());
+            let poll_slot = Arc::new(PollSlot::new(index));
             remotes.push(Remote {
                 steal,
                 unpark,
-                poll_slot: Arc::new(PollSlot::new(index)),
+                poll_slot: poll_slot.clone(),
                 stash: stash.clone(),
             });
-            cores.push(Box::new(Core::new(index, run_queue, Some(parker), stash)));
+            cores.push(Box::new(Core::new(
+                index,
+                run_queue,
+                Some(parker),
+                stash,
+                poll_slot,
+            )));
         }
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
