@@ -4,7 +4,9 @@
 //! tasks, until it completes. [`spawn`] starts one and returns a
 //! [`JoinHandle`] to await its output; [`spawn_local`] does the same for a
 //! `!Send` future on a current-thread runtime; [`spawn_blocking`] runs a
-//! blocking closure on a thread of the blocking pool. [`Builder`] names
+//! blocking closure on a thread of the blocking pool, and
+//! [`block_in_place`] runs one right where a task is, on a multi-thread
+//! runtime, while the worker's other tasks move on. [`Builder`] names
 //! tasks, and every task records where it was spawned, so diagnostics can
 //! point at your code. [`task_local!`](crate::task_local) declares values
 //! that a task's code can read at any depth, whichever thread polls it.
@@ -19,12 +21,14 @@
 //! # });
 //! ```
 
+mod block_in_place;
 mod builder;
 mod join_set;
 mod task_local;
 mod yield_now;
 
 pub use crate::runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
+pub use block_in_place::block_in_place;
 pub use builder::Builder;
 pub use join_set::JoinSet;
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
@@ -118,6 +122,8 @@ where
 ///
 /// The closure starts once a pool thread is free; it cannot be cancelled
 /// once started (aborting its handle only stops it if it has not started).
+/// To block without leaving the task (borrowing its data), see
+/// [`block_in_place`].
 ///
 /// # Panics
 /// Outside a runtime.

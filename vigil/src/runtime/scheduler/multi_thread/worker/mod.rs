@@ -1,11 +1,13 @@
 //! Worker threads: what a worker owns ([`Core`]), what others may touch of
 //! it ([`Remote`]), scheduling from inside and outside the runtime, and
-//! shutdown. The loop each worker thread runs is in [`run_loop`].
+//! shutdown. The loop each worker thread runs is in [`run_loop`]; how a
+//! worker hands its core on to block is in [`block_in_place`].
 
 // Cores are boxed so that handing one between the run loop, the thread-local
 // context and the shutdown list moves a pointer, not the whole core.
 #![allow(clippy::vec_box)]
 
+pub(crate) mod block_in_place;
 mod replacement;
 mod run_loop;
 
@@ -50,6 +52,9 @@ pub(crate) struct Handle {
     replacements: AtomicUsize,
     /// Index for the next replacement's poll slot (after the workers').
     next_core_index: AtomicUsize,
+    /// Threads started to take over a core from a `block_in_place`; the
+    /// runtime joins them at shutdown, as it joins the workers.
+    handoff_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 /// What other workers (and the watchdog's monitor) may touch of a worker.
@@ -214,6 +219,7 @@ impl Handle {
             monitor: OnceLock::new(),
             replacements: AtomicUsize::new(0),
             next_core_index: AtomicUsize::new(num_workers),
+            handoff_threads: Mutex::new(Vec::new()),
         });
         (handle, cores)
     }
