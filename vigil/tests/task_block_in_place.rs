@@ -2,8 +2,9 @@
 //! runtime's other tasks, timers and I/O go on elsewhere; its value and its
 //! panic come back; it nests; many run at once; it panics on a
 //! current-thread runtime and just runs outside a runtime; the watchdog
-//! does not call it a blocked poll; and shutting the runtime down while a
-//! closure blocks completes with every task cancelled.
+//! does not call it a blocked poll; a replacement worker hands its core on
+//! too; and shutting the runtime down while a closure blocks completes with
+//! every task cancelled.
 
 mod common;
 
@@ -322,11 +323,11 @@ fn elsewhere_the_closure_just_runs() {
 }
 
 /// A watchdog-enabled runtime whose reports go to the returned list.
-fn watched_runtime(threshold: Duration) -> (Runtime, Arc<Mutex<Vec<Report>>>) {
+fn watched_runtime(workers: usize, threshold: Duration) -> (Runtime, Arc<Mutex<Vec<Report>>>) {
     let reports = Arc::new(Mutex::new(Vec::new()));
     let sink = reports.clone();
     let rt = Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .watchdog(Config::new().blocked_poll_threshold(threshold))
         .on_watchdog(move |r| sink.lock().unwrap().push(r.clone()))
         .build()
@@ -340,7 +341,7 @@ fn watched_runtime(threshold: Duration) -> (Runtime, Arc<Mutex<Vec<Report>>>) {
 fn the_watchdog_reports_a_plain_blocking_poll_but_not_block_in_place() {
     within(|| {
         let threshold = Duration::from_millis(100);
-        let (rt, reports) = watched_runtime(threshold);
+        let (rt, reports) = watched_runtime(2, threshold);
         let about = |id: task::Id| {
             reports
                 .lock()
@@ -526,5 +527,48 @@ fn drop_waits_for_the_thread_that_took_the_core() {
             2,
             "drop returned before the tasks were cancelled"
         );
+    });
+}
+
+/// A task on a replacement worker (started by the watchdog because the
+/// only worker is stuck in a plain blocking poll) hands the replacement's
+/// core on like a worker's: a task it spawned runs while both block.
+#[test]
+#[cfg_attr(vigil_valgrind, ignore = "timing-sensitive: too slow under valgrind")]
+fn a_replacement_worker_hands_its_core_on() {
+    within(|| {
+        let (rt, reports) = watched_runtime(1, Duration::from_millis(100));
+        rt.block_on(async {
+            let (stuck_tx, stuck_rx) = oneshot::channel();
+            let (release_tx, release_rx) = std_mpsc::channel::<()>();
+            // Blocks the only worker until released.
+            let stuck = vigil::spawn(async move {
+                stuck_tx.send(()).unwrap();
+                release_rx.recv_timeout(LIMIT).unwrap();
+            });
+            stuck_rx.await.unwrap();
+            // Runs on the replacement the watchdog starts.
+            let on_replacement = vigil::spawn(async {
+                let (tx, rx) = std_mpsc::channel();
+                vigil::spawn(async move { tx.send("ran meanwhile").unwrap() });
+                block_in_place(|| rx.recv_timeout(LIMIT).unwrap())
+            });
+            assert_eq!(on_replacement.await.unwrap(), "ran meanwhile");
+            assert!(!stuck.is_finished());
+            let blocked = reports
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|r| r.task_id() == stuck.id());
+            assert!(
+                blocked,
+                "the stuck task was not reported, so no replacement ran"
+            );
+            release_tx.send(()).unwrap();
+            stuck.await.unwrap();
+            // Workers and replacements sorted out: the runtime runs on.
+            let again = vigil::spawn(async { block_in_place(|| 1) }).await;
+            assert_eq!(again.unwrap(), 1);
+        });
     });
 }
