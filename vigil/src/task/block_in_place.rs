@@ -143,3 +143,35 @@ impl Drop for Blocking {
         context::replace_budget(self.budget);
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::block_in_place;
+    use crate::runtime::coop::{self, BUDGET};
+    use std::task::{Context, Waker};
+
+    /// Operations the current budget still allows (spending all of it).
+    fn spend_all(cx: &mut Context<'_>) -> usize {
+        (0..=usize::from(BUDGET) + 1)
+            .take_while(|_| coop::poll_proceed(cx).is_ready())
+            .count()
+    }
+
+    #[test]
+    fn the_closure_has_no_budget_and_the_poll_gets_its_own_back() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let poll = coop::start_poll();
+        for _ in 0..10 {
+            assert!(coop::poll_proceed(&mut cx).is_ready());
+        }
+        let inside = block_in_place(|| {
+            let mut cx = Context::from_waker(Waker::noop());
+            (0..1000)
+                .filter(|_| coop::poll_proceed(&mut cx).is_ready())
+                .count()
+        });
+        assert_eq!(inside, 1000, "the closure was held to a budget");
+        assert_eq!(spend_all(&mut cx), usize::from(BUDGET) - 10);
+        drop(poll);
+    }
+}
