@@ -106,6 +106,34 @@ impl Drop for DrivingGuard {
     }
 }
 
+/// Whether this thread drives a runtime (see [`enter_driving`]).
+pub(crate) fn is_driving() -> bool {
+    CONTEXT.try_with(|c| c.driving.get()).unwrap_or(false)
+}
+
+/// Lets this thread block again until the guard drops (`block_in_place`):
+/// while it is out, `block_on` and the `blocking_*` methods work here.
+pub(crate) struct ExitDrivingGuard {
+    was_driving: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+pub(crate) fn exit_driving() -> ExitDrivingGuard {
+    let was_driving = CONTEXT
+        .try_with(|c| c.driving.replace(false))
+        .unwrap_or(false);
+    ExitDrivingGuard {
+        was_driving,
+        _not_send: PhantomData,
+    }
+}
+
+impl Drop for ExitDrivingGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| c.driving.set(self.was_driving));
+    }
+}
+
 /// Runs `f` with `cx` as this thread's scheduler context.
 pub(crate) fn set_scheduler<R>(cx: &scheduler::Context, f: impl FnOnce() -> R) -> R {
     struct Reset(*const scheduler::Context);
@@ -190,9 +218,12 @@ pub(crate) fn with_budget<R>(f: impl FnOnce(&Cell<super::coop::Budget>) -> R) ->
 
 /// A task poll in progress on this thread: the current task, its poll
 /// flags, and the monitor's slot. See [`begin_poll`].
+///
+/// The poll ends on the slot the thread has *when it ends*, not the one it
+/// began on: `block_in_place` may take the slot away in between (see
+/// [`detach_poll_slot`]).
 pub(crate) struct PollGuard {
     prev: Option<NonNull<Header>>,
-    slot: *const PollSlot,
     /// The number of this poll on this thread (wrapping).
     pub(crate) count: u32,
 }
@@ -214,12 +245,11 @@ pub(crate) fn begin_poll(task: NonNull<Header>, id: crate::runtime::task::Id) ->
             if let Some(s) = unsafe { slot.as_ref() } {
                 s.begin(task, id);
             }
-            PollGuard { prev, slot, count }
+            PollGuard { prev, count }
         })
         // Lazily: a spare guard would run its `Drop` and undo the above.
         .unwrap_or_else(|_| PollGuard {
             prev: None,
-            slot: std::ptr::null(),
             count: 1,
         })
 }
@@ -233,12 +263,13 @@ impl PollGuard {
     }
 
     fn end(&self) -> u8 {
-        // SAFETY: as in `begin_poll`: the slot outlives the poll.
-        if let Some(s) = unsafe { self.slot.as_ref() } {
-            s.end();
-        }
         CONTEXT
             .try_with(|c| {
+                // SAFETY: as in `begin_poll`: a slot pointer in the context
+                // is kept alive by its `set_poll_slot` guard.
+                if let Some(s) = unsafe { c.poll_slot.get().as_ref() } {
+                    s.end();
+                }
                 c.current_task.set(self.prev);
                 c.poll_flags.replace(0)
             })
@@ -291,5 +322,66 @@ pub(crate) fn set_poll_slot(slot: std::sync::Arc<PollSlot>) -> PollSlotGuard {
 impl Drop for PollSlotGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.poll_slot.set(self.prev));
+    }
+}
+
+/// This thread's poll slot, taken away by [`detach_poll_slot`].
+pub(crate) struct DetachedPollSlot {
+    slot: *const PollSlot,
+    /// Whether a poll was in progress on it (and so was ended early).
+    was_polling: bool,
+}
+
+/// Takes the poll slot away from this thread for the rest of the current
+/// poll (`block_in_place` hands it to another thread along with the
+/// worker's core): if a poll is in progress on it, the poll ends there now,
+/// so the monitor sees the slot idle; and this thread writes nothing more
+/// to it, since the poll's own end finds no slot.
+pub(crate) fn detach_poll_slot() -> DetachedPollSlot {
+    CONTEXT
+        .try_with(|c| {
+            let slot = c.poll_slot.replace(std::ptr::null());
+            // SAFETY: as in `begin_poll`: a slot pointer in the context is
+            // kept alive by its `set_poll_slot` guard.
+            let was_polling = match unsafe { slot.as_ref() } {
+                Some(s) if s.is_polling() => {
+                    s.end();
+                    true
+                }
+                _ => false,
+            };
+            DetachedPollSlot { slot, was_polling }
+        })
+        .unwrap_or(DetachedPollSlot {
+            slot: std::ptr::null(),
+            was_polling: false,
+        })
+}
+
+impl DetachedPollSlot {
+    /// Gives the slot back to this thread (its core came back) and, if a
+    /// poll was in progress when it was taken, begins it again: the monitor
+    /// times the rest of the poll from now.
+    ///
+    /// Must be called inside the same poll as [`detach_poll_slot`], on the
+    /// same thread (the type is not `Send`).
+    pub(crate) fn reattach(self) {
+        let _ = CONTEXT.try_with(|c| {
+            c.poll_slot.set(self.slot);
+            if !self.was_polling {
+                return;
+            }
+            // SAFETY: the pointer came from this thread's context within
+            // the same poll, and the `set_poll_slot` guard that keeps the
+            // slot alive encloses every poll on this thread.
+            let Some(slot) = (unsafe { self.slot.as_ref() }) else {
+                return;
+            };
+            if let Some(task) = c.current_task.get() {
+                // SAFETY: the current task is alive while it is polled.
+                let id = unsafe { task.as_ref() }.meta.id;
+                slot.begin(task, id);
+            }
+        });
     }
 }

@@ -143,6 +143,21 @@ impl Runtime {
             (scheduler::Handle::MultiThread(h), RuntimeKind::MultiThread(threads)) => {
                 h.shutdown();
                 join_threads(std::mem::take(threads), deadline);
+                // Then the threads that took a core over from a
+                // `block_in_place`: each was started by a thread joined
+                // before it, so emptying the list until it stays empty
+                // joins them all (except one started by a replacement
+                // worker, which, like the replacement, is left detached).
+                loop {
+                    let handoffs = h.take_handoff_threads();
+                    if handoffs.is_empty() {
+                        break;
+                    }
+                    join_threads(handoffs, deadline);
+                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                        break;
+                    }
+                }
             }
             _ => unreachable!("runtime flavour mismatch"),
         }

@@ -4,7 +4,9 @@
 //! tasks, until it completes. [`spawn`] starts one and returns a
 //! [`JoinHandle`] to await its output; [`spawn_local`] does the same for a
 //! `!Send` future on a current-thread runtime; [`spawn_blocking`] runs a
-//! blocking closure on a thread of the blocking pool. [`Builder`] names
+//! blocking closure on a thread of the blocking pool, and
+//! [`block_in_place`] runs one right where a task is, on a multi-thread
+//! runtime, while the worker's other tasks move on. [`Builder`] names
 //! tasks, and every task records where it was spawned, so diagnostics can
 //! point at your code. [`task_local!`](crate::task_local) declares values
 //! that a task's code can read at any depth, whichever thread polls it.
@@ -21,6 +23,7 @@
 //! # });
 //! ```
 
+mod block_in_place;
 mod builder;
 mod coop;
 mod join_set;
@@ -28,6 +31,7 @@ mod task_local;
 mod yield_now;
 
 pub use crate::runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
+pub use block_in_place::block_in_place;
 pub use builder::Builder;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use join_set::JoinSet;
@@ -122,6 +126,8 @@ where
 ///
 /// The closure starts once a pool thread is free; it cannot be cancelled
 /// once started (aborting its handle only stops it if it has not started).
+/// To block without leaving the task (borrowing its data), see
+/// [`block_in_place`].
 ///
 /// # Panics
 /// Outside a runtime.

@@ -192,11 +192,17 @@ impl Spawner {
         Ok(())
     }
 
-    fn start_thread(&self) -> io::Result<()> {
-        let mut builder = std::thread::Builder::new().name((self.inner.thread_name)());
-        if let Some(size) = self.inner.stack_size {
-            builder = builder.stack_size(size);
+    /// A thread builder with the runtime's thread name and stack size.
+    pub(crate) fn thread_builder(&self) -> std::thread::Builder {
+        let builder = std::thread::Builder::new().name((self.inner.thread_name)());
+        match self.inner.stack_size {
+            Some(size) => builder.stack_size(size),
+            None => builder,
         }
+    }
+
+    fn start_thread(&self) -> io::Result<()> {
+        let builder = self.thread_builder();
         let inner = self.inner.clone();
         builder.spawn(move || inner.run())?;
         Ok(())

@@ -69,6 +69,13 @@ impl PollSlot {
         self.seq.store(seq.wrapping_add(1), Ordering::Release);
     }
 
+    /// Whether a poll is in progress on this slot. Exact only on the
+    /// thread that writes the slot.
+    #[inline]
+    pub(crate) fn is_polling(&self) -> bool {
+        self.seq.load(Ordering::Relaxed) % 2 == 1
+    }
+
     /// Single-writer increment of one of this slot's counters.
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);

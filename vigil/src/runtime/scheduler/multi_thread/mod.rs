@@ -26,4 +26,5 @@ pub(crate) mod queue;
 mod stash;
 mod worker;
 
+pub(crate) use worker::block_in_place::HandedOff;
 pub(crate) use worker::{launch, Context, Handle};

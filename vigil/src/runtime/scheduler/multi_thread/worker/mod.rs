@@ -1,11 +1,13 @@
 //! Worker threads: what a worker owns ([`Core`]), what others may touch of
 //! it ([`Remote`]), scheduling from inside and outside the runtime, and
-//! shutdown. The loop each worker thread runs is in [`run_loop`].
+//! shutdown. The loop each worker thread runs is in [`run_loop`]; how a
+//! worker hands its core on to block is in [`block_in_place`].
 
 // Cores are boxed so that handing one between the run loop, the thread-local
 // context and the shutdown list moves a pointer, not the whole core.
 #![allow(clippy::vec_box)]
 
+pub(crate) mod block_in_place;
 mod replacement;
 mod run_loop;
 
@@ -50,6 +52,9 @@ pub(crate) struct Handle {
     replacements: AtomicUsize,
     /// Index for the next replacement's poll slot (after the workers').
     next_core_index: AtomicUsize,
+    /// Threads started to take over a core from a `block_in_place`; the
+    /// runtime joins them at shutdown, as it joins the workers.
+    handoff_threads: Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 /// What other workers (and the watchdog's monitor) may touch of a worker.
@@ -85,6 +90,13 @@ pub(crate) struct Core {
     parked: bool,
     parker: Option<Parker>,
     rand: u32,
+    /// The monitor's slot for the polls run with this core (for a worker,
+    /// its `Remote`'s). It goes wherever the core goes, so the slot keeps a
+    /// single writer when `block_in_place` moves the core to another thread.
+    slot: Arc<PollSlot>,
+    /// Set on a replacement's core: the blocked polls it stands in for, by
+    /// worker (see `replacement`).
+    stands_in_for: Option<Box<[u64]>>,
 }
 
 impl Core {
@@ -93,6 +105,7 @@ impl Core {
         run_queue: Local<Arc<Handle>>,
         parker: Option<Parker>,
         stash: Arc<Stash<Task>>,
+        slot: Arc<PollSlot>,
     ) -> Core {
         Core {
             index,
@@ -105,6 +118,8 @@ impl Core {
             parked: false,
             parker,
             rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+            slot,
+            stands_in_for: None,
         }
     }
 
@@ -174,13 +189,20 @@ impl Handle {
             let (steal, run_queue) = queue::local();
             let (parker, unpark) = park::pair(shared_driver.clone());
             let stash = Arc::new(Stash::new());
+            let poll_slot = Arc::new(PollSlot::new(index));
             remotes.push(Remote {
                 steal,
                 unpark,
-                poll_slot: Arc::new(PollSlot::new(index)),
+                poll_slot: poll_slot.clone(),
                 stash: stash.clone(),
             });
-            cores.push(Box::new(Core::new(index, run_queue, Some(parker), stash)));
+            cores.push(Box::new(Core::new(
+                index,
+                run_queue,
+                Some(parker),
+                stash,
+                poll_slot,
+            )));
         }
         let handle = Arc::new(Handle {
             remotes: remotes.into_boxed_slice(),
@@ -197,6 +219,7 @@ impl Handle {
             monitor: OnceLock::new(),
             replacements: AtomicUsize::new(0),
             next_core_index: AtomicUsize::new(num_workers),
+            handoff_threads: Mutex::new(Vec::new()),
         });
         (handle, cores)
     }

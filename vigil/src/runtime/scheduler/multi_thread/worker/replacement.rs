@@ -12,13 +12,16 @@
 //! replacements as workers run at once; each is watched by the monitor like
 //! a worker, so a replacement that blocks in turn is reported (and
 //! replaced) too.
+//!
+//! A replacement's core carries what it stands in for
+//! (`Core::stands_in_for`), so that a task on it that calls
+//! `block_in_place` can hand it to another thread like a worker's core; the
+//! thread that ends the replacement, whichever it is, retires it.
 
-use super::{bump_core_index, Context, Core, Handle};
-use crate::runtime::context;
+use super::{bump_core_index, run_loop, Context, Core, Handle};
 use crate::runtime::scheduler::multi_thread::queue;
 use crate::runtime::scheduler::multi_thread::stash::Stash;
 use crate::runtime::watch::monitor::PollSlot;
-use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,17 +41,39 @@ impl Handle {
         }
         // The blocked polls, by worker: the replacement exits once any of
         // them has moved on.
-        let stuck: Vec<u64> = self.remotes.iter().map(|r| r.poll_slot.seq()).collect();
+        let stuck: Box<[u64]> = self.remotes.iter().map(|r| r.poll_slot.seq()).collect();
+        let index = bump_core_index(self);
+        let slot = Arc::new(PollSlot::new(index));
+        if let Some(monitor) = self.monitor.get() {
+            monitor.watch(slot.clone());
+        }
+        // Our queue's stealing half is dropped: nobody knows this core. So
+        // is our stash: no monitor takes over a replacement's LIFO slot.
+        let (_, run_queue) = queue::local();
+        let mut core = Box::new(Core::new(
+            index,
+            run_queue,
+            None,
+            Arc::new(Stash::new()),
+            slot.clone(),
+        ));
+        core.stands_in_for = Some(stuck);
         let handle = self.clone();
         let spawned = std::thread::Builder::new()
             .name("vigil-replacement".to_string())
-            .spawn(move || {
-                run(&handle, stuck);
-                handle.replacements.fetch_sub(1, Ordering::AcqRel);
-            });
+            .spawn(move || run_loop::run(handle, core));
         if spawned.is_err() {
-            self.replacements.fetch_sub(1, Ordering::AcqRel);
+            self.retire_replacement(&slot);
         }
+    }
+
+    /// A replacement has ended: the monitor stops watching its slot, and
+    /// another may start.
+    fn retire_replacement(&self, slot: &Arc<PollSlot>) {
+        if let Some(monitor) = self.monitor.get() {
+            monitor.unwatch(slot);
+        }
+        self.replacements.fetch_sub(1, Ordering::AcqRel);
     }
 
     fn blocked_workers_still_stuck(&self, stuck: &[u64]) -> bool {
@@ -59,40 +84,14 @@ impl Handle {
     }
 }
 
-fn run(handle: &Arc<Handle>, stuck: Vec<u64>) {
-    let _driving = context::enter_driving();
-    let _current = context::set_handle(&crate::runtime::scheduler::Handle::MultiThread(
-        handle.clone(),
-    ));
-    let index = bump_core_index(handle);
-    let slot = Arc::new(PollSlot::new(index));
-    let monitor = handle.monitor.get();
-    if let Some(monitor) = monitor {
-        monitor.watch(slot.clone());
-    }
-    let _slot = context::set_poll_slot(slot.clone());
-    // Our queue's stealing half is dropped: nobody knows this core.
-    let (_, run_queue) = queue::local();
-    // So is our stash: no monitor takes over a replacement's LIFO slot.
-    let core = Box::new(Core::new(index, run_queue, None, Arc::new(Stash::new())));
-    let cx = crate::runtime::scheduler::Context::MultiThread(Context {
-        handle: handle.clone(),
-        core: RefCell::new(None),
-    });
-    let crate::runtime::scheduler::Context::MultiThread(inner) = &cx else {
-        unreachable!()
-    };
-    context::set_scheduler(&cx, || inner.run_replacement(core, &stuck));
-    if let Some(monitor) = monitor {
-        monitor.unwatch(&slot);
-    }
-}
-
 impl Context {
-    fn run_replacement(&self, mut core: Box<Core>, stuck: &[u64]) {
+    /// The replacement's loop (started by `run_loop::run` for a core that
+    /// stands in for blocked workers).
+    pub(super) fn run_replacement(&self, mut core: Box<Core>) {
         let handle = &*self.handle;
         let event_interval = handle.config.event_interval;
-        while !handle.is_shutdown() && handle.blocked_workers_still_stuck(stuck) {
+        let stuck = core.stands_in_for.clone().unwrap_or_default();
+        while !handle.is_shutdown() && handle.blocked_workers_still_stuck(&stuck) {
             core.tick = core.tick.wrapping_add(1);
             if core.tick % event_interval == 0 {
                 core = self.driver_turn(core);
@@ -101,7 +100,12 @@ impl Context {
                 .next_task(&mut core)
                 .or_else(|| self.steal_any(&mut core))
             {
-                core = self.run_task(task, core);
+                match self.run_task(task, core) {
+                    Some(kept) => core = kept,
+                    // A `block_in_place` gave the core to another thread,
+                    // which goes on as this replacement.
+                    None => return,
+                }
                 continue;
             }
             if core.has_deferred() {
@@ -121,6 +125,7 @@ impl Context {
             .chain(std::iter::from_fn(|| core.run_queue.pop()));
         handle.inject.push_batch(leftovers);
         handle.notify_parked();
+        handle.retire_replacement(&core.slot);
     }
 
     /// Steals from any worker, without taking part in the idle workers'

@@ -3,6 +3,10 @@
 //! driver for yielded tasks, otherwise park; and every `event_interval`
 //! ticks a non-blocking driver turn so I/O and timers get in while every
 //! worker is busy.
+//!
+//! A thread runs the loop only while it holds its core: a task that calls
+//! `block_in_place` gives the core to another thread (which starts this
+//! loop with it), and the thread it leaves ends its loop after that poll.
 
 use super::{Context, Core, Handle, Task};
 use crate::runtime::context;
@@ -14,12 +18,14 @@ use std::sync::Arc;
 /// How many times in a row the LIFO slot may preempt the run queue.
 const MAX_LIFO_POLLS: u32 = 3;
 
+/// A thread's life with `core`: a worker's loop, or a replacement's (see
+/// `replacement`) if the core is a replacement's.
 pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
     let _driving = context::enter_driving();
     let _current = context::set_handle(&crate::runtime::scheduler::Handle::MultiThread(
         handle.clone(),
     ));
-    let _slot = context::set_poll_slot(handle.remotes[core.index].poll_slot.clone());
+    let _slot = context::set_poll_slot(core.slot.clone());
     let cx = crate::runtime::scheduler::Context::MultiThread(Context {
         handle,
         core: RefCell::new(None),
@@ -27,7 +33,13 @@ pub(super) fn run(handle: Arc<Handle>, core: Box<Core>) {
     let crate::runtime::scheduler::Context::MultiThread(inner) = &cx else {
         unreachable!()
     };
-    context::set_scheduler(&cx, || inner.run(core));
+    context::set_scheduler(&cx, || {
+        if core.stands_in_for.is_some() {
+            inner.run_replacement(core)
+        } else {
+            inner.run(core)
+        }
+    });
 }
 
 impl Context {
@@ -41,11 +53,18 @@ impl Context {
                 core = self.driver_turn(core);
             }
             if let Some(task) = self.next_task(&mut core) {
-                core = self.run_task(task, core);
+                match self.run_task(task, core) {
+                    Some(kept) => core = kept,
+                    // Our core went to another thread: this one is done.
+                    None => return,
+                }
                 continue;
             }
             if let Some(task) = self.steal_work(&mut core) {
-                core = self.run_task(task, core);
+                match self.run_task(task, core) {
+                    Some(kept) => core = kept,
+                    None => return,
+                }
                 continue;
             }
             if core.has_deferred() {
@@ -62,7 +81,10 @@ impl Context {
         handle.finish_shutdown(core);
     }
 
-    pub(super) fn run_task(&self, task: Task, mut core: Box<Core>) -> Box<Core> {
+    /// Runs `task` (and what it puts in the LIFO slot) with `core`. Returns
+    /// the core, or `None` if a `block_in_place` in a poll handed it to
+    /// another thread (see `block_in_place`).
+    pub(super) fn run_task(&self, task: Task, mut core: Box<Core>) -> Option<Box<Core>> {
         let handle = &*self.handle;
         if core.is_searching {
             core.is_searching = false;
@@ -76,18 +98,14 @@ impl Context {
         *self.core.borrow_mut() = Some(core);
         task.run();
         loop {
-            let mut core = self
-                .core
-                .borrow_mut()
-                .take()
-                .expect("worker core missing after a poll");
+            let mut core = self.core.borrow_mut().take()?;
             core.stash.settle();
             let Some(next) = core.take_lifo() else {
-                return core;
+                return Some(core);
             };
             if core.lifo_polls >= MAX_LIFO_POLLS {
                 core.run_queue.push_back(next, &handle.inject);
-                return core;
+                return Some(core);
             }
             core.lifo_polls += 1;
             *self.core.borrow_mut() = Some(core);
