@@ -549,9 +549,9 @@ fn a_file_dropped_with_a_write_in_flight_still_writes_it() {
             for chunk in data.chunks(64 * 1024) {
                 file.write_all(chunk).await.unwrap();
             }
-            drop(file); // no flush
-                        // The last write finishes on its own: wait for the length, with
-                        // a deadline.
+            // No flush: the writes in flight finish on their own. Wait
+            // for the length, with a deadline.
+            drop(file);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
             while std::fs::metadata(&target).unwrap().len() < data.len() as u64 {
                 assert!(

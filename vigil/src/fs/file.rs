@@ -25,12 +25,16 @@ use std::sync::Arc;
 /// [`Builder::io_uring`](crate::runtime::Builder::io_uring)) it runs on the
 /// blocking pool, as in Tokio.
 ///
-/// **Writes are handed off.** A `write` copies the data into the file's
-/// buffer, starts the operation and returns at once; the next operation on
-/// the file waits for it, and reports its error if it failed. Call
-/// [`flush`](crate::io::AsyncWriteExt::flush) (or [`sync_all`](File::sync_all))
-/// to know that every write reached the kernel. A file dropped with a
-/// write in flight lets that write finish.
+/// **Writes are handed off.** A `write` copies the data into a buffer,
+/// starts the operation and returns at once. Through io_uring up to four
+/// writes to a regular file may be in flight (each at its own offset, so
+/// the kernel's worker thread goes from one to the next without waiting
+/// for the task; pipes, devices and files opened for appending take one at
+/// a time); a fifth waits for the oldest, and any other operation on the
+/// file waits for all of them. A failed write is reported by the next
+/// operation. Call [`flush`](crate::io::AsyncWriteExt::flush) (or
+/// [`sync_all`](File::sync_all)) to know that every write reached the
+/// kernel. A file dropped with writes in flight lets them finish.
 ///
 /// ```
 /// # vigil::runtime::Runtime::new().unwrap().block_on(async {

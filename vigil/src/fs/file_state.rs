@@ -2,20 +2,23 @@
 //! seeks, one operation at a time.
 //!
 //! A file has one position, kept by the kernel, so operations that use it
-//! cannot overlap: the state is either idle, holding a buffer, or busy
-//! with one operation that owns that buffer. A read asks the kernel for
-//! at most what the caller's slice can take, into the buffer, and copies
-//! it out; if the caller went away meanwhile, the data waits in the buffer
-//! for the next read, so nothing read from the file is lost. A write copies
-//! the caller's bytes into the buffer, starts the operation and reports
-//! success at once; its result is collected by whatever comes next (a
-//! read, a write, a flush, a seek), which reports a failure. Data read but
-//! not yet handed out sits ahead of the logical position, so writing,
-//! seeking and handing the descriptor out first move the kernel's position
-//! back over it.
+//! cannot overlap: the state is either idle, holding a buffer, busy with
+//! one operation that owns that buffer, or writing. A read asks the kernel
+//! for at most what the caller's slice can take, into the buffer, and
+//! copies it out; if the caller went away meanwhile, the data waits in the
+//! buffer for the next read, so nothing read from the file is lost. A write
+//! copies the caller's bytes into a buffer, starts the operation and
+//! reports success at once; its result is collected by whatever comes next
+//! (a read, a write, a flush, a seek), which reports a failure. Through
+//! io_uring, a few writes may be in flight at once ([`WriteQueue`]); any
+//! other operation first waits for all of them. Data read but not yet
+//! handed out sits ahead of the logical position, so writing, seeking and
+//! handing the descriptor out first move the kernel's position back over
+//! it.
 
 use super::backend::{self, Backend};
 use super::read_path::{try_cached, CacheRead};
+use super::write_queue::WriteQueue;
 use crate::driver::uring::ops::{self, CURRENT_POSITION};
 use crate::driver::Handle as DriverHandle;
 use crate::runtime::coop;
@@ -24,6 +27,7 @@ use std::fs::File as StdFile;
 use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -39,6 +43,9 @@ pub(crate) struct Inner {
     /// Reads try the page cache first (until this file turns out not to
     /// support it).
     page_cache_first: Option<bool>,
+    /// Writes through io_uring may name their offsets (a regular file not
+    /// opened for appending); found on the first write.
+    positioned_writes: Option<bool>,
     /// A seek started through Tokio's two-step `AsyncSeek`.
     #[cfg(feature = "tokio-io")]
     pending_seek: Option<SeekFrom>,
@@ -47,6 +54,8 @@ pub(crate) struct Inner {
 enum State {
     Idle(Buf),
     Busy(Pending),
+    /// Handed-off writes through io_uring.
+    Writing(WriteQueue),
 }
 
 /// Bytes read from the file and not yet handed out: `data[pos..]`.
@@ -84,12 +93,6 @@ impl Buf {
 /// The operation in flight, whichever engine runs it.
 enum Pending {
     Read(ops::Read<Arc<StdFile>>),
-    Write {
-        op: ops::Write<Arc<StdFile>>,
-        driver: Arc<DriverHandle>,
-        /// Bytes of the buffer already written.
-        start: usize,
-    },
     BlockingRead(JoinHandle<(io::Result<usize>, Vec<u8>)>),
     BlockingWrite(JoinHandle<(io::Result<()>, Vec<u8>)>),
 }
@@ -107,45 +110,22 @@ fn lost(err: impl std::fmt::Display) -> io::Error {
 
 impl Pending {
     fn poll(&mut self, cx: &mut Context<'_>) -> Poll<(Outcome, Vec<u8>)> {
-        loop {
-            match self {
-                Pending::Read(op) => {
-                    let (res, _std, data) = ready!(Pin::new(op).poll(cx));
-                    return Poll::Ready((Outcome::Read(res), data));
-                }
-                Pending::Write { op, driver, start } => {
-                    let (res, std, data) = ready!(Pin::new(&mut *op).poll(cx));
-                    match res {
-                        Ok(0) => {
-                            let err = io::ErrorKind::WriteZero.into();
-                            return Poll::Ready((Outcome::Write(Err(err)), data));
-                        }
-                        Ok(n) if *start + n < data.len() => {
-                            // A short write: the rest goes in another one.
-                            *start += n;
-                            let offset = CURRENT_POSITION;
-                            *op = ops::Write::new(driver.clone(), std, data, *start, offset);
-                        }
-                        Ok(_) => return Poll::Ready((Outcome::Write(Ok(())), data)),
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                            let offset = CURRENT_POSITION;
-                            *op = ops::Write::new(driver.clone(), std, data, *start, offset);
-                        }
-                        Err(e) => return Poll::Ready((Outcome::Write(Err(e)), data)),
-                    }
-                }
-                Pending::BlockingRead(join) => {
-                    let (res, data) = ready!(Pin::new(join).poll(cx))
-                        .unwrap_or_else(|e| (Err(lost(e)), Vec::new()));
-                    return Poll::Ready((Outcome::Read(res), data));
-                }
-                Pending::BlockingWrite(join) => {
-                    let (res, data) = ready!(Pin::new(join).poll(cx))
-                        .unwrap_or_else(|e| (Err(lost(e)), Vec::new()));
-                    return Poll::Ready((Outcome::Write(res), data));
-                }
+        Poll::Ready(match self {
+            Pending::Read(op) => {
+                let (res, _std, data) = ready!(Pin::new(op).poll(cx));
+                (Outcome::Read(res), data)
             }
-        }
+            Pending::BlockingRead(join) => {
+                let (res, data) =
+                    ready!(Pin::new(join).poll(cx)).unwrap_or_else(|e| (Err(lost(e)), Vec::new()));
+                (Outcome::Read(res), data)
+            }
+            Pending::BlockingWrite(join) => {
+                let (res, data) =
+                    ready!(Pin::new(join).poll(cx)).unwrap_or_else(|e| (Err(lost(e)), Vec::new()));
+                (Outcome::Write(res), data)
+            }
+        })
     }
 }
 
@@ -156,6 +136,7 @@ impl Inner {
             max_buf: MAX_BUF,
             backend: None,
             page_cache_first: None,
+            positioned_writes: None,
             #[cfg(feature = "tokio-io")]
             pending_seek: None,
         }
@@ -230,30 +211,61 @@ impl Inner {
         Ok(())
     }
 
-    fn start_write(&mut self, std: &Arc<StdFile>, data: Vec<u8>) -> io::Result<()> {
-        let pending = match self.backend()? {
-            Backend::Uring(driver) => Pending::Write {
-                op: ops::Write::new(driver.clone(), std.clone(), data, 0, CURRENT_POSITION),
-                driver: driver.clone(),
-                start: 0,
-            },
-            Backend::Blocking => {
-                let std = std.clone();
-                Pending::BlockingWrite(spawn_blocking(move || {
-                    let res = (&*std).write_all(&data);
-                    (res, data)
-                })?)
-            }
-        };
-        self.state = State::Busy(pending);
+    /// Starts a write of `data` on the blocking pool.
+    fn start_blocking_write(&mut self, std: &Arc<StdFile>, data: Vec<u8>) -> io::Result<()> {
+        let std = std.clone();
+        self.state = State::Busy(Pending::BlockingWrite(spawn_blocking(move || {
+            let res = (&*std).write_all(&data);
+            (res, data)
+        })?));
         Ok(())
     }
 
-    /// Waits for the operation in flight; a read's data stays buffered, a
-    /// write's failure is returned.
-    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<usize>>> {
-        let State::Busy(pending) = &mut self.state else {
-            return Poll::Ready(Ok(None));
+    /// An empty write queue on `driver`'s ring, its writes at their own
+    /// offsets from the current position if the file allows it.
+    fn write_queue(
+        &mut self,
+        driver: Arc<DriverHandle>,
+        std: &StdFile,
+        buffer: Vec<u8>,
+    ) -> io::Result<WriteQueue> {
+        let positioned = match self.positioned_writes {
+            Some(positioned) => positioned,
+            None => {
+                let regular = std.metadata()?.file_type().is_file();
+                let positioned = regular && !crate::sys::file::is_append(std.as_fd())?;
+                *self.positioned_writes.insert(positioned)
+            }
+        };
+        let offset = match positioned {
+            true => Some((&*std).stream_position()?),
+            false => None,
+        };
+        Ok(WriteQueue::new(driver, offset, buffer))
+    }
+
+    /// Waits for the operations in flight; a read's data stays buffered,
+    /// a write's failure is returned.
+    fn poll_pending(
+        &mut self,
+        cx: &mut Context<'_>,
+        std: &StdFile,
+    ) -> Poll<io::Result<Option<usize>>> {
+        let pending = match &mut self.state {
+            State::Idle(_) => return Poll::Ready(Ok(None)),
+            State::Busy(pending) => pending,
+            State::Writing(queue) => {
+                ready!(queue.poll_drain(cx));
+                let error = queue.take_error();
+                let end = queue.end_offset();
+                self.state = State::Idle(Buf::from_vec(queue.buffer()));
+                // The writes named their offsets: the position moves past
+                // them now (after a failure too, as if all had gone in).
+                if let Some(end) = end {
+                    (&*std).seek(SeekFrom::Start(end))?;
+                }
+                return Poll::Ready(error.map_or(Ok(None), Err));
+            }
         };
         let (outcome, mut data) = ready!(pending.poll(cx));
         if matches!(outcome, Outcome::Write(_)) {
@@ -305,7 +317,7 @@ impl Inner {
                     let len = dst.len().min(self.max_buf);
                     self.start_read(std, data, len)?;
                 }
-                State::Busy(_) => match ready!(self.poll_pending(cx)) {
+                State::Busy(_) | State::Writing(_) => match ready!(self.poll_pending(cx, std)) {
                     Ok(Some(0)) => return Poll::Ready(Ok(0)),
                     Ok(_) => {}
                     Err(err) => return Poll::Ready(Err(err)),
@@ -323,6 +335,7 @@ impl Inner {
         if src.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        let n = src.len().min(self.max_buf);
         loop {
             match &mut self.state {
                 State::Idle(_) => {
@@ -331,19 +344,44 @@ impl Inner {
                         unreachable!("still idle")
                     };
                     let mut data = buf.take();
-                    let n = src.len().min(self.max_buf);
+                    match self.backend()? {
+                        Backend::Uring(driver) => {
+                            let driver = driver.clone();
+                            let queue = self.write_queue(driver, std, data)?;
+                            self.state = State::Writing(queue);
+                        }
+                        Backend::Blocking => {
+                            data.extend_from_slice(&src[..n]);
+                            self.start_blocking_write(std, data)?;
+                            return Poll::Ready(Ok(n));
+                        }
+                    }
+                }
+                State::Writing(queue) => {
+                    if let Some(err) = queue.take_error() {
+                        return Poll::Ready(Err(err));
+                    }
+                    ready!(queue.poll_room(cx, n));
+                    if let Some(err) = queue.take_error() {
+                        return Poll::Ready(Err(err));
+                    }
+                    let mut data = queue.buffer();
                     data.extend_from_slice(&src[..n]);
-                    self.start_write(std, data)?;
+                    queue.submit(std, data);
                     return Poll::Ready(Ok(n));
                 }
-                State::Busy(_) => ready!(self.poll_pending(cx)).map(drop)?,
+                State::Busy(_) => ready!(self.poll_pending(cx, std)).map(drop)?,
             }
         }
     }
 
     /// Waits until nothing is in flight and reports a failed write.
-    pub(super) fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_pending(cx))?;
+    pub(super) fn poll_flush(
+        &mut self,
+        cx: &mut Context<'_>,
+        std: &StdFile,
+    ) -> Poll<io::Result<()>> {
+        ready!(self.poll_pending(cx, std))?;
         Poll::Ready(Ok(()))
     }
 
@@ -354,7 +392,7 @@ impl Inner {
         cx: &mut Context<'_>,
         std: &StdFile,
     ) -> Poll<io::Result<()>> {
-        ready!(self.poll_flush(cx))?;
+        ready!(self.poll_flush(cx, std))?;
         Poll::Ready(self.rewind_unread(std))
     }
 
@@ -364,7 +402,7 @@ impl Inner {
         std: &StdFile,
         pos: SeekFrom,
     ) -> Poll<io::Result<u64>> {
-        ready!(self.poll_flush(cx))?;
+        ready!(self.poll_flush(cx, std))?;
         let State::Idle(buf) = &mut self.state else {
             unreachable!("idle after a flush")
         };
@@ -434,12 +472,14 @@ impl futures_io::AsyncWrite for super::File {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().inner.get_mut().poll_flush(cx)
+        let me = self.get_mut();
+        me.inner.get_mut().poll_flush(cx, &me.std)
     }
 
     /// Flushes; the file is closed when it is dropped.
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.get_mut().inner.get_mut().poll_flush(cx)
+        let me = self.get_mut();
+        me.inner.get_mut().poll_flush(cx, &me.std)
     }
 }
 

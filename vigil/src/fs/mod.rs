@@ -35,8 +35,9 @@
 //! The kernel writes into a read's buffer until the completion arrives,
 //! even if the future that asked is dropped. So every operation owns its
 //! buffer while it is in flight: [`File`]'s `AsyncRead`/`AsyncWrite` keep
-//! one internal buffer for the ring (and copy between it and the caller's
-//! slices, as Tokio's `File` does), and [`File::read_at`] /
+//! internal buffers for the ring (one for reads, a few for the writes in
+//! flight, and copy between them and the caller's slices, as Tokio's
+//! `File` does), and [`File::read_at`] /
 //! [`File::write_at`] take and return a `Vec<u8>`, which costs no copy. A
 //! future dropped early leaves its buffer with the driver until the kernel
 //! has let go of it.
@@ -64,6 +65,7 @@ mod functions;
 mod open_options;
 mod read_dir;
 mod read_path;
+mod write_queue;
 
 pub use file::File;
 pub use functions::{

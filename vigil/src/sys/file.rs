@@ -1,4 +1,5 @@
-//! Reading a file without waiting for the disk: `preadv2(RWF_NOWAIT)`.
+//! Reading a file without waiting for the disk: `preadv2(RWF_NOWAIT)`;
+//! and the one file status flag the writers need (`O_APPEND`).
 //!
 //! With `RWF_NOWAIT` the kernel copies what the page cache already holds
 //! and returns `EAGAIN` instead of starting I/O and sleeping, so the call
@@ -29,4 +30,12 @@ pub(crate) fn read_nowait(
     // only writes initialised bytes into it.
     let n = unsafe { libc::preadv2(fd.as_raw_fd(), &iov, 1, offset, libc::RWF_NOWAIT) };
     super::cvt_size(n)
+}
+
+/// Whether `fd` was opened with `O_APPEND` (every write goes to the end,
+/// whatever offset it names).
+pub(crate) fn is_append(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    // SAFETY: F_GETFL takes no argument and touches no memory.
+    let flags = super::cvt(unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) })?;
+    Ok(flags & libc::O_APPEND != 0)
 }
