@@ -60,6 +60,18 @@ fn stdio_child() {
             drop(rt);
             println!("{MARKER}");
         }
+        "one-handle-three-runtimes" => {
+            // One handle, used on an io_uring runtime, then on one without
+            // io_uring, then on a second io_uring runtime.
+            let mut err = vigil::io::stderr();
+            for (line, io_uring) in [("first\n", true), ("second\n", false), ("third\n", true)] {
+                runtime(io_uring).block_on(async {
+                    err.write_all(line.as_bytes()).await.unwrap();
+                    err.flush().await.unwrap();
+                });
+            }
+            println!("{MARKER}");
+        }
         other => panic!("unknown child mode {other}"),
     }
 }
@@ -141,4 +153,11 @@ fn a_megabyte_goes_through_stdin_and_stderr_on_both_engines() {
 fn a_runtime_with_a_stdin_read_in_the_ring_shuts_down() {
     let (out, _) = run_child("abandon-read", None);
     assert!(out.contains(MARKER), "{out}");
+}
+
+#[test]
+fn one_stderr_handle_writes_on_three_runtimes_in_turn() {
+    let (out, err) = run_child("one-handle-three-runtimes", Some(Vec::new()));
+    assert!(out.contains(MARKER), "{out}");
+    assert_eq!(String::from_utf8_lossy(&err), "first\nsecond\nthird\n");
 }

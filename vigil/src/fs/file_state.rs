@@ -18,8 +18,8 @@
 
 use super::backend::{self, Backend};
 use super::read_path::{try_cached, CacheRead};
-use super::write_queue::WriteQueue;
 use crate::driver::uring::ops::{self, CURRENT_POSITION};
+use crate::driver::uring::write_queue::WriteQueue;
 use crate::driver::Handle as DriverHandle;
 use crate::runtime::coop;
 use crate::runtime::task::JoinHandle;
@@ -55,7 +55,7 @@ enum State {
     Idle(Buf),
     Busy(Pending),
     /// Handed-off writes through io_uring.
-    Writing(WriteQueue),
+    Writing(WriteQueue<Arc<StdFile>>),
 }
 
 /// Bytes read from the file and not yet handed out: `data[pos..]`.
@@ -228,7 +228,7 @@ impl Inner {
         driver: Arc<DriverHandle>,
         std: &StdFile,
         buffer: Vec<u8>,
-    ) -> io::Result<WriteQueue> {
+    ) -> io::Result<WriteQueue<Arc<StdFile>>> {
         let positioned = match self.positioned_writes {
             Some(positioned) => positioned,
             None => {

@@ -65,7 +65,6 @@ mod functions;
 mod open_options;
 mod read_dir;
 mod read_path;
-mod write_queue;
 
 pub use file::File;
 pub use functions::{

@@ -43,6 +43,7 @@
 mod op;
 pub(crate) mod ops;
 mod ring;
+pub(crate) mod write_queue;
 
 pub(crate) use op::Op;
 pub(crate) use ring::Uring;

@@ -1,7 +1,7 @@
 //! [`Stdout`] and [`Stderr`]: handed-off writes of descriptors 1 and 2.
 
 use super::{engine, lost, Engine, StdFd, CHUNK};
-use crate::driver::uring::ops::{self, CURRENT_POSITION};
+use crate::driver::uring::write_queue::WriteQueue;
 use crate::runtime::task::JoinHandle;
 use crate::sys::pipe;
 use std::fmt;
@@ -9,10 +9,13 @@ use std::future::Future;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 /// Writes to one standard descriptor: at most one operation in flight,
-/// which owns the buffer until the whole of it is written.
+/// which owns the buffer until the whole of it is written (through
+/// io_uring, a [`WriteQueue`] at the current position, which sends the
+/// rest of a short write itself).
 struct Writer {
     fd: StdFd,
     state: State,
@@ -20,8 +23,7 @@ struct Writer {
 
 enum State {
     Idle(Vec<u8>),
-    /// `buf[..written]` is out; the operation writes from `written`.
-    Uring(ops::Write<StdFd>, usize),
+    Uring(WriteQueue<StdFd>),
     Blocking(JoinHandle<(io::Result<()>, Vec<u8>)>),
 }
 
@@ -33,27 +35,25 @@ impl Writer {
         }
     }
 
-    /// Starts writing `buf[written..]`; on failure (outside a runtime) the
-    /// bytes are dropped and the writer is idle.
-    fn start(&mut self, buf: Vec<u8>, written: usize) -> io::Result<()> {
+    /// Starts writing `buf` on the current runtime; on failure (outside a
+    /// runtime) the bytes are dropped and the writer is idle.
+    fn start(&mut self, mut buf: Vec<u8>) -> io::Result<()> {
         let fd = self.fd;
-        let engine = match engine() {
-            Ok(engine) => engine,
+        self.state = match engine() {
             Err(e) => {
-                // Not started: nothing of `buf[written..]` goes out.
-                let mut buf = buf;
+                // Not started: nothing of `buf` goes out.
                 buf.clear();
                 self.state = State::Idle(buf);
                 return Err(e);
             }
-        };
-        self.state = match engine {
-            Engine::Uring(driver) => State::Uring(
-                ops::Write::new(driver, fd, buf, written, CURRENT_POSITION),
-                written,
-            ),
-            Engine::Blocking(handle) => State::Blocking(handle.spawn_blocking(move || {
-                let mut rest = &buf[written..];
+            Ok(Engine::Uring(driver)) => {
+                // Writes use the position (a pipe or terminal has none).
+                let mut queue = WriteQueue::new(driver, None, Vec::new());
+                queue.submit(&fd, buf);
+                State::Uring(queue)
+            }
+            Ok(Engine::Blocking(handle)) => State::Blocking(handle.spawn_blocking(move || {
+                let mut rest = &buf[..];
                 let res = loop {
                     if rest.is_empty() {
                         break Ok(());
@@ -72,35 +72,22 @@ impl Writer {
     }
 
     /// Waits until nothing is in flight; the error of a failed write, once.
+    /// What failed to go out is dropped: the stream's position is unknown
+    /// after a failed write, and resending could duplicate.
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        loop {
-            let (res, mut buf) = match &mut self.state {
-                State::Idle(_) => return Poll::Ready(Ok(())),
-                State::Uring(op, written) => {
-                    let (res, _fd, buf) = ready!(Pin::new(op).poll(cx));
-                    match res {
-                        Ok(0) => (Err(io::ErrorKind::WriteZero.into()), buf),
-                        Ok(n) if *written + n < buf.len() => {
-                            let written = *written + n;
-                            self.start(buf, written)?;
-                            continue;
-                        }
-                        Ok(_) => (Ok(()), buf),
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                            let written = *written;
-                            self.start(buf, written)?;
-                            continue;
-                        }
-                        Err(e) => (Err(e), buf),
-                    }
-                }
-                State::Blocking(task) => ready!(Pin::new(task).poll(cx)).map_err(lost)?,
-            };
-            // What failed to go out is dropped: the stream's position is
-            // unknown after a failed write, and resending could duplicate.
-            buf.clear();
-            self.state = State::Idle(buf);
-            return Poll::Ready(res);
+        match &mut self.state {
+            State::Idle(_) => Poll::Ready(Ok(())),
+            State::Uring(queue) => {
+                ready!(queue.poll_drain(cx));
+                Poll::Ready(queue.take_error().map_or(Ok(()), Err))
+            }
+            State::Blocking(task) => {
+                let (res, mut buf) =
+                    ready!(Pin::new(task).poll(cx)).unwrap_or_else(|e| (Err(lost(e)), Vec::new()));
+                buf.clear();
+                self.state = State::Idle(buf);
+                Poll::Ready(res)
+            }
         }
     }
 
@@ -109,13 +96,27 @@ impl Writer {
         if data.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let State::Idle(buf) = &mut self.state else {
-            unreachable!("poll_idle returned with an operation in flight")
-        };
-        let mut buf = std::mem::take(buf);
         let n = data.len().min(CHUNK);
+        let mut buf = match &mut self.state {
+            State::Idle(buf) => std::mem::take(buf),
+            State::Uring(queue) => {
+                let same_ring = matches!(
+                    crate::runtime::context::try_driver_handle(),
+                    Some(driver) if Arc::ptr_eq(&driver, queue.driver())
+                );
+                if same_ring {
+                    let mut buf = queue.buffer();
+                    buf.extend_from_slice(&data[..n]);
+                    queue.submit(&self.fd, buf);
+                    return Poll::Ready(Ok(n));
+                }
+                // Used from another runtime now: start over on its engine.
+                queue.buffer()
+            }
+            State::Blocking(_) => unreachable!("poll_idle returned with an operation in flight"),
+        };
         buf.extend_from_slice(&data[..n]);
-        self.start(buf, 0)?;
+        self.start(buf)?;
         Poll::Ready(Ok(n))
     }
 }

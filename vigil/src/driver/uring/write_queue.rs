@@ -1,4 +1,5 @@
-//! Handed-off writes to a file through io_uring, several in flight at once.
+//! Handed-off writes through io_uring, several in flight at once: the
+//! engine of `fs::File`'s writes and of the standard output streams'.
 //!
 //! A buffered write to an ext4 file cannot be done without possibly
 //! blocking (the file system refuses `RWF_NOWAIT` for it), so io_uring hands
@@ -22,14 +23,14 @@
 //! drains ([`WriteQueue::end_offset`]). Only regular files opened without
 //! `O_APPEND` work that way; for the others (pipes, devices, appending
 //! files, where the offset means nothing) the queue holds one write at a
-//! time at the current position, as before.
+//! time at the current position (the standard streams always do).
 
-use crate::driver::uring::ops::{self, CURRENT_POSITION};
+use super::ops::{self, CURRENT_POSITION};
 use crate::driver::Handle as DriverHandle;
 use std::collections::VecDeque;
-use std::fs::File as StdFile;
 use std::future::Future;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -42,10 +43,11 @@ const MAX_IN_FLIGHT: usize = 4;
 /// write may be larger (up to the file's largest buffer).
 const MAX_IN_FLIGHT_BYTES: usize = 1 << 20;
 
-pub(super) struct WriteQueue {
+/// Writes to `F`'s descriptor, oldest first; see the module docs.
+pub(crate) struct WriteQueue<F: AsRawFd + Clone + Send + 'static> {
     driver: Arc<DriverHandle>,
     /// Oldest first.
-    in_flight: VecDeque<InFlight>,
+    in_flight: VecDeque<InFlight<F>>,
     /// Bytes in flight (whole buffers).
     bytes: usize,
     /// Where the next write goes; `None`: at the current position, one
@@ -57,22 +59,22 @@ pub(super) struct WriteQueue {
     spare: Vec<Vec<u8>>,
 }
 
-struct InFlight {
-    op: ops::Write<Arc<StdFile>>,
+struct InFlight<F: AsRawFd + Send + 'static> {
+    op: ops::Write<F>,
     /// Offset of the buffer's first byte (`None`: the current position).
     offset: Option<u64>,
     /// Bytes of the buffer written so far (before a short write's rest).
     start: usize,
 }
 
-impl WriteQueue {
+impl<F: AsRawFd + Clone + Send + 'static> WriteQueue<F> {
     /// An empty queue; `next_offset` is the file's position if writes may
     /// name their offsets, `buffer` a spare buffer to start with.
-    pub(super) fn new(
+    pub(crate) fn new(
         driver: Arc<DriverHandle>,
         next_offset: Option<u64>,
         buffer: Vec<u8>,
-    ) -> WriteQueue {
+    ) -> WriteQueue<F> {
         WriteQueue {
             driver,
             in_flight: VecDeque::with_capacity(MAX_IN_FLIGHT),
@@ -91,13 +93,13 @@ impl WriteQueue {
     }
 
     /// The failure of an earlier write, if any (reported once).
-    pub(super) fn take_error(&mut self) -> Option<io::Error> {
+    pub(crate) fn take_error(&mut self) -> Option<io::Error> {
         self.error.take()
     }
 
     /// Waits until a write of `len` bytes may be queued; a write that
     /// fails meanwhile is recorded for [`take_error`](Self::take_error).
-    pub(super) fn poll_room(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<()> {
+    pub(crate) fn poll_room(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<()> {
         while !self.has_room(len) {
             ready!(self.poll_oldest(cx));
         }
@@ -105,19 +107,19 @@ impl WriteQueue {
     }
 
     /// An empty buffer for the next write.
-    pub(super) fn buffer(&mut self) -> Vec<u8> {
+    pub(crate) fn buffer(&mut self) -> Vec<u8> {
         self.spare.pop().unwrap_or_default()
     }
 
     /// Queues `data` (check [`poll_room`](Self::poll_room) first).
-    pub(super) fn submit(&mut self, std: &Arc<StdFile>, data: Vec<u8>) {
+    pub(crate) fn submit(&mut self, file: &F, data: Vec<u8>) {
         let offset = self.next_offset;
         if let Some(next) = &mut self.next_offset {
             *next += data.len() as u64;
         }
         self.bytes += data.len();
         let at = offset.unwrap_or(CURRENT_POSITION);
-        let op = ops::Write::new(self.driver.clone(), std.clone(), data, 0, at);
+        let op = ops::Write::new(self.driver.clone(), file.clone(), data, 0, at);
         self.in_flight.push_back(InFlight {
             op,
             offset,
@@ -125,8 +127,13 @@ impl WriteQueue {
         });
     }
 
+    /// The driver whose ring the writes go through.
+    pub(crate) fn driver(&self) -> &Arc<DriverHandle> {
+        &self.driver
+    }
+
     /// Waits for every write in flight (failures are recorded).
-    pub(super) fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+    pub(crate) fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         while !self.in_flight.is_empty() {
             ready!(self.poll_oldest(cx));
         }
@@ -136,7 +143,7 @@ impl WriteQueue {
     /// Where the kernel's position belongs once the queue has drained:
     /// after the last byte queued (`None` if the writes used the position
     /// themselves).
-    pub(super) fn end_offset(&self) -> Option<u64> {
+    pub(crate) fn end_offset(&self) -> Option<u64> {
         self.next_offset
     }
 
@@ -147,7 +154,7 @@ impl WriteQueue {
             return Poll::Ready(());
         };
         let (res, data) = loop {
-            let (res, std, data) = ready!(Pin::new(&mut oldest.op).poll(cx));
+            let (res, file, data) = ready!(Pin::new(&mut oldest.op).poll(cx));
             let again = match res {
                 Ok(n) if n > 0 && oldest.start + n < data.len() => {
                     oldest.start += n;
@@ -162,7 +169,7 @@ impl WriteQueue {
             let at = oldest
                 .offset
                 .map_or(CURRENT_POSITION, |o| o + oldest.start as u64);
-            oldest.op = ops::Write::new(self.driver.clone(), std, data, oldest.start, at);
+            oldest.op = ops::Write::new(self.driver.clone(), file, data, oldest.start, at);
         };
         self.in_flight.pop_front();
         self.bytes -= data.len();
