@@ -3,7 +3,7 @@
 
 mod fs_support;
 
-use fs_support::{engines, pattern, TempDir};
+use fs_support::{engines, first_write_error, pattern, TempDir};
 use std::future::Future;
 use std::io::SeekFrom;
 use std::pin::pin;
@@ -577,17 +577,7 @@ fn a_failed_handed_off_write_is_reported_once() {
                 .await
                 .unwrap();
             let chunk = [1u8; 4096];
-            let mut err = None;
-            for _ in 0..64 {
-                if let Err(e) = full.write_all(&chunk).await {
-                    err = Some(e);
-                    break;
-                }
-            }
-            let err = match err {
-                Some(e) => e,
-                None => full.flush().await.unwrap_err(),
-            };
+            let err = first_write_error(&mut full, std::iter::repeat_n(&chunk[..], 64)).await;
             assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{name}: {err}");
             // Reported once: the file is idle and usable, and fails again on
             // the next write.

@@ -8,7 +8,7 @@
 mod common;
 mod fs_support;
 
-use fs_support::{engines, pattern, TempDir};
+use fs_support::{engines, first_write_error, pattern, TempDir};
 use std::io::{Read, Seek, SeekFrom};
 use std::time::Duration;
 use vigil::fs::{File, OpenOptions};
@@ -187,19 +187,9 @@ fn fsize_limit_child() {
         let data = &data;
         rt.block_on(async {
             let mut file = File::create(&path).await.unwrap();
-            let mut failure = None;
             // 100 000-byte writes: the one that reaches the limit is cut
             // short there, and its rest fails.
-            for chunk in data.chunks(100_000) {
-                if let Err(e) = file.write_all(chunk).await {
-                    failure = Some(e);
-                    break;
-                }
-            }
-            let err = match failure {
-                Some(e) => e,
-                None => file.flush().await.unwrap_err(),
-            };
+            let err = first_write_error(&mut file, data.chunks(100_000)).await;
             assert_eq!(err.raw_os_error(), Some(libc::EFBIG), "{name}: {err}");
             // Reported once; the file is usable again.
             let _ = file.flush().await;

@@ -233,8 +233,10 @@ fn a_dropped_child_keeps_running_and_is_reaped_when_it_exits() {
     });
 }
 
-#[test]
-fn an_orphan_of_a_shut_down_runtime_is_reaped_when_it_exits() {
+/// A shell waiting for a line on stdin, spawned on a runtime that is then
+/// shut down with the child's reaper task: the child is an orphan. Its pid
+/// and stdin (dropping that lets it exit).
+fn orphan_waiting_on_stdin() -> (u32, vigil::process::ChildStdin) {
     let rt = current_thread();
     let (pid, stdin) = rt.block_on(async {
         let mut child = Command::new("sh")
@@ -242,11 +244,15 @@ fn an_orphan_of_a_shut_down_runtime_is_reaped_when_it_exits() {
             .stdin(Stdio::piped())
             .spawn()
             .unwrap();
-        let stdin = child.stdin.take().unwrap();
-        (child.id().unwrap(), stdin)
+        (child.id().unwrap(), child.stdin.take().unwrap())
     });
-    // The reaper task was cancelled with the runtime: the child is an orphan.
     drop(rt);
+    (pid, stdin)
+}
+
+#[test]
+fn an_orphan_of_a_shut_down_runtime_is_reaped_when_it_exits() {
+    let (pid, stdin) = orphan_waiting_on_stdin();
     assert_ne!(state(pid), "gone");
     // End of file on stdin: the shell exits, and the orphan watcher reaps
     // it, with no spawn or drop of another child to prompt it.
@@ -261,21 +267,8 @@ fn an_orphan_of_a_shut_down_runtime_is_reaped_when_it_exits() {
 fn orphans_of_two_runtimes_are_reaped_one_by_one() {
     // Two runtimes, so that the second orphan arrives while the watcher
     // already waits on the first.
-    let orphan = || {
-        let rt = current_thread();
-        let (pid, stdin) = rt.block_on(async {
-            let mut child = Command::new("sh")
-                .args(["-c", "read _"])
-                .stdin(Stdio::piped())
-                .spawn()
-                .unwrap();
-            (child.id().unwrap(), child.stdin.take().unwrap())
-        });
-        drop(rt);
-        (pid, stdin)
-    };
-    let (first, first_stdin) = orphan();
-    let (second, second_stdin) = orphan();
+    let (first, first_stdin) = orphan_waiting_on_stdin();
+    let (second, second_stdin) = orphan_waiting_on_stdin();
     let rt = current_thread();
     drop(second_stdin);
     run(&rt, async move {

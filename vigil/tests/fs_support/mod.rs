@@ -80,3 +80,21 @@ pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Writes `chunks` to `file` until a write fails, then flushes if none did
+/// (handed-off writes report a failure on a later call); the error, which
+/// one of them must report.
+pub async fn first_write_error<'a>(
+    file: &mut vigil::fs::File,
+    chunks: impl IntoIterator<Item = &'a [u8]>,
+) -> std::io::Error {
+    use vigil::io::AsyncWriteExt;
+    for chunk in chunks {
+        if let Err(e) = file.write_all(chunk).await {
+            return e;
+        }
+    }
+    file.flush()
+        .await
+        .expect_err("no write failed, nor the flush after them")
+}
