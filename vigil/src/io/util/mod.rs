@@ -7,6 +7,7 @@
 mod buf_read;
 mod chain;
 mod lines;
+mod numbers;
 mod read;
 mod seek;
 mod take;
@@ -15,6 +16,7 @@ mod write;
 pub use buf_read::{AsyncBufReadExt, FillBuf, ReadLine, ReadUntil};
 pub use chain::Chain;
 pub use lines::{Lines, Split};
+pub use numbers::{ReadNumber, WriteNumber};
 pub use read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString, ReadVectored};
 pub use seek::{AsyncSeekExt, Seek};
 pub use take::Take;

@@ -1,5 +1,6 @@
 //! `AsyncReadExt` and the futures its methods return.
 
+use super::numbers::{self, ReadNumber};
 use super::{Chain, Take};
 use crate::io::guard::ProgressGuard;
 use crate::runtime::coop::poll_proceed;
@@ -137,6 +138,31 @@ pub trait AsyncReadExt: AsyncRead {
     {
         Chain::new(self, next)
     }
+
+    numbers::read_number_methods! {
+        read_u8: u8, u8::from_be_bytes, "big-endian";
+        read_i8: i8, i8::from_be_bytes, "big-endian";
+        read_u16: u16, u16::from_be_bytes, "big-endian";
+        read_u16_le: u16, u16::from_le_bytes, "little-endian";
+        read_i16: i16, i16::from_be_bytes, "big-endian";
+        read_i16_le: i16, i16::from_le_bytes, "little-endian";
+        read_u32: u32, u32::from_be_bytes, "big-endian";
+        read_u32_le: u32, u32::from_le_bytes, "little-endian";
+        read_i32: i32, i32::from_be_bytes, "big-endian";
+        read_i32_le: i32, i32::from_le_bytes, "little-endian";
+        read_u64: u64, u64::from_be_bytes, "big-endian";
+        read_u64_le: u64, u64::from_le_bytes, "little-endian";
+        read_i64: i64, i64::from_be_bytes, "big-endian";
+        read_i64_le: i64, i64::from_le_bytes, "little-endian";
+        read_u128: u128, u128::from_be_bytes, "big-endian";
+        read_u128_le: u128, u128::from_le_bytes, "little-endian";
+        read_i128: i128, i128::from_be_bytes, "big-endian";
+        read_i128_le: i128, i128::from_le_bytes, "little-endian";
+        read_f32: f32, f32::from_be_bytes, "big-endian";
+        read_f32_le: f32, f32::from_le_bytes, "little-endian";
+        read_f64: f64, f64::from_be_bytes, "big-endian";
+        read_f64_le: f64, f64::from_le_bytes, "little-endian";
+    }
 }
 
 impl<R: AsyncRead + ?Sized> AsyncReadExt for R {}
@@ -190,27 +216,41 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for ReadExact<'_, R> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        while this.filled < this.buf.len() {
-            let rest = &mut this.buf[this.filled..];
-            let poll = Pin::new(&mut *this.reader).poll_read(cx, rest);
-            let Some(n) = ready!(this.guard.read(poll, rest.len()))? else {
-                continue;
-            };
-            if n == 0 {
-                return Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!(
-                        "read_exact: the reader ended after {} of {} bytes",
-                        this.filled,
-                        this.buf.len()
-                    ),
-                )));
-            }
-            this.filled += n;
-            ready!(poll_proceed(cx));
-        }
-        Poll::Ready(Ok(this.buf.len()))
+        let reader = Pin::new(&mut *this.reader);
+        poll_read_exact(reader, cx, this.buf, &mut this.filled, &mut this.guard)
+            .map_ok(|()| this.buf.len())
     }
+}
+
+/// Reads into `buf[*filled..]` until `buf` is full, counting in `filled`;
+/// `UnexpectedEof` if the reader ends first.
+pub(crate) fn poll_read_exact<R: AsyncRead + ?Sized>(
+    mut reader: Pin<&mut R>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+    filled: &mut usize,
+    guard: &mut ProgressGuard,
+) -> Poll<io::Result<()>> {
+    while *filled < buf.len() {
+        let rest = &mut buf[*filled..];
+        let poll = reader.as_mut().poll_read(cx, rest);
+        let Some(n) = ready!(guard.read(poll, rest.len()))? else {
+            continue;
+        };
+        if n == 0 {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "read_exact: the reader ended after {} of {} bytes",
+                    filled,
+                    buf.len()
+                ),
+            )));
+        }
+        *filled += n;
+        ready!(poll_proceed(cx));
+    }
+    Poll::Ready(Ok(()))
 }
 
 /// The future of [`AsyncReadExt::read_to_end`].

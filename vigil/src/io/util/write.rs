@@ -1,5 +1,6 @@
 //! `AsyncWriteExt` and the futures its methods return.
 
+use super::numbers::{self, WriteNumber};
 use crate::io::guard::ProgressGuard;
 use crate::runtime::coop::poll_proceed;
 use futures_io::AsyncWrite;
@@ -100,6 +101,31 @@ pub trait AsyncWriteExt: AsyncWrite {
             guard: ProgressGuard::new(),
         }
     }
+
+    numbers::write_number_methods! {
+        write_u8: u8, to_be_bytes, "big-endian";
+        write_i8: i8, to_be_bytes, "big-endian";
+        write_u16: u16, to_be_bytes, "big-endian";
+        write_u16_le: u16, to_le_bytes, "little-endian";
+        write_i16: i16, to_be_bytes, "big-endian";
+        write_i16_le: i16, to_le_bytes, "little-endian";
+        write_u32: u32, to_be_bytes, "big-endian";
+        write_u32_le: u32, to_le_bytes, "little-endian";
+        write_i32: i32, to_be_bytes, "big-endian";
+        write_i32_le: i32, to_le_bytes, "little-endian";
+        write_u64: u64, to_be_bytes, "big-endian";
+        write_u64_le: u64, to_le_bytes, "little-endian";
+        write_i64: i64, to_be_bytes, "big-endian";
+        write_i64_le: i64, to_le_bytes, "little-endian";
+        write_u128: u128, to_be_bytes, "big-endian";
+        write_u128_le: u128, to_le_bytes, "little-endian";
+        write_i128: i128, to_be_bytes, "big-endian";
+        write_i128_le: i128, to_le_bytes, "little-endian";
+        write_f32: f32, to_be_bytes, "big-endian";
+        write_f32_le: f32, to_le_bytes, "little-endian";
+        write_f64: f64, to_be_bytes, "big-endian";
+        write_f64_le: f64, to_le_bytes, "little-endian";
+    }
 }
 
 impl<W: AsyncWrite + ?Sized> AsyncWriteExt for W {}
@@ -152,16 +178,27 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for WriteAll<'_, W> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        while !this.buf.is_empty() {
-            let poll = Pin::new(&mut *this.writer).poll_write(cx, this.buf);
-            let Some(n) = ready!(this.guard.write(poll, this.buf.len()))? else {
-                continue;
-            };
-            this.buf = &this.buf[n..];
-            ready!(poll_proceed(cx));
-        }
-        Poll::Ready(Ok(()))
+        let writer = Pin::new(&mut *this.writer);
+        poll_write_all(writer, cx, &mut this.buf, &mut this.guard)
     }
+}
+
+/// Writes all of `*buf`, advancing it past what was written.
+pub(crate) fn poll_write_all<W: AsyncWrite + ?Sized>(
+    mut writer: Pin<&mut W>,
+    cx: &mut Context<'_>,
+    buf: &mut &[u8],
+    guard: &mut ProgressGuard,
+) -> Poll<io::Result<()>> {
+    while !buf.is_empty() {
+        let poll = writer.as_mut().poll_write(cx, buf);
+        let Some(n) = ready!(guard.write(poll, buf.len()))? else {
+            continue;
+        };
+        *buf = &buf[n..];
+        ready!(poll_proceed(cx));
+    }
+    Poll::Ready(Ok(()))
 }
 
 /// Polls `poll_flush` through a guard, retrying `Interrupted` (bounded).
