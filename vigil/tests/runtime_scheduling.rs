@@ -317,3 +317,19 @@ fn a_burst_of_ready_sockets_overflows_the_run_queue_and_loses_no_task() {
         assert!(handle.metrics().workers()[0].overflows() > 0);
     });
 }
+
+#[test]
+fn runtime_flavor_names_the_scheduler() {
+    use vigil::runtime::RuntimeFlavor;
+    let ct = current_thread();
+    assert_eq!(ct.handle().runtime_flavor(), RuntimeFlavor::CurrentThread);
+    let mt = multi_thread(2);
+    assert_eq!(mt.handle().runtime_flavor(), RuntimeFlavor::MultiThread);
+    // From inside, through the current handle.
+    let inside = mt.block_on(async {
+        vigil::spawn(async { Handle::current().runtime_flavor() })
+            .await
+            .unwrap()
+    });
+    assert_eq!(inside, RuntimeFlavor::MultiThread);
+}

@@ -31,6 +31,18 @@ impl fmt::Display for TryCurrentError {
 
 impl std::error::Error for TryCurrentError {}
 
+/// Which scheduler a runtime runs, from [`Handle::runtime_flavor`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// All tasks on the thread inside `block_on`
+    /// ([`Builder::new_current_thread`](super::Builder::new_current_thread)).
+    CurrentThread,
+    /// Work-stealing worker threads
+    /// ([`Builder::new_multi_thread`](super::Builder::new_multi_thread)).
+    MultiThread,
+}
+
 /// Keeps a runtime current on this thread; see [`Handle::enter`].
 pub struct EnterGuard<'a> {
     _guard: context::SetHandleGuard,
@@ -138,6 +150,25 @@ impl Handle {
         match &self.inner {
             scheduler::Handle::CurrentThread(h) => h.num_tasks(),
             scheduler::Handle::MultiThread(h) => h.num_tasks(),
+        }
+    }
+
+    /// The runtime's scheduler, for code that must choose, say, between
+    /// [`block_in_place`](crate::task::block_in_place) (multi-thread only)
+    /// and [`spawn_blocking`](crate::task::spawn_blocking).
+    ///
+    /// ```
+    /// use vigil::runtime::{Handle, RuntimeFlavor};
+    ///
+    /// #[vigil::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     assert_eq!(Handle::current().runtime_flavor(), RuntimeFlavor::CurrentThread);
+    /// }
+    /// ```
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match &self.inner {
+            scheduler::Handle::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            scheduler::Handle::MultiThread(_) => RuntimeFlavor::MultiThread,
         }
     }
 

@@ -33,7 +33,7 @@ pub(crate) mod watch;
 
 pub use builder::Builder;
 pub use dump::{Dump, TaskDump, TaskState};
-pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
 pub use metrics::{Metrics, WorkerMetrics};
 
 use blocking::BlockingPool;
