@@ -42,6 +42,8 @@ fn the_io_types_implement_tokio_traits() {
     assert_tokio_write::<vigil::net::unix::OwnedWriteHalf>();
     assert_tokio_io::<vigil::io::DuplexStream>();
     assert_tokio_buf_read::<vigil::io::BufReader<vigil::io::DuplexStream>>();
+    assert_tokio_io::<vigil::io::BufStream<vigil::io::DuplexStream>>();
+    assert_tokio_buf_read::<vigil::io::BufStream<vigil::io::DuplexStream>>();
     assert_tokio_write::<vigil::process::ChildStdin>();
     assert_tokio_read::<vigil::process::ChildStdout>();
     assert_tokio_read::<vigil::process::ChildStderr>();

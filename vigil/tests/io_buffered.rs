@@ -1,11 +1,11 @@
-//! `BufReader` and `BufWriter` semantics, checked by counting the calls
+//! `BufReader`, `BufWriter` and `BufStream` semantics, checked by counting the calls
 //! that reach the inner stream.
 
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use vigil::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use vigil::io::{BufReader, BufWriter};
+use vigil::io::{BufReader, BufStream, BufWriter};
 
 /// Records every call that reaches it; reads come from `data`.
 #[derive(Default)]
@@ -161,5 +161,34 @@ fn buf_reader_lines_over_a_chunked_peer() {
             assert_eq!(lines.next_line().await.unwrap(), Some(format!("line {i}")));
         }
         assert_eq!(lines.next_line().await.unwrap(), None);
+    });
+}
+
+#[test]
+fn buf_stream_buffers_both_directions() {
+    vigil::block_on(async {
+        let inner = Recorder {
+            data: b"one\ntwo\n".to_vec(),
+            ..Default::default()
+        };
+        let mut s = BufStream::with_capacity(64, 16, inner);
+        // Reads: one inner read serves both lines.
+        let mut line = String::new();
+        s.read_line(&mut line).await.unwrap();
+        s.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "one\ntwo\n");
+        assert_eq!(s.get_ref().reads, [64]);
+        // Writes: held until the buffer fills or a flush.
+        s.write_all(b"abc").await.unwrap();
+        s.write_all(b"def").await.unwrap();
+        assert!(s.get_ref().writes.is_empty(), "still buffered");
+        s.flush().await.unwrap();
+        assert_eq!(s.get_ref().writes, [b"abcdef".to_vec()]);
+        assert_eq!(s.get_ref().flushes, 1);
+        s.write_all(b"tail").await.unwrap();
+        s.shutdown().await.unwrap();
+        let inner = s.into_inner();
+        assert_eq!(inner.writes.last().unwrap(), b"tail");
+        assert_eq!((inner.flushes, inner.closes), (1, 1));
     });
 }

@@ -300,7 +300,7 @@ macro_rules! hyper_io {
         hyper_io!(@write_impl $t, true);
     };
     (@write_impl $t:ty, $vectored:literal) => {
-        forward_write!(::hyper::rt::Write, $t, $vectored);
+        forward_write!(::hyper::rt::Write, [] $t, $vectored);
     };
 }
 

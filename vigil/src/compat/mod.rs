@@ -70,14 +70,14 @@ macro_rules! for_each_io_type {
     };
 }
 
-/// `impl $trait for $t` forwarding each write method to `$t`'s
+/// `impl<generics> $trait for $t` forwarding each write method to `$t`'s
 /// `futures_io::AsyncWrite` impl (`poll_shutdown` is `poll_close`), with
 /// `is_write_vectored` returning `$vectored`. Tokio's `AsyncWrite` and
 /// hyper's `rt::Write` have the same five methods, so one body serves both.
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 macro_rules! forward_write {
-    ($trait:path, $t:ty, $vectored:literal) => {
-        impl $trait for $t {
+    ($trait:path, [$($generics:tt)*] $t:ty, $vectored:literal) => {
+        impl<$($generics)*> $trait for $t {
             #[inline]
             fn poll_write(
                 self: ::std::pin::Pin<&mut Self>,

@@ -3,9 +3,9 @@
 //! With the feature on, `vigil::net::TcpStream` and `vigil::net::UnixStream`
 //! (and `&stream`, their halves), `vigil::io::DuplexStream`, `vigil::fs::File`,
 //! the pipes of `vigil::process` (`ChildStdin`, `ChildStdout`, `ChildStderr`)
-//! and `vigil::io::BufReader` implement
-//! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`,
-//! `AsyncSeek` for `File`)
+//! and `vigil::io::{BufReader, BufStream}` implement
+//! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`
+//! and `BufStream`, `AsyncSeek` for `File`)
 //! as well as their native `futures-io` traits, so crates written against
 //! Tokio's traits (`tokio-rustls`, `hyper-util`'s `TokioIo`, ...) take them
 //! as they are. The traits come from `tokio` with no features enabled: the
@@ -18,9 +18,9 @@
 //! one family per scope, or call with a path (`tokio::io::AsyncReadExt::read`).
 
 use crate::io::guard::check_read_len;
-use crate::io::BufReader;
+use crate::io::{BufReader, BufStream};
 use crate::net::ReadUninit;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use tokio::io::ReadBuf;
@@ -102,7 +102,7 @@ macro_rules! tokio_io {
         tokio_io!(@write_impl $t, true);
     };
     (@write_impl $t:ty, $vectored:literal) => {
-        forward_write!(tokio::io::AsyncWrite, $t, $vectored);
+        forward_write!(tokio::io::AsyncWrite, [] $t, $vectored);
     };
 }
 
@@ -125,7 +125,8 @@ impl tokio::io::AsyncSeek for crate::fs::File {
     }
 }
 
-// `BufReader` is generic, so it is spelled out rather than listed.
+// `BufReader` and `BufStream` are generic, so they are spelled out rather
+// than listed.
 
 impl<R: futures_io::AsyncRead> tokio::io::AsyncRead for BufReader<R> {
     fn poll_read(
@@ -147,28 +148,34 @@ impl<R: futures_io::AsyncRead> tokio::io::AsyncBufRead for BufReader<R> {
     }
 }
 
-impl<R: futures_io::AsyncWrite> tokio::io::AsyncWrite for BufReader<R> {
-    fn poll_write(
+forward_write!(
+    tokio::io::AsyncWrite,
+    [R: futures_io::AsyncWrite] BufReader<R>,
+    false
+);
+
+impl<S: futures_io::AsyncRead + futures_io::AsyncWrite> tokio::io::AsyncRead for BufStream<S> {
+    fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        futures_io::AsyncWrite::poll_write(self, cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        futures_io::AsyncWrite::poll_write_vectored(self, cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        futures_io::AsyncWrite::poll_flush(self, cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        futures_io::AsyncWrite::poll_close(self, cx)
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        poll_read_buf(self, cx, buf)
     }
 }
+
+impl<S: futures_io::AsyncRead + futures_io::AsyncWrite> tokio::io::AsyncBufRead for BufStream<S> {
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        futures_io::AsyncBufRead::poll_fill_buf(self, cx)
+    }
+
+    fn consume(self: Pin<&mut Self>, amt: usize) {
+        futures_io::AsyncBufRead::consume(self, amt);
+    }
+}
+
+forward_write!(
+    tokio::io::AsyncWrite,
+    [S: futures_io::AsyncRead + futures_io::AsyncWrite] BufStream<S>,
+    false
+);

@@ -80,6 +80,7 @@
 //! `copy_bidirectional` may lose or partly perform work.
 
 mod buf_reader;
+mod buf_stream;
 mod buf_writer;
 mod copy;
 mod copy_bidirectional;
@@ -97,6 +98,7 @@ pub use std::io::{Error, ErrorKind, Result, SeekFrom};
 
 pub use crate::driver::io::{Interest, Ready};
 pub use buf_reader::BufReader;
+pub use buf_stream::BufStream;
 pub use buf_writer::BufWriter;
 pub use copy::{copy, copy_buf};
 pub use copy_bidirectional::{copy_bidirectional, copy_bidirectional_with_sizes};
