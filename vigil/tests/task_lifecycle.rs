@@ -349,6 +349,53 @@ fn join_set_outlasts_the_cooperative_budget() {
 }
 
 #[test]
+fn join_set_ids_collect_extend_and_blocking_on_a_handle() {
+    for (name, rt) in both_flavours() {
+        let handle = rt.handle().clone();
+        rt.block_on(async move {
+            // Collected and extended from iterators of futures.
+            let mut set: JoinSet<u32> = (0..5u32).map(|i| async move { i }).collect();
+            set.extend((5..8u32).map(|i| async move { i }));
+            let mut ids = std::collections::HashMap::new();
+            let blocking = set.spawn_blocking_on(|| 100, &handle);
+            ids.insert(blocking.id(), 100);
+            let failing = set.spawn(async { panic!("boom") });
+            let failing_id = failing.id();
+            let mut seen = Vec::new();
+            let mut failed = 0;
+            while let Some(res) = set.join_next_with_id().await {
+                match res {
+                    Ok((id, v)) => {
+                        if let Some(expected) = ids.get(&id) {
+                            assert_eq!(*expected, v, "{name}");
+                        }
+                        seen.push(v);
+                    }
+                    Err(e) => {
+                        assert!(e.is_panic(), "{name}");
+                        assert_eq!(e.id(), failing_id, "{name}");
+                        failed += 1;
+                    }
+                }
+            }
+            seen.sort_unstable();
+            assert_eq!(seen, [0, 1, 2, 3, 4, 5, 6, 7, 100], "{name}");
+            assert_eq!(failed, 1, "{name}");
+            // try_join_next_with_id on a finished task, without waiting.
+            let id = set.spawn(async { 9 }).id();
+            while vigil::runtime::Handle::current().num_alive_tasks() > 0 {
+                task::yield_now().await;
+            }
+            let Some(Ok((got, 9))) = set.try_join_next_with_id() else {
+                panic!("{name}: the finished task was not returned");
+            };
+            assert_eq!(got, id, "{name}");
+            assert!(set.try_join_next_with_id().is_none());
+        });
+    }
+}
+
+#[test]
 fn join_set_drop_aborts() {
     for (name, rt) in both_flavours() {
         let drops = Arc::new(AtomicUsize::new(0));

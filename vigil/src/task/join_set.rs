@@ -1,4 +1,4 @@
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, Id, JoinError, JoinHandle};
 use crate::runtime::Handle;
 use slab::Slab;
 use std::collections::VecDeque;
@@ -122,11 +122,25 @@ impl<T> JoinSet<T> {
         poll_fn(|cx| self.poll_join_next(cx)).await
     }
 
+    /// As [`join_next`](Self::join_next), with the finished task's
+    /// [`Id`] (a failed task's is in its [`JoinError::id`]).
+    ///
+    /// Cancel safe, like `join_next`.
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
     /// Returns the output of a task that already finished, without waiting.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.try_join_next_with_id()
+            .map(|res| res.map(|(_, output)| output))
+    }
+
+    /// As [`try_join_next`](Self::try_join_next), with the task's [`Id`].
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
-        match self.poll_join_next(&mut cx) {
+        match self.poll_join_next_with_id(&mut cx) {
             Poll::Ready(res) => res,
             Poll::Pending => None,
         }
@@ -164,6 +178,16 @@ impl<T> JoinSet<T> {
 
     /// Polls for the next finished task; see [`join_next`](Self::join_next).
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx)
+            .map(|next| next.map(|res| res.map(|(_, output)| output)))
+    }
+
+    /// Polls for the next finished task, with its [`Id`]; see
+    /// [`join_next_with_id`](Self::join_next_with_id).
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         // Each entry woken so far is polled at most once per call. A join
         // handle whose task's cooperative budget is spent answers `Pending`
         // and wakes its entry at once, which puts the key straight back in
@@ -206,9 +230,10 @@ impl<T> JoinSet<T> {
                 continue;
             };
             let mut entry_cx = Context::from_waker(waker);
+            let id = handle.id();
             if let Poll::Ready(res) = Pin::new(handle).poll(&mut entry_cx) {
                 self.entries.remove(key);
-                return Poll::Ready(Some(res));
+                return Poll::Ready(Some(res.map(|output| (id, output))));
             }
         }
     }
@@ -243,6 +268,57 @@ impl<T: Send + 'static> JoinSet<T> {
         F: FnOnce() -> T + Send + 'static,
     {
         self.insert(super::spawn_blocking(func))
+    }
+
+    /// Runs a blocking closure on the given runtime's blocking pool, into
+    /// the set.
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, func: F, handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(handle.spawn_blocking(func))
+    }
+}
+
+/// Spawns each future on the current runtime, as [`JoinSet::spawn`] does.
+///
+/// ```
+/// # vigil::block_on(async {
+/// let set: vigil::task::JoinSet<u32> = (1..=3u32).map(|i| async move { i * i }).collect();
+/// let mut squares = set.join_all().await;
+/// squares.sort();
+/// assert_eq!(squares, [1, 4, 9]);
+/// # });
+/// ```
+///
+/// # Panics
+/// Outside a runtime.
+impl<T: Send + 'static, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(futures);
+        set
+    }
+}
+
+/// Spawns each future on the current runtime into the set.
+///
+/// # Panics
+/// Outside a runtime.
+impl<T: Send + 'static, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        for future in futures {
+            self.spawn(future);
+        }
     }
 }
 
