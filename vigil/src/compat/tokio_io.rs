@@ -125,57 +125,45 @@ impl tokio::io::AsyncSeek for crate::fs::File {
     }
 }
 
-// `BufReader` and `BufStream` are generic, so they are spelled out rather
-// than listed.
+/// Tokio's `AsyncRead`, `AsyncBufRead` and `AsyncWrite` for a generic
+/// buffered type (`BufReader`, `BufStream`), which `for_each_io_type!`
+/// cannot list: `[read bounds] [write bounds] Type`.
+macro_rules! buffered_tokio_io {
+    ([$($read:tt)*] [$($write:tt)*] $t:ty) => {
+        impl<$($read)*> tokio::io::AsyncRead for $t {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut ReadBuf<'_>,
+            ) -> Poll<io::Result<()>> {
+                poll_read_buf(self, cx, buf)
+            }
+        }
 
-impl<R: futures_io::AsyncRead> tokio::io::AsyncRead for BufReader<R> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        poll_read_buf(self, cx, buf)
-    }
+        impl<$($read)*> tokio::io::AsyncBufRead for $t {
+            fn poll_fill_buf(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<&[u8]>> {
+                futures_io::AsyncBufRead::poll_fill_buf(self, cx)
+            }
+
+            fn consume(self: Pin<&mut Self>, amt: usize) {
+                futures_io::AsyncBufRead::consume(self, amt);
+            }
+        }
+
+        forward_write!(tokio::io::AsyncWrite, [$($write)*] $t, false);
+    };
 }
 
-impl<R: futures_io::AsyncRead> tokio::io::AsyncBufRead for BufReader<R> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        futures_io::AsyncBufRead::poll_fill_buf(self, cx)
-    }
-
-    fn consume(self: Pin<&mut Self>, amt: usize) {
-        futures_io::AsyncBufRead::consume(self, amt);
-    }
-}
-
-forward_write!(
-    tokio::io::AsyncWrite,
-    [R: futures_io::AsyncWrite] BufReader<R>,
-    false
+buffered_tokio_io!(
+    [R: futures_io::AsyncRead]
+    [R: futures_io::AsyncWrite]
+    BufReader<R>
 );
-
-impl<S: futures_io::AsyncRead + futures_io::AsyncWrite> tokio::io::AsyncRead for BufStream<S> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        poll_read_buf(self, cx, buf)
-    }
-}
-
-impl<S: futures_io::AsyncRead + futures_io::AsyncWrite> tokio::io::AsyncBufRead for BufStream<S> {
-    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        futures_io::AsyncBufRead::poll_fill_buf(self, cx)
-    }
-
-    fn consume(self: Pin<&mut Self>, amt: usize) {
-        futures_io::AsyncBufRead::consume(self, amt);
-    }
-}
-
-forward_write!(
-    tokio::io::AsyncWrite,
-    [S: futures_io::AsyncRead + futures_io::AsyncWrite] BufStream<S>,
-    false
+buffered_tokio_io!(
+    [S: futures_io::AsyncRead + futures_io::AsyncWrite]
+    [S: futures_io::AsyncRead + futures_io::AsyncWrite]
+    BufStream<S>
 );

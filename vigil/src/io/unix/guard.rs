@@ -87,13 +87,8 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
         &mut self,
         f: impl FnOnce(&'a AsyncFd<T>) -> io::Result<R>,
     ) -> Result<io::Result<R>, TryIoError> {
-        match f(self.async_fd) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_ready();
-                Err(TryIoError(()))
-            }
-            result => Ok(result),
-        }
+        let result = f(self.async_fd);
+        would_block_clears(result, || self.clear_ready())
     }
 
     /// The `AsyncFd` this guard belongs to.
@@ -122,13 +117,8 @@ impl<'a, T: AsRawFd> AsyncFdReadyMutGuard<'a, T> {
         &mut self,
         f: impl FnOnce(&mut AsyncFd<T>) -> io::Result<R>,
     ) -> Result<io::Result<R>, TryIoError> {
-        match f(self.async_fd) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                self.clear_ready();
-                Err(TryIoError(()))
-            }
-            result => Ok(result),
-        }
+        let result = f(self.async_fd);
+        would_block_clears(result, || self.clear_ready())
     }
 
     /// The `AsyncFd` this guard belongs to.
@@ -167,5 +157,21 @@ impl<T: AsRawFd + fmt::Debug> fmt::Debug for AsyncFdReadyMutGuard<'_, T> {
             .field("async_fd", &*self.async_fd)
             .field("ready", &self.ready())
             .finish()
+    }
+}
+
+/// The end of both guards' `try_io`: `WouldBlock` clears the readiness
+/// (through `clear`) and becomes `Err(TryIoError)`; anything else is the
+/// closure's result.
+fn would_block_clears<R>(
+    result: io::Result<R>,
+    clear: impl FnOnce(),
+) -> Result<io::Result<R>, TryIoError> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+            clear();
+            Err(TryIoError(()))
+        }
+        result => Ok(result),
     }
 }
