@@ -77,13 +77,21 @@ impl Flavor {
 const OPTION_FLAVOR: &str = "flavor";
 const OPTION_WORKER_THREADS: &str = "worker_threads";
 const OPTION_CRATE: &str = "crate";
-const OPTIONS: [&str; 3] = [OPTION_FLAVOR, OPTION_WORKER_THREADS, OPTION_CRATE];
+const OPTION_START_PAUSED: &str = "start_paused";
+const OPTIONS: [&str; 4] = [
+    OPTION_FLAVOR,
+    OPTION_WORKER_THREADS,
+    OPTION_START_PAUSED,
+    OPTION_CRATE,
+];
 
 /// The resolved configuration of one macro invocation.
 struct Config {
     flavor: Flavor,
     /// Already normalised to a `usize`-suffixed literal carrying the user's span.
     worker_threads: Option<LitInt>,
+    /// `start_paused = true` (needs vigil's `test-util` feature).
+    start_paused: bool,
     crate_path: Path,
 }
 
@@ -287,7 +295,7 @@ fn unknown_option(name: &Ident) -> syn::Error {
     let key = name.to_string();
     let mut message = format!(
         "unknown option `{key}`; the valid options are `{OPTION_FLAVOR}`, \
-         `{OPTION_WORKER_THREADS}` and `{OPTION_CRATE}`"
+         `{OPTION_WORKER_THREADS}`, `{OPTION_START_PAUSED}` and `{OPTION_CRATE}`"
     );
     if let Some(suggestion) = closest(&key, OPTIONS) {
         message.push_str(&format!(" (did you mean `{suggestion}`?)"));
@@ -299,6 +307,7 @@ fn parse_config(kind: Kind, args: TokenStream, errors: &mut Errors) -> Config {
     let mut flavor = None;
     let mut flavor_failed = false;
     let mut worker_threads: Option<(Ident, LitInt)> = None;
+    let mut start_paused: Option<(Ident, bool)> = None;
     let mut crate_path = None;
 
     match Punctuated::<RawOption, Token![,]>::parse_terminated.parse2(args) {
@@ -325,6 +334,9 @@ fn parse_config(kind: Kind, args: TokenStream, errors: &mut Errors) -> Config {
                     }),
                     OPTION_WORKER_THREADS => parse_worker_threads(&option.value).map(|value| {
                         worker_threads = Some((option.name.clone(), value));
+                    }),
+                    OPTION_START_PAUSED => parse_start_paused(&option.value).map(|value| {
+                        start_paused = Some((option.name.clone(), value));
                     }),
                     _ => parse_crate_path(&option.value).map(|value| {
                         crate_path = Some(value);
@@ -361,10 +373,20 @@ fn parse_config(kind: Kind, args: TokenStream, errors: &mut Errors) -> Config {
     if flavor == Flavor::CurrentThread {
         worker_threads = None;
     }
+    if let Some((name, true)) = &start_paused {
+        if flavor == Flavor::MultiThread && !flavor_failed {
+            errors.push(syn::Error::new(
+                name.span(),
+                "the `start_paused` option needs the `current_thread` flavor: a paused \
+                 clock is only available on a current-thread runtime",
+            ));
+        }
+    }
 
     Config {
         flavor,
         worker_threads: worker_threads.map(|(_, value)| value),
+        start_paused: start_paused.is_some_and(|(_, value)| value),
         crate_path: crate_path.unwrap_or_else(default_crate_path),
     }
 }
@@ -451,6 +473,19 @@ fn parse_worker_threads(value: &Expr) -> syn::Result<LitInt> {
     }
 }
 
+fn parse_start_paused(value: &Expr) -> syn::Result<bool> {
+    match strip(value) {
+        Expr::Lit(syn::ExprLit {
+            lit: Lit::Bool(lit),
+            ..
+        }) => Ok(lit.value),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "the `start_paused` option expects `true` or `false`",
+        )),
+    }
+}
+
 fn parse_crate_path(value: &Expr) -> syn::Result<Path> {
     if let Some(lit) = string_literal(value) {
         return lit.parse::<Path>().map_err(|_| {
@@ -498,6 +533,7 @@ fn emit_runtime(kind: Kind, config: &Config, func: AsyncFn) -> TokenStream {
         .worker_threads
         .as_ref()
         .map(|n| quote! { .worker_threads(#n) });
+    let start_paused = config.start_paused.then(|| quote! { .start_paused(true) });
 
     let body_ident = Ident::new("body", Span::mixed_site());
     let runtime_ident = Ident::new("runtime", Span::mixed_site());
@@ -557,6 +593,7 @@ fn emit_runtime(kind: Kind, config: &Config, func: AsyncFn) -> TokenStream {
             let #runtime_ident = #krate::runtime::Builder::#constructor()
                 .enable_all()
                 #worker_threads
+                #start_paused
                 .build()
                 .expect("failed to build the vigil runtime");
             #runtime_ident.block_on(#body_ident)
@@ -916,19 +953,35 @@ mod tests {
     fn unknown_options() {
         assert_eq!(
             errors(Kind::Test, "flavour = \"multi_thread\"", "async fn t() {}"),
-            ["unknown option `flavour`; the valid options are `flavor`, `worker_threads` and `crate` (did you mean `flavor`?)"]
-        );
-        assert_eq!(
-            errors(Kind::Test, "start_paused = true", "async fn t() {}"),
-            ["unknown option `start_paused`; the valid options are `flavor`, `worker_threads` and `crate`"]
+            ["unknown option `flavour`; the valid options are `flavor`, `worker_threads`, `start_paused` and `crate` (did you mean `flavor`?)"]
         );
         assert_eq!(
             errors(Kind::Test, "multi_thread", "async fn t() {}"),
-            ["unknown option `multi_thread`; the valid options are `flavor`, `worker_threads` and `crate`"]
+            ["unknown option `multi_thread`; the valid options are `flavor`, `worker_threads`, `start_paused` and `crate`"]
         );
         // Expansion still happens with defaults.
         let out = run(Kind::Test, "bogus = 1", "async fn t() {}");
         assert!(contains(&out, "new_current_thread"), "{out}");
+    }
+
+    #[test]
+    fn start_paused() {
+        let out = run(Kind::Test, "start_paused = true", "async fn t() {}");
+        assert!(contains(&out, ". start_paused (true) . build ()"), "{out}");
+        let out = run(Kind::Test, "start_paused = false", "async fn t() {}");
+        assert!(!contains(&out, "start_paused"), "{out}");
+        assert_eq!(
+            errors(Kind::Test, "start_paused = 1", "async fn t() {}"),
+            ["the `start_paused` option expects `true` or `false`"]
+        );
+        assert_eq!(
+            errors(
+                Kind::Test,
+                "flavor = \"multi_thread\", start_paused = true",
+                "async fn t() {}"
+            ),
+            ["the `start_paused` option needs the `current_thread` flavor: a paused clock is only available on a current-thread runtime"]
+        );
     }
 
     #[test]

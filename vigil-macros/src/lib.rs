@@ -28,6 +28,7 @@
 //! |------------------|----------------------------------------|------------------------------------------------------|
 //! | `flavor`         | `"multi_thread"` or `"current_thread"` | `"multi_thread"` for `main`, `"current_thread"` for `test` |
 //! | `worker_threads` | integer literal greater than zero      | the runtime's own default; only with `"multi_thread"` |
+//! | `start_paused`   | `true` or `false`                      | `false`; `true` needs vigil's `test-util` feature and `"current_thread"` |
 //! | `crate`          | path to the vigil crate, as a string   | `"::vigil"`                                          |
 //!
 //! `crate` also accepts a bare path (`crate = ::my_reexport::vigil`).
@@ -44,6 +45,8 @@
 //!   `crate` that is not a path (on the value);
 //! * `worker_threads` with the `current_thread` flavor, including
 //!   `#[vigil::test]`'s default flavor (on `worker_threads`);
+//! * `start_paused` that is not `true`/`false` (on the value), or `true`
+//!   with the `multi_thread` flavor (on `start_paused`);
 //! * a function without `async` (on `fn`), with arguments (on the arguments)
 //!   or with generic parameters (on the generics);
 //! * for `#[vigil::test]`, a second test attribute such as `#[test]` (on that
@@ -124,6 +127,9 @@ use syn::Token;
 ///   which scheduler to build.
 /// * `worker_threads = N`: number of worker threads (an integer literal
 ///   greater than zero). Only valid with the `multi_thread` flavor.
+/// * `start_paused = true`: the runtime's clock starts paused (see
+///   `vigil::time::pause`; needs vigil's `test-util` feature and the
+///   `current_thread` flavor).
 /// * `crate = "path"`: where to find the vigil crate, if it is not
 ///   reachable as `::vigil` (for example when it is re-exported by another
 ///   crate).
@@ -201,7 +207,8 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Same as [`macro@main`]: `flavor = "current_thread"` (default) or
 /// `flavor = "multi_thread"`, `worker_threads = N` (only with
-/// `"multi_thread"`), and `crate = "path"`.
+/// `"multi_thread"`), `start_paused = true` (only with `"current_thread"`
+/// and vigil's `test-util` feature), and `crate = "path"`.
 ///
 /// # Examples
 ///

@@ -33,21 +33,27 @@ pub(crate) struct Driver {
     io: io::Driver,
 }
 
+/// How a driver is set up (from the runtime's builder).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Options {
+    /// File operations may use an io_uring ring (created on first use).
+    pub(crate) io_uring: bool,
+    /// File reads first try to copy cached data without waiting.
+    pub(crate) page_cache_first: bool,
+    /// The clock starts paused (see `time::clock`).
+    pub(crate) start_paused: bool,
+}
+
 impl Driver {
-    /// A driver and its handle; `io_uring` says whether file operations
-    /// may use a ring (created on first use), `page_cache_first` whether
-    /// file reads first try to copy cached data without waiting.
-    pub(crate) fn new(
-        io_uring: bool,
-        page_cache_first: bool,
-    ) -> std::io::Result<(Driver, Arc<Handle>)> {
+    /// A driver and its handle.
+    pub(crate) fn new(options: Options) -> std::io::Result<(Driver, Arc<Handle>)> {
         crate::sys::signal::ignore_sigpipe();
         let unpark = Unparker::new()?;
         let (io, io_handle) = io::Handle::new(unpark.clone())?;
         let handle = Arc::new(Handle {
-            time: time::Handle::new(unpark.clone()),
+            time: time::Handle::new(unpark.clone(), options.start_paused),
             io: io_handle,
-            uring: uring::Handle::new(io_uring, page_cache_first),
+            uring: uring::Handle::new(options.io_uring, options.page_cache_first),
             unpark,
         });
         Ok((Driver { io }, handle))
@@ -56,11 +62,23 @@ impl Driver {
     /// One driver turn: wait in epoll until `timeout`, the next timer
     /// deadline, I/O readiness, or an unpark, whichever comes first; then
     /// wake the tasks whose I/O is ready and fire the timers that are due.
+    ///
+    /// With the clock paused (see `time::clock`), a turn that would sleep
+    /// until the next timer instead looks for I/O without waiting and, if
+    /// none came, moves the clock to that timer and fires it.
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
-        let mut timeout = match (timeout, handle.time.next_timeout()) {
+        let timer = handle.time.next_timeout();
+        let auto_advance = match (timeout, timer) {
+            (None, Some(t)) if !t.is_zero() && handle.time.clock.can_auto_advance() => Some(t),
+            _ => None,
+        };
+        let mut timeout = match (timeout, timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        if auto_advance.is_some() {
+            timeout = Some(Duration::ZERO);
+        }
         let ring = handle.uring.existing();
         if ring.is_some_and(|r| r.has_unsubmitted()) {
             // Entries wait for a retried submission: come back soon.
@@ -71,8 +89,15 @@ impl Driver {
             // A wake-up was already pending: just poll.
             timeout = Some(Duration::ZERO);
         }
-        self.io.turn(&handle.io, timeout);
+        let anything_happened = self.io.turn(&handle.io, timeout);
         handle.unpark.leave_park();
+        if let Some(by) = auto_advance {
+            if !anything_happened {
+                // Nothing else can happen before that timer but more
+                // waiting: skip the wait.
+                let _ = handle.time.clock.advance(by);
+            }
+        }
         if let Some(ring) = ring {
             if self.io.take_completions_ready() || ring.has_unsubmitted() {
                 ring.complete();

@@ -35,6 +35,7 @@ pub struct Builder {
     on_watchdog: Option<watch::Callback>,
     io_uring: bool,
     page_cache_first: bool,
+    start_paused: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -71,6 +72,7 @@ impl Builder {
             on_watchdog: None,
             io_uring: true,
             page_cache_first: true,
+            start_paused: false,
         }
     }
 
@@ -230,8 +232,41 @@ impl Builder {
         self
     }
 
-    /// Builds the runtime. Fails only if the OS refuses a resource (a thread).
+    /// Starts the runtime with its clock paused, as if
+    /// [`time::pause`](crate::time::pause) were its first call (default
+    /// `false`; only with the `test-util` feature). Current-thread runtimes
+    /// only: [`build`](Self::build) refuses a multi-thread one.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = vigil::runtime::Builder::new_current_thread()
+    ///     .start_paused(true)
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let start = std::time::Instant::now();
+    ///     vigil::time::sleep(Duration::from_secs(3600)).await;
+    ///     // An hour passed on the runtime's clock, not on the wall's.
+    ///     assert!(start.elapsed() < Duration::from_secs(60));
+    /// });
+    /// ```
+    #[cfg(feature = "test-util")]
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        self.start_paused = start_paused;
+        self
+    }
+
+    /// Builds the runtime. Fails if the OS refuses a resource (a thread),
+    /// or if a multi-thread runtime was asked to start paused.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if self.start_paused && self.kind == Kind::MultiThread {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a paused clock needs a current-thread runtime: \
+                 `start_paused` was set on a multi-thread builder",
+            ));
+        }
         let blocking_name = self.thread_name.clone();
         let blocking_pool = BlockingPool::new(
             blocking_name,
@@ -239,7 +274,11 @@ impl Builder {
             self.max_blocking_threads,
             self.keep_alive,
         );
-        let (driver, driver_handle) = Driver::new(self.io_uring, self.page_cache_first)?;
+        let (driver, driver_handle) = Driver::new(crate::driver::Options {
+            io_uring: self.io_uring,
+            page_cache_first: self.page_cache_first,
+            start_paused: self.start_paused,
+        })?;
         let config = Config {
             event_interval: self.event_interval,
             global_queue_interval: self.global_queue_interval.unwrap_or(match self.kind {
@@ -318,6 +357,7 @@ impl fmt::Debug for Builder {
             .field("watchdog", &self.watchdog)
             .field("io_uring", &self.io_uring)
             .field("page_cache_first", &self.page_cache_first)
+            .field("start_paused", &self.start_paused)
             .finish_non_exhaustive()
     }
 }

@@ -118,6 +118,16 @@ impl Handle {
         R: Send + 'static,
     {
         let meta = TaskMeta::new(options, std::panic::Location::caller());
+        // A paused clock must not jump to the next timer while blocking work
+        // runs in real time (see `driver::time::clock`).
+        #[cfg(feature = "test-util")]
+        let func = {
+            let inhibit = self.inner.driver().time.clock.inhibit_auto_advance();
+            move || {
+                let _inhibit = inhibit;
+                func()
+            }
+        };
         self.inner.blocking().spawn_blocking(func, meta)
     }
 

@@ -33,6 +33,11 @@ impl Events {
         }
     }
 
+    /// Whether the last wait returned no event.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// `(token, readiness bits)` of each event of the last wait.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
         self.buf[..self.len].iter().map(|e| {

@@ -25,7 +25,20 @@ const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 impl Instant {
     /// The current time.
+    ///
+    /// With the `test-util` feature, inside a runtime this is the runtime's
+    /// clock, which a test may pause and move (`vigil::time::pause`);
+    /// elsewhere, and always without the feature, the system's monotonic
+    /// clock.
     pub fn now() -> Instant {
+        #[cfg(feature = "test-util")]
+        {
+            crate::runtime::context::with_driver_handle(|driver| match driver {
+                Some(driver) => Instant::from_std(driver.time.clock.now()),
+                None => Instant::from_std(std::time::Instant::now()),
+            })
+        }
+        #[cfg(not(feature = "test-util"))]
         Instant::from_std(std::time::Instant::now())
     }
 

@@ -6,7 +6,11 @@
 //!   [`Timeout`], whose output is `Result<T, `[`error::Elapsed`]`>`;
 //! * [`interval`] / [`interval_at`] make an [`Interval`] that ticks on a
 //!   fixed schedule, with [`MissedTickBehavior`] choosing how it catches up;
-//! * [`Instant`] is the clock reading all of these use.
+//! * [`Instant`] is the clock reading all of these use;
+//! * with the `test-util` feature, `pause`, `advance` and `resume` stop and
+//!   move that clock in tests, and a paused runtime with nothing to run
+//!   jumps straight to its next timer, so a test of an hour-long timeout
+//!   takes microseconds.
 //!
 //! # Design
 //!
@@ -35,11 +39,15 @@
 pub mod error;
 mod instant;
 mod interval;
+#[cfg(feature = "test-util")]
+mod pause;
 mod sleep;
 mod timeout;
 
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+#[cfg(feature = "test-util")]
+pub use pause::{advance, pause, resume};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Timeout};
 

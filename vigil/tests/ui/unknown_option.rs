@@ -1,7 +1,7 @@
 #[vigil::main(flavour = "multi_thread")]
 async fn main() {}
 
-#[vigil::test(start_paused = true)]
+#[vigil::test(start_pause = true)]
 async fn start_paused() {}
 
 #[vigil::test(flavor = "multi_thread", threads = 2)]

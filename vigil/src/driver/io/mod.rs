@@ -271,7 +271,9 @@ impl Handle {
 
 impl Driver {
     /// Waits for I/O events (at most `timeout`) and wakes their tasks.
-    pub(crate) fn turn(&mut self, handle: &Handle, timeout: Option<Duration>) {
+    /// Returns whether anything was received: an I/O event, an unpark, or
+    /// io_uring completions.
+    pub(crate) fn turn(&mut self, handle: &Handle, timeout: Option<Duration>) -> bool {
         // No event of an earlier turn is still being dispatched (this thread
         // owns the driver and finished them), and the next wait cannot return
         // the token of a descriptor already removed from the epoll set.
@@ -283,6 +285,7 @@ impl Driver {
         }
         self.tick = self.tick.wrapping_add(1);
         let tick = self.tick;
+        let received = !self.events.is_empty();
         let mut dispatched = 0u64;
         for (token, bits) in self.events.iter() {
             if token == WAKE_TOKEN {
@@ -310,6 +313,7 @@ impl Driver {
         if dispatched > 0 {
             handle.events.fetch_add(dispatched, Ordering::Relaxed);
         }
+        received
     }
 }
 

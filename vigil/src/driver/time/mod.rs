@@ -29,6 +29,7 @@
 //!   the "never early" promise, and panicking in a poll that may run during
 //!   teardown tends to turn one failure into an abort.
 
+mod clock;
 mod entry;
 mod level;
 mod wheel;
@@ -39,14 +40,19 @@ mod tests;
 use crate::driver::wake_batch::WakeBatch;
 use crate::driver::Unparker;
 use crate::loom::sync::{Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 use wheel::Wheel;
+
+pub(crate) use clock::Clock;
 
 /// The shared timer state of one runtime.
 pub(crate) struct Handle {
     /// Tick zero.
     start: Instant,
+    /// What "now" is for this runtime (see [`clock`]).
+    pub(crate) clock: Arc<Clock>,
     unpark: Unparker,
     inner: Mutex<Inner>,
 }
@@ -88,9 +94,13 @@ pub(crate) enum TimerPoll {
 }
 
 impl Handle {
-    pub(crate) fn new(unpark: Unparker) -> Handle {
+    /// A timer wheel for the driver behind `unpark`, with a clock that
+    /// starts paused if `start_paused` (see [`clock`]).
+    pub(crate) fn new(unpark: Unparker, start_paused: bool) -> Handle {
+        let clock = Arc::new(Clock::new(start_paused));
         Handle {
-            start: Instant::now(),
+            start: clock.now(),
+            clock,
             unpark,
             inner: Mutex::new(Inner {
                 wheel: Wheel::new(),
@@ -114,7 +124,7 @@ impl Handle {
         };
         inner.sleeping_until = next;
         drop(inner);
-        let now = Instant::now();
+        let now = self.clock.now();
         if next <= self.tick_floor(now) {
             return Some(Duration::ZERO);
         }
@@ -136,7 +146,7 @@ impl Handle {
                 if inner.is_shutdown {
                     return;
                 }
-                let now = self.tick_floor(Instant::now());
+                let now = self.tick_floor(self.clock.now());
                 inner.wheel.poll(now, &mut batch)
             };
             batch.wake_all();
@@ -217,7 +227,7 @@ impl Handle {
     /// outside the lock).
     pub(crate) fn reset_timer(&self, key: &TimerKey, deadline: Instant) -> TimerPoll {
         // A deadline the clock has already passed fires now, not a tick later.
-        let when = if deadline <= Instant::now() {
+        let when = if deadline <= self.clock.now() {
             0
         } else {
             self.tick_ceil(deadline)

@@ -354,7 +354,7 @@ fn million_timers_fit_and_cancel() {
 
 fn handle() -> (Handle, Unparker) {
     let unparker = Unparker::new().unwrap();
-    (Handle::new(unparker.clone()), unparker)
+    (Handle::new(unparker.clone(), false), unparker)
 }
 
 #[test]
@@ -497,7 +497,7 @@ fn shutdown_drops_wakers_and_disarms() {
 
 #[test]
 fn registration_from_many_threads() {
-    let h = Arc::new(Handle::new(Unparker::new().unwrap()));
+    let h = Arc::new(Handle::new(Unparker::new().unwrap(), false));
     let count = Arc::new(CountWaker::default());
     let threads: Vec<_> = (0..4)
         .map(|t| {

@@ -166,7 +166,12 @@ mod tests {
 
     #[test]
     fn a_completion_wakes_the_task_through_the_reactor() {
-        let (mut driver, handle) = Driver::new(true, true).unwrap();
+        let (mut driver, handle) = Driver::new(crate::driver::Options {
+            io_uring: true,
+            page_cache_first: true,
+            start_paused: false,
+        })
+        .unwrap();
         assert!(
             handle.ring().is_some(),
             "io_uring is available on the test machines"
@@ -199,7 +204,12 @@ mod tests {
 
     #[test]
     fn a_dropped_operation_keeps_its_resources_until_the_completion() {
-        let (mut driver, handle) = Driver::new(true, true).unwrap();
+        let (mut driver, handle) = Driver::new(crate::driver::Options {
+            io_uring: true,
+            page_cache_first: true,
+            start_paused: false,
+        })
+        .unwrap();
         let ring = handle.ring().unwrap();
         let (r, _w) = pipe();
         let mut read = Read::new(
