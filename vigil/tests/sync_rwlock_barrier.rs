@@ -166,6 +166,12 @@ fn owned_guards_move_into_tasks() {
         inner.get_mut().push(2);
         assert_eq!(inner.into_inner(), [1, 2]);
     }
+}
+
+// `const_new` does not exist under loom, whose primitives are not `const`.
+#[cfg(not(loom))]
+#[test]
+fn rwlock_const_new_works_in_a_static() {
     static GLOBAL: RwLock<u8> = RwLock::const_new(3);
     assert_eq!(format!("{GLOBAL:?}"), "RwLock { data: 3 }");
 }

@@ -367,6 +367,12 @@ fn owned_guards_and_plain_access() {
     let mut lock = Arc::try_unwrap(lock).unwrap();
     lock.get_mut().push('!');
     assert_eq!(format!("{lock:?}"), "Mutex { data: \"moved!\" }");
+}
+
+// `const_new` does not exist under loom, whose primitives are not `const`.
+#[cfg(not(loom))]
+#[test]
+fn mutex_const_new_works_in_a_static() {
     static GLOBAL: Mutex<u32> = Mutex::const_new(7);
     assert_eq!(*GLOBAL.try_lock().unwrap(), 7);
 }
