@@ -434,3 +434,32 @@ fn send_timeout_gives_the_value_back_on_timeout_and_on_close() {
         });
     }
 }
+
+#[test]
+fn sender_counts_follow_clones_downgrades_and_drops() {
+    use vigil::sync::mpsc;
+    let (tx, rx) = mpsc::channel::<u8>(4);
+    assert_eq!((tx.strong_count(), tx.weak_count()), (1, 0));
+    let tx2 = tx.clone();
+    let weak = tx.downgrade();
+    let weak2 = weak.clone();
+    assert_eq!((tx.strong_count(), tx.weak_count()), (2, 2));
+    assert_eq!((weak.strong_count(), weak.weak_count()), (2, 2));
+    drop(weak2);
+    drop(tx2);
+    assert_eq!((weak.strong_count(), weak.weak_count()), (1, 1));
+    // The receiver holds the channel too; it is never counted.
+    drop(rx);
+    assert_eq!((tx.strong_count(), tx.weak_count()), (1, 1));
+    drop(tx);
+    assert_eq!((weak.strong_count(), weak.weak_count()), (0, 1));
+    assert!(weak.upgrade().is_none());
+
+    let (utx, _urx) = mpsc::unbounded_channel::<u8>();
+    let uweak = utx.downgrade();
+    let upgraded = uweak.upgrade().unwrap();
+    assert_eq!((utx.strong_count(), utx.weak_count()), (2, 1));
+    drop(upgraded);
+    drop(uweak);
+    assert_eq!((utx.strong_count(), utx.weak_count()), (1, 0));
+}

@@ -1,6 +1,6 @@
 //! The bounded channel's handles: [`Sender`], [`Receiver`] and the permits.
 
-use super::chan::Chan;
+use super::chan::{Chan, WeakChan};
 use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
 use super::fut::{Acquire, ClosedFuture, SendFuture};
 use crate::runtime::coop;
@@ -245,8 +245,19 @@ impl<T> Sender<T> {
     /// A handle that does not keep the channel open; see [`WeakSender`].
     pub fn downgrade(&self) -> WeakSender<T> {
         WeakSender {
-            chan: self.chan.clone(),
+            chan: WeakChan::new(&self.chan),
         }
+    }
+
+    /// Senders that keep the channel open: this one and its clones, not
+    /// counting those dropped or closed through `Sink::poll_close`.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Weak senders ([`WeakSender`]) of this channel alive now.
+    pub fn weak_count(&self) -> usize {
+        self.chan.sender_counts().1
     }
 
     /// Ends this handle's part: drops any `Sink` reservation and stops
@@ -343,15 +354,25 @@ impl<T> futures_sink::Sink<T> for Sender<T> {
 /// task that must be able to send to a channel without being the reason it
 /// stays open (a registry of subscribers, a self-reference).
 pub struct WeakSender<T> {
-    chan: Arc<Chan<T>>,
+    chan: WeakChan<T>,
 }
 
 impl<T> WeakSender<T> {
+    /// Senders ([`Sender`]) that keep the channel open.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Weak senders of this channel alive now, this one included.
+    pub fn weak_count(&self) -> usize {
+        self.chan.sender_counts().1
+    }
+
     /// A full [`Sender`] again, or `None` if every sender is already gone
     /// (the channel ended, and an upgrade must not revive it).
     pub fn upgrade(&self) -> Option<Sender<T>> {
         self.chan.try_add_sender().then(|| Sender {
-            chan: self.chan.clone(),
+            chan: Arc::clone(&self.chan),
             sink: SinkState::Idle,
         })
     }

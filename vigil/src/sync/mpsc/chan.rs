@@ -33,6 +33,7 @@ use crate::runtime::coop;
 use crate::sync::wait_list::{Key, WaitList};
 use std::collections::VecDeque;
 use std::fmt;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 
 pub(crate) struct Chan<T> {
@@ -46,6 +47,8 @@ struct State<T> {
     rx_waker: Option<Waker>,
     /// Live (not dropped, not `Sink`-closed) sender handles.
     senders: usize,
+    /// Weak sender handles (they never keep the channel open).
+    weak_senders: usize,
     /// Slots reserved but not yet filled.
     reserved: usize,
     /// The receiver called `close` or was dropped: no new sends.
@@ -106,6 +109,7 @@ impl<T> Chan<T> {
                 buffer: VecDeque::new(),
                 rx_waker: None,
                 senders: 1,
+                weak_senders: 0,
                 reserved: 0,
                 rx_closed: false,
                 rx_dropped: false,
@@ -176,6 +180,12 @@ impl<T> Chan<T> {
         }
         st.senders += 1;
         true
+    }
+
+    /// Senders that keep the channel open, and weak senders.
+    pub(crate) fn sender_counts(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.senders, st.weak_senders)
     }
 
     pub(crate) fn drop_sender(&self) {
@@ -513,5 +523,45 @@ impl<T> fmt::Debug for Chan<T> {
             .field("senders", &st.senders)
             .field("rx_closed", &st.rx_closed)
             .finish()
+    }
+}
+
+/// The channel as a weak sender holds it: counted in `weak_senders` for as
+/// long as it lives, so `weak_count` is exact whatever else holds the
+/// channel's `Arc` (the receiver, permits, pending futures).
+pub(crate) struct WeakChan<T> {
+    chan: Arc<Chan<T>>,
+}
+
+impl<T> WeakChan<T> {
+    pub(crate) fn new(chan: &Arc<Chan<T>>) -> WeakChan<T> {
+        chan.lock().weak_senders += 1;
+        WeakChan { chan: chan.clone() }
+    }
+}
+
+impl<T> std::ops::Deref for WeakChan<T> {
+    type Target = Arc<Chan<T>>;
+
+    fn deref(&self) -> &Arc<Chan<T>> {
+        &self.chan
+    }
+}
+
+impl<T> Clone for WeakChan<T> {
+    fn clone(&self) -> WeakChan<T> {
+        WeakChan::new(&self.chan)
+    }
+}
+
+impl<T> Drop for WeakChan<T> {
+    fn drop(&mut self) {
+        self.chan.lock().weak_senders -= 1;
+    }
+}
+
+impl<T> fmt::Debug for WeakChan<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.chan.fmt(f)
     }
 }

@@ -1,7 +1,7 @@
 //! The unbounded channel's handles: [`UnboundedSender`] and
 //! [`UnboundedReceiver`].
 
-use super::chan::Chan;
+use super::chan::{Chan, WeakChan};
 use super::error::{SendError, TryRecvError};
 use super::fut::ClosedFuture;
 use futures_core::Stream;
@@ -86,8 +86,19 @@ impl<T> UnboundedSender<T> {
     /// [`WeakUnboundedSender`].
     pub fn downgrade(&self) -> WeakUnboundedSender<T> {
         WeakUnboundedSender {
-            chan: self.chan.clone(),
+            chan: WeakChan::new(&self.chan),
         }
+    }
+
+    /// Senders that keep the channel open: this one and its clones, not
+    /// counting those dropped or closed through `Sink::poll_close`.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Weak senders ([`WeakUnboundedSender`]) of this channel alive now.
+    pub fn weak_count(&self) -> usize {
+        self.chan.sender_counts().1
     }
 
     fn detach(&mut self) {
@@ -154,15 +165,25 @@ impl<T> futures_sink::Sink<T> for UnboundedSender<T> {
 /// An unbounded sender that does not keep the channel open (the unbounded
 /// twin of [`WeakSender`](super::WeakSender)).
 pub struct WeakUnboundedSender<T> {
-    chan: Arc<Chan<T>>,
+    chan: WeakChan<T>,
 }
 
 impl<T> WeakUnboundedSender<T> {
+    /// Senders ([`UnboundedSender`]) that keep the channel open.
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Weak senders of this channel alive now, this one included.
+    pub fn weak_count(&self) -> usize {
+        self.chan.sender_counts().1
+    }
+
     /// A full [`UnboundedSender`] again, or `None` if every sender is
     /// already gone.
     pub fn upgrade(&self) -> Option<UnboundedSender<T>> {
         self.chan.try_add_sender().then(|| UnboundedSender {
-            chan: self.chan.clone(),
+            chan: Arc::clone(&self.chan),
             detached: false,
         })
     }
