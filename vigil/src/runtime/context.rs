@@ -190,20 +190,14 @@ pub(crate) fn current_task_id() -> Option<crate::runtime::task::Id> {
         .flatten()
 }
 
-/// Runs `f` with the driver of the runtime this thread runs in, if any,
-/// without cloning the handle.
+/// `f` applied to the driver of the runtime this thread runs in (without
+/// cloning its handle); `None` outside a runtime.
 #[cfg(feature = "test-util")]
-pub(crate) fn with_driver_handle<R>(f: impl FnOnce(Option<&crate::driver::Handle>) -> R) -> R {
-    let mut f = Some(f);
-    let out = CONTEXT.try_with(|c| {
-        let handle = c.handle.borrow();
-        (f.take().expect("called once"))(handle.as_ref().map(|h| &**h.driver()))
-    });
-    match out {
-        Ok(out) => out,
-        // Thread-local storage is being torn down: no runtime here.
-        Err(_) => (f.take().expect("called once"))(None),
-    }
+pub(crate) fn with_driver_handle<R>(f: impl FnOnce(&crate::driver::Handle) -> R) -> Option<R> {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().as_ref().map(|h| f(h.driver())))
+        .ok()
+        .flatten()
 }
 
 /// The driver of the runtime this thread runs in, if any.

@@ -33,10 +33,8 @@ impl Instant {
     pub fn now() -> Instant {
         #[cfg(feature = "test-util")]
         {
-            crate::runtime::context::with_driver_handle(|driver| match driver {
-                Some(driver) => Instant::from_std(driver.time.clock.now()),
-                None => Instant::from_std(std::time::Instant::now()),
-            })
+            let now = crate::runtime::context::with_driver_handle(|d| d.time.clock.now());
+            Instant::from_std(now.unwrap_or_else(std::time::Instant::now))
         }
         #[cfg(not(feature = "test-util"))]
         Instant::from_std(std::time::Instant::now())

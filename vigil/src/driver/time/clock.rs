@@ -73,8 +73,8 @@ impl Clock {
         self.adjusted.load(Ordering::Acquire) && self.lock().since.is_none()
     }
 
-    #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
     /// Stops the clock. `Err` if it already stands still.
+    #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
     pub(crate) fn pause(&self) -> Result<(), &'static str> {
         let mut state = self.lock();
         let Some(since) = state.since else {
@@ -86,8 +86,8 @@ impl Clock {
         Ok(())
     }
 
-    #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
     /// Starts the clock again from where it stands. `Err` if it runs.
+    #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
     pub(crate) fn resume(&self) -> Result<(), &'static str> {
         let mut state = self.lock();
         if state.since.is_some() {
@@ -112,8 +112,8 @@ impl Clock {
         self.is_paused() && self.inhibitors.load(Ordering::Acquire) == 0
     }
 
-    #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
     /// Holds auto-advance back until the guard drops.
+    #[cfg_attr(not(feature = "test-util"), allow(dead_code))]
     pub(crate) fn inhibit_auto_advance(self: &std::sync::Arc<Self>) -> Inhibit {
         self.inhibitors.fetch_add(1, Ordering::AcqRel);
         Inhibit {
