@@ -41,6 +41,7 @@ fn the_io_types_implement_tokio_traits() {
     assert_tokio_read::<vigil::net::unix::OwnedReadHalf>();
     assert_tokio_write::<vigil::net::unix::OwnedWriteHalf>();
     assert_tokio_io::<vigil::io::DuplexStream>();
+    assert_tokio_io::<vigil::io::SimplexStream>();
     assert_tokio_buf_read::<vigil::io::BufReader<vigil::io::DuplexStream>>();
     assert_tokio_io::<vigil::io::BufStream<vigil::io::DuplexStream>>();
     assert_tokio_buf_read::<vigil::io::BufStream<vigil::io::DuplexStream>>();
@@ -174,6 +175,16 @@ async fn duplex_round_trip_through_tokio_traits() {
     let mut got = Vec::new();
     a.read_to_end(&mut got).await.unwrap();
     assert_eq!(got, peer.await.unwrap());
+}
+
+#[vigil::test]
+async fn simplex_through_tokio_traits() {
+    let mut pipe = vigil::io::SimplexStream::new_unsplit(4);
+    pipe.write_all(b"tok").await.unwrap();
+    pipe.shutdown().await.unwrap();
+    let mut got = Vec::new();
+    pipe.read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"tok");
 }
 
 #[vigil::test]

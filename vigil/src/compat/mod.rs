@@ -67,6 +67,7 @@ macro_rules! for_each_io_type {
         $shim!(crate::net::unix::OwnedReadHalf => read_uninit);
         $shim!(crate::net::unix::OwnedWriteHalf => write_vectored);
         $shim!(crate::io::DuplexStream => read, write);
+        $shim!(crate::io::SimplexStream => read, write);
     };
 }
 

@@ -1,8 +1,8 @@
 //! Tokio's I/O traits for vigil's I/O types (feature `tokio-io`).
 //!
 //! With the feature on, `vigil::net::TcpStream` and `vigil::net::UnixStream`
-//! (and `&stream`, their halves), `vigil::io::DuplexStream`, `vigil::fs::File`,
-//! the pipes of `vigil::process` (`ChildStdin`, `ChildStdout`, `ChildStderr`)
+//! (and `&stream`, their halves), `vigil::io::{DuplexStream, SimplexStream}`,
+//! `vigil::fs::File`, the pipes of `vigil::process` (`ChildStdin`, `ChildStdout`, `ChildStderr`)
 //! and `vigil::io::{BufReader, BufStream}` implement
 //! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`
 //! and `BufStream`, `AsyncSeek` for `File`)

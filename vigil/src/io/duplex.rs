@@ -1,12 +1,12 @@
 //! [`duplex`]: an in-memory, bidirectional byte pipe.
 
-use crate::runtime::coop::poll_proceed;
+use super::pipe::{lock, Pipe};
 use futures_io::{AsyncRead, AsyncWrite};
 use std::fmt;
 use std::io;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{ready, Context, Poll, Waker};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 /// Creates a connected pair of in-memory streams, like the two ends of a
 /// socket: bytes written to one are read from the other. Each direction
@@ -70,121 +70,6 @@ pub struct DuplexStream {
     write: Arc<Mutex<Pipe>>,
 }
 
-/// One direction of a duplex pair.
-struct Pipe {
-    // Unread bytes are `buf[start..]`.
-    buf: Vec<u8>,
-    start: usize,
-    max: usize,
-    /// The writing end shut down or was dropped: end of file after `buf`.
-    writer_closed: bool,
-    /// The reading end was dropped: writes fail.
-    reader_gone: bool,
-    read_waker: Option<Waker>,
-    write_waker: Option<Waker>,
-}
-
-fn lock(pipe: &Mutex<Pipe>) -> MutexGuard<'_, Pipe> {
-    // No code panics while holding the lock; ignore poison all the same.
-    pipe.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn register(slot: &mut Option<Waker>, cx: &Context<'_>) {
-    match slot {
-        Some(waker) if waker.will_wake(cx.waker()) => {}
-        _ => *slot = Some(cx.waker().clone()),
-    }
-}
-
-fn wake(slot: &mut Option<Waker>) {
-    if let Some(waker) = slot.take() {
-        waker.wake();
-    }
-}
-
-impl Pipe {
-    fn new(max: usize) -> Pipe {
-        Pipe {
-            buf: Vec::new(),
-            start: 0,
-            max,
-            writer_closed: false,
-            reader_gone: false,
-            read_waker: None,
-            write_waker: None,
-        }
-    }
-
-    fn unread(&self) -> usize {
-        self.buf.len() - self.start
-    }
-
-    fn poll_read(&mut self, cx: &mut Context<'_>, out: &mut [u8]) -> Poll<io::Result<usize>> {
-        if out.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        if self.unread() == 0 {
-            if self.writer_closed {
-                ready!(poll_proceed(cx));
-                return Poll::Ready(Ok(0));
-            }
-            register(&mut self.read_waker, cx);
-            return Poll::Pending;
-        }
-        ready!(poll_proceed(cx));
-        let n = self.unread().min(out.len());
-        out[..n].copy_from_slice(&self.buf[self.start..self.start + n]);
-        self.start += n;
-        if self.start == self.buf.len() {
-            self.buf.clear();
-            self.start = 0;
-        }
-        wake(&mut self.write_waker);
-        Poll::Ready(Ok(n))
-    }
-
-    fn poll_write(&mut self, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        if self.writer_closed {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "write to a duplex stream after its shutdown",
-            )));
-        }
-        if self.reader_gone {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::BrokenPipe,
-                "write to a duplex stream whose peer was dropped",
-            )));
-        }
-        if data.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        let room = self.max - self.unread();
-        if room == 0 {
-            register(&mut self.write_waker, cx);
-            return Poll::Pending;
-        }
-        ready!(poll_proceed(cx));
-        // Move the unread bytes to the front once the read prefix is at
-        // least as long as they are: each byte is moved at most once on
-        // average, and `buf` stays under twice `max`.
-        if self.start > 0 && self.start >= self.unread() {
-            self.buf.copy_within(self.start.., 0);
-            self.buf.truncate(self.unread());
-            self.start = 0;
-        }
-        let n = room.min(data.len());
-        self.buf.extend_from_slice(&data[..n]);
-        wake(&mut self.read_waker);
-        Poll::Ready(Ok(n))
-    }
-
-    fn close_write(&mut self) {
-        self.writer_closed = true;
-        wake(&mut self.read_waker);
-    }
-}
-
 impl AsyncRead for DuplexStream {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -217,12 +102,7 @@ impl AsyncWrite for DuplexStream {
 impl Drop for DuplexStream {
     fn drop(&mut self) {
         lock(&self.write).close_write();
-        let mut read = lock(&self.read);
-        read.reader_gone = true;
-        // The peer can never write again usefully; free the memory.
-        read.buf = Vec::new();
-        read.start = 0;
-        wake(&mut read.write_waker);
+        lock(&self.read).close_read();
     }
 }
 

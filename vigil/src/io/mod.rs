@@ -7,8 +7,9 @@
 //! helpers here. The extension traits [`AsyncReadExt`], [`AsyncWriteExt`],
 //! [`AsyncBufReadExt`] and [`AsyncSeekExt`] add `async` methods
 //! (`read_exact`, `write_all`, `read_line`, `lines`, `seek`, ...); [`BufReader`] and [`BufWriter`] add buffers;
-//! [`split`] gives a stream's halves to two tasks; [`duplex`] is an in-memory
-//! socket pair; [`copy`] and [`copy_bidirectional`] pump bytes, the latter
+//! [`split`] gives a stream's halves to two tasks and [`join`] makes one
+//! stream of a reader and a writer; [`duplex`] is an in-memory socket pair
+//! and [`simplex`] an in-memory one-way pipe; [`copy`] and [`copy_bidirectional`] pump bytes, the latter
 //! being the heart of a proxy. [`stdin`], [`stdout`] and [`stderr`] are the
 //! process's standard streams; [`unix::AsyncFd`] brings any other
 //! non-blocking descriptor into the reactor.
@@ -67,7 +68,8 @@
 //! one poll for as long as the data lasts, and the other tasks on its thread
 //! (and its timers) wait. So every loop here spends one unit of the task's
 //! budget per read or write it completes, and yields (wakes itself and
-//! returns `Pending`) when the budget is spent; [`DuplexStream`], [`empty`],
+//! returns `Pending`) when the budget is spent; [`DuplexStream`],
+//! [`SimplexStream`], [`empty`],
 //! [`sink`] and [`repeat`] spend it on each operation too. The state of the
 //! loop is kept, so the next poll carries on where it stopped.
 //!
@@ -86,6 +88,9 @@ mod copy;
 mod copy_bidirectional;
 mod duplex;
 pub(crate) mod guard;
+mod join;
+mod pipe;
+mod simplex;
 mod splice;
 mod split;
 mod stdio;
@@ -103,6 +108,8 @@ pub use buf_writer::BufWriter;
 pub use copy::{copy, copy_buf};
 pub use copy_bidirectional::{copy_bidirectional, copy_bidirectional_with_sizes};
 pub use duplex::{duplex, DuplexStream};
+pub use join::{join, Join};
+pub use simplex::{simplex, SimplexStream};
 pub use split::{split, ReadHalf, WriteHalf};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use trivial::{empty, repeat, sink, Empty, Repeat, Sink};
