@@ -42,6 +42,8 @@ pub(crate) struct Options {
     pub(crate) page_cache_first: bool,
     /// The clock starts paused (see `time::clock`).
     pub(crate) start_paused: bool,
+    /// Ready events taken from epoll per driver turn.
+    pub(crate) events_per_tick: usize,
 }
 
 impl Driver {
@@ -49,7 +51,7 @@ impl Driver {
     pub(crate) fn new(options: Options) -> std::io::Result<(Driver, Arc<Handle>)> {
         crate::sys::signal::ignore_sigpipe();
         let unpark = Unparker::new()?;
-        let (io, io_handle) = io::Handle::new(unpark.clone())?;
+        let (io, io_handle) = io::Handle::new(unpark.clone(), options.events_per_tick)?;
         let handle = Arc::new(Handle {
             time: time::Handle::new(unpark.clone(), options.start_paused),
             io: io_handle,

@@ -1,5 +1,6 @@
 use super::blocking::BlockingPool;
 use super::config::Config;
+use super::hooks::{Hook, ThreadHooks};
 use super::scheduler::{current_thread, multi_thread};
 use super::watch::{self, Watchdog};
 use super::{Handle, Runtime, RuntimeKind};
@@ -36,6 +37,8 @@ pub struct Builder {
     io_uring: bool,
     page_cache_first: bool,
     start_paused: bool,
+    events_per_tick: usize,
+    hooks: ThreadHooks,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -73,6 +76,8 @@ impl Builder {
             io_uring: true,
             page_cache_first: true,
             start_paused: false,
+            events_per_tick: crate::driver::io::DEFAULT_EVENTS_PER_TURN,
+            hooks: ThreadHooks::default(),
         }
     }
 
@@ -84,6 +89,11 @@ impl Builder {
 
     /// Enables the timer driver (always on; a no-op for Tokio compatibility).
     pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Enables the I/O driver (always on; a no-op for Tokio compatibility).
+    pub fn enable_io(&mut self) -> &mut Self {
         self
     }
 
@@ -161,6 +171,88 @@ impl Builder {
     pub fn global_queue_interval(&mut self, n: u32) -> &mut Self {
         assert!(n > 0, "global_queue_interval must be positive");
         self.global_queue_interval = Some(n);
+        self
+    }
+
+    /// At most `n` ready I/O events are taken from the kernel per driver
+    /// turn (default 1024, as in Tokio). Events beyond it stay queued in
+    /// the kernel, in the order they became ready, for the next turn. A
+    /// smaller number spreads a burst of ready connections more fairly
+    /// over time (a shorter latency tail under heavy fan-in) at some cost
+    /// in throughput; see BENCHMARKS.md, "Fair I/O harvest".
+    ///
+    /// # Panics
+    /// If `n` is zero.
+    #[track_caller]
+    pub fn max_io_events_per_tick(&mut self, n: usize) -> &mut Self {
+        assert!(n > 0, "max_io_events_per_tick must be positive");
+        self.events_per_tick = n;
+        self
+    }
+
+    /// Calls `f` on every thread the runtime starts (worker threads,
+    /// blocking-pool threads, and threads that take a worker's place),
+    /// before it runs anything else. Not called on a thread that only
+    /// enters the runtime through `block_on`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    ///
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let count = started.clone();
+    /// let rt = vigil::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || {
+    ///         count.fetch_add(1, Ordering::SeqCst);
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     vigil::task::spawn_blocking(|| ()).await.unwrap();
+    /// });
+    /// drop(rt); // joins the workers
+    /// // Two workers and (at least) one blocking thread.
+    /// assert!(started.load(Ordering::SeqCst) >= 3);
+    /// ```
+    pub fn on_thread_start<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.start = Some(Arc::new(f) as Hook);
+        self
+    }
+
+    /// Calls `f` on every thread the runtime started, when it is about to
+    /// exit (also if it unwinds).
+    pub fn on_thread_stop<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.stop = Some(Arc::new(f) as Hook);
+        self
+    }
+
+    /// Calls `f` each time a thread driving the scheduler runs out of work
+    /// and is about to sleep (a multi-thread worker, or the thread inside a
+    /// current-thread runtime's `block_on`). Keep it cheap: it runs on every
+    /// idle period.
+    pub fn on_thread_park<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.park = Some(Arc::new(f) as Hook);
+        self
+    }
+
+    /// Calls `f` each time such a thread wakes up from sleeping, before it
+    /// runs tasks again; pairs with
+    /// [`on_thread_park`](Self::on_thread_park).
+    pub fn on_thread_unpark<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self.hooks.unpark = Some(Arc::new(f) as Hook);
         self
     }
 
@@ -273,11 +365,13 @@ impl Builder {
             self.thread_stack_size,
             self.max_blocking_threads,
             self.keep_alive,
+            self.hooks.clone(),
         );
         let (driver, driver_handle) = Driver::new(crate::driver::Options {
             io_uring: self.io_uring,
             page_cache_first: self.page_cache_first,
             start_paused: self.start_paused,
+            events_per_tick: self.events_per_tick,
         })?;
         let config = Config {
             event_interval: self.event_interval,
@@ -285,6 +379,7 @@ impl Builder {
                 Kind::CurrentThread => 31,
                 Kind::MultiThread => 61,
             }),
+            hooks: self.hooks.clone(),
         };
         let watchdog = Watchdog::new(
             self.watchdog.clone(),
@@ -314,12 +409,7 @@ impl Builder {
                     watchdog,
                 );
                 handle.start_monitor(monitor_name);
-                let threads = multi_thread::launch(
-                    &handle,
-                    cores,
-                    &*self.thread_name,
-                    self.thread_stack_size,
-                )?;
+                let threads = multi_thread::launch(&handle, cores)?;
                 (
                     super::scheduler::Handle::MultiThread(handle),
                     RuntimeKind::MultiThread(threads),
@@ -358,6 +448,8 @@ impl fmt::Debug for Builder {
             .field("io_uring", &self.io_uring)
             .field("page_cache_first", &self.page_cache_first)
             .field("start_paused", &self.start_paused)
+            .field("max_io_events_per_tick", &self.events_per_tick)
+            .field("hooks", &self.hooks)
             .finish_non_exhaustive()
     }
 }

@@ -25,6 +25,7 @@ pub(crate) mod context;
 pub(crate) mod coop;
 mod dump;
 mod handle;
+pub(crate) mod hooks;
 mod metrics;
 pub(crate) mod park_thread;
 pub(crate) mod scheduler;

@@ -73,8 +73,9 @@ const WAKE_TOKEN: u64 = u64::MAX;
 /// The token of the io_uring ring's descriptor (odd too).
 const COMPLETIONS_TOKEN: u64 = u64::MAX - 2;
 const _: () = assert!(std::mem::align_of::<ScheduledIo>() >= 2);
-/// Events taken from the kernel per `epoll_wait`.
-const EVENTS_PER_TURN: usize = 1024;
+/// Events taken from the kernel per `epoll_wait`, unless the builder says
+/// otherwise.
+pub(crate) const DEFAULT_EVENTS_PER_TURN: usize = 1024;
 /// Bits of a token that hold the address of the `ScheduledIo`.
 const ADDRESS_BITS: u32 = 48;
 const ADDRESS_MASK: u64 = (1 << ADDRESS_BITS) - 1;
@@ -130,12 +131,14 @@ fn token(io: &Arc<ScheduledIo>) -> Option<u64> {
 }
 
 impl Handle {
-    pub(crate) fn new(unpark: Unparker) -> io::Result<(Driver, Handle)> {
+    /// A reactor taking at most `events_per_turn` ready events from the
+    /// kernel per turn (at least one).
+    pub(crate) fn new(unpark: Unparker, events_per_turn: usize) -> io::Result<(Driver, Handle)> {
         let epoll = Epoll::new()?;
         epoll.add_level(unpark.wake_fd(), epoll::READABLE, WAKE_TOKEN)?;
         Ok((
             Driver {
-                events: Events::with_capacity(EVENTS_PER_TURN),
+                events: Events::with_capacity(events_per_turn.max(1)),
                 tick: 0,
                 releasing: Vec::new(),
                 completions_ready: false,
@@ -360,7 +363,7 @@ mod tests {
     }
 
     fn reactor() -> (Driver, Handle) {
-        Handle::new(Unparker::new().unwrap()).unwrap()
+        Handle::new(Unparker::new().unwrap(), DEFAULT_EVENTS_PER_TURN).unwrap()
     }
 
     #[test]

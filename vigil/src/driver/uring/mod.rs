@@ -170,6 +170,7 @@ mod tests {
             io_uring: true,
             page_cache_first: true,
             start_paused: false,
+            events_per_tick: crate::driver::io::DEFAULT_EVENTS_PER_TURN,
         })
         .unwrap();
         assert!(
@@ -208,6 +209,7 @@ mod tests {
             io_uring: true,
             page_cache_first: true,
             start_paused: false,
+            events_per_tick: crate::driver::io::DEFAULT_EVENTS_PER_TURN,
         })
         .unwrap();
         let ring = handle.ring().unwrap();

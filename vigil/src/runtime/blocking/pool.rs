@@ -1,5 +1,6 @@
 use super::task::{BlockingSchedule, BlockingTask};
 use crate::runtime::context;
+use crate::runtime::hooks::ThreadHooks;
 use crate::runtime::scheduler;
 use crate::runtime::task::{self, JoinHandle, Notified, TaskMeta};
 use std::collections::VecDeque;
@@ -32,6 +33,8 @@ struct Inner {
     stack_size: Option<usize>,
     max_threads: usize,
     keep_alive: Duration,
+    /// Start and stop callbacks for every thread started here.
+    hooks: ThreadHooks,
     /// The runtime the pool's threads belong to (for `Handle::current`),
     /// held weakly: the runtime owns the pool, not the other way round.
     handle: OnceLock<scheduler::WeakHandle>,
@@ -43,6 +46,8 @@ struct State {
     idle: usize,
     /// Wake-ups handed out and not yet consumed by an idle thread.
     notified: usize,
+    /// Threads that left the pool and are running the user's stop hook.
+    stopping: usize,
     shutdown: bool,
 }
 
@@ -52,6 +57,7 @@ impl BlockingPool {
         stack_size: Option<usize>,
         max_threads: usize,
         keep_alive: Duration,
+        hooks: ThreadHooks,
     ) -> BlockingPool {
         BlockingPool {
             spawner: Spawner {
@@ -61,6 +67,7 @@ impl BlockingPool {
                         threads: 0,
                         idle: 0,
                         notified: 0,
+                        stopping: 0,
                         shutdown: false,
                     }),
                     work: Condvar::new(),
@@ -69,6 +76,7 @@ impl BlockingPool {
                     stack_size,
                     max_threads: max_threads.max(1),
                     keep_alive,
+                    hooks,
                     handle: OnceLock::new(),
                 }),
             },
@@ -103,7 +111,7 @@ impl BlockingPool {
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         let mut state = inner.state.lock().unwrap();
-        while state.threads > 0 {
+        while state.threads > 0 || state.stopping > 0 {
             match deadline {
                 None => state = inner.exited.wait(state).unwrap(),
                 Some(deadline) => {
@@ -192,8 +200,16 @@ impl Spawner {
         Ok(())
     }
 
-    /// A thread builder with the runtime's thread name and stack size.
-    pub(crate) fn thread_builder(&self) -> std::thread::Builder {
+    /// Starts a runtime thread running `f`, with the runtime's thread name
+    /// and stack size, and the user's start and stop hooks around `f`.
+    pub(crate) fn spawn_thread<F>(&self, f: F) -> io::Result<std::thread::JoinHandle<()>>
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        self.inner.hooks.spawn(self.thread_builder(), f)
+    }
+
+    fn thread_builder(&self) -> std::thread::Builder {
         let builder = std::thread::Builder::new().name((self.inner.thread_name)());
         match self.inner.stack_size {
             Some(size) => builder.stack_size(size),
@@ -201,18 +217,21 @@ impl Spawner {
         }
     }
 
+    /// A pool thread runs the hooks itself (see `Inner::run`): the pool
+    /// does not join its threads, so shutdown, which waits on the counts,
+    /// must also see the threads still in their stop hook.
     fn start_thread(&self) -> io::Result<()> {
-        let builder = self.thread_builder();
         let inner = self.inner.clone();
-        builder.spawn(move || inner.run())?;
+        self.thread_builder().spawn(move || inner.run())?;
         Ok(())
     }
 }
 
 impl Inner {
     fn run(self: Arc<Self>) {
+        self.hooks.started();
         let handle = self.handle.get().and_then(scheduler::WeakHandle::upgrade);
-        let _guard = handle.as_ref().map(context::set_handle);
+        let guard = handle.as_ref().map(context::set_handle);
         let mut state = self.state.lock().unwrap();
         'outer: loop {
             while let Some(task) = state.queue.pop_front() {
@@ -245,8 +264,15 @@ impl Inner {
                     .0;
             }
         }
+        // Out of the pool (no more work comes to this thread), but counted
+        // as stopping while the stop hook runs, so that a shutdown waiting
+        // for the threads to leave waits for the hook too.
         state.threads -= 1;
+        state.stopping += 1;
         drop(state);
+        drop(guard);
+        self.hooks.stopping();
+        self.state.lock().unwrap().stopping -= 1;
         self.exited.notify_all();
     }
 }

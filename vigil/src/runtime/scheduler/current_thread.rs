@@ -310,7 +310,14 @@ impl Handle {
         };
         // Timers and I/O fired here wake tasks, which land on `core.tasks`:
         // the core must stay reachable (not borrowed) while parked.
+        let idles = timeout != Some(Duration::ZERO);
+        if idles {
+            self.config.hooks.before_park();
+        }
         driver.park(&self.driver, timeout);
+        if idles {
+            self.config.hooks.after_unpark();
+        }
         PollSlot::bump(&self.poll_slot.parks);
         self.watchdog.refresh_clock();
         if let Some(monitor) = self.monitor.get() {

@@ -117,7 +117,7 @@ impl Handle {
     /// the thread could not be started.
     fn start_handoff_thread(self: &Arc<Self>, cell: Handoff) -> bool {
         let handle = self.clone();
-        let spawned = self.blocking.thread_builder().spawn(move || {
+        let spawned = self.blocking.spawn_thread(move || {
             if let Some(core) = take(&cell) {
                 run_loop::run(handle, core);
             }

@@ -433,20 +433,18 @@ impl Supervised for Handle {
 
 /// Starts one thread per core. On failure the threads already started are
 /// stopped and joined before the error is returned.
+/// The threads are named, sized and hooked as the blocking pool's are.
 pub(crate) fn launch(
     handle: &Arc<Handle>,
     cores: Vec<Box<Core>>,
-    thread_name: &(dyn Fn() -> String + Send + Sync),
-    stack_size: Option<usize>,
 ) -> io::Result<Vec<std::thread::JoinHandle<()>>> {
     let mut threads = Vec::with_capacity(cores.len());
     for core in cores {
-        let mut builder = std::thread::Builder::new().name(thread_name());
-        if let Some(size) = stack_size {
-            builder = builder.stack_size(size);
-        }
         let worker_handle = handle.clone();
-        match builder.spawn(move || run_loop::run(worker_handle, core)) {
+        match handle
+            .blocking
+            .spawn_thread(move || run_loop::run(worker_handle, core))
+        {
             Ok(thread) => threads.push(thread),
             Err(err) => {
                 handle.shutdown();

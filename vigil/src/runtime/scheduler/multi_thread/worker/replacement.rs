@@ -59,9 +59,10 @@ impl Handle {
         ));
         core.stands_in_for = Some(stuck);
         let handle = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("vigil-replacement".to_string())
-            .spawn(move || run_loop::run(handle, core));
+        let spawned = self.config.hooks.spawn(
+            std::thread::Builder::new().name("vigil-replacement".to_string()),
+            move || run_loop::run(handle, core),
+        );
         if spawned.is_err() {
             self.retire_replacement(&slot);
         }

@@ -228,6 +228,7 @@ impl Context {
         let mut parker = core.parker.take().expect("parker missing");
         let remote = &handle.remotes[index];
         PollSlot::bump(&remote.poll_slot.parks);
+        handle.config.hooks.before_park();
         loop {
             // Tasks that timers wake while we sit in the driver land in our
             // own queue rather than the global one.
@@ -254,6 +255,7 @@ impl Context {
             }
         }
         core.parker = Some(parker);
+        handle.config.hooks.after_unpark();
         if core.run_queue.len() > 0 {
             // Tasks woken while we slept are more than we run next: share.
             handle.notify_parked();
