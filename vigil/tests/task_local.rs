@@ -44,6 +44,17 @@ fn the_value_is_seen_across_awaits_and_threads() {
 }
 
 #[test]
+fn get_and_try_get_clone_non_copy_values() {
+    assert!(NAME.try_get().is_err());
+    NAME.sync_scope("outer".to_string(), || {
+        assert_eq!(NAME.get(), "outer");
+        assert_eq!(NAME.try_get().unwrap(), "outer");
+        NAME.sync_scope("inner".to_string(), || assert_eq!(NAME.get(), "inner"));
+    });
+    assert!(NAME.try_get().is_err());
+}
+
+#[test]
 fn outside_a_scope_reads_fail_and_with_panics() {
     let err: AccessError = NUMBER.try_with(|n| *n).unwrap_err();
     assert!(err.to_string().contains("outside a scope"), "{err}");

@@ -126,16 +126,25 @@ impl<T: 'static> LocalKey<T> {
             .unwrap_or(Err(AccessError(())))
     }
 
-    /// A copy of the value of the innermost running scope.
+    /// A clone of the value of the innermost running scope.
     ///
     /// # Panics
     /// Outside a scope of this key.
     #[track_caller]
     pub fn get(&'static self) -> T
     where
-        T: Copy,
+        T: Clone,
     {
-        self.with(|v| *v)
+        self.with(T::clone)
+    }
+
+    /// A clone of the value of the innermost running scope, or
+    /// [`AccessError`] outside any scope of this key.
+    pub fn try_get(&'static self) -> Result<T, AccessError>
+    where
+        T: Clone,
+    {
+        self.try_with(T::clone)
     }
 }
 
