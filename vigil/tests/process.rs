@@ -122,6 +122,64 @@ fn output_captures_both_streams_and_the_code() {
 }
 
 #[test]
+fn unix_options_reach_the_child() {
+    use std::os::unix::fs::MetadataExt;
+    run(&current_thread(), async {
+        // argv[0] as given, not the program's path.
+        let out = Command::new("sh")
+            .arg0("renamed-shell")
+            .args(["-c", "cat /proc/$$/cmdline"])
+            .output()
+            .await?;
+        assert!(
+            out.stdout.starts_with(b"renamed-shell\0-c\0"),
+            "{:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+
+        // A new process group led by the child (field 5 of /proc/PID/stat).
+        let out = Command::new("sh")
+            .args(["-c", "cut -d' ' -f5 /proc/$$/stat; echo $$"])
+            .process_group(0)
+            .output()
+            .await?;
+        let text = String::from_utf8(out.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0], lines[1], "the child does not lead its group");
+
+        // Our own ids are always allowed.
+        let me = std::fs::metadata("/proc/self")?;
+        let out = Command::new("sh")
+            .args(["-c", "id -u; id -g"])
+            .uid(me.uid())
+            .gid(me.gid())
+            .output()
+            .await?;
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            format!("{}\n{}\n", me.uid(), me.gid())
+        );
+
+        // A failing pre_exec hook fails the spawn with its error.
+        let mut cmd = Command::new("true");
+        // SAFETY: the closure only builds an error from a raw code, which
+        // neither allocates nor takes a lock.
+        unsafe {
+            cmd.pre_exec(|| Err(io::Error::from_raw_os_error(1)));
+        }
+        let err = cmd.spawn().unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(1), "{err}");
+
+        let mut cmd = Command::new("true");
+        assert!(!cmd.get_kill_on_drop());
+        assert!(cmd.kill_on_drop(true).get_kill_on_drop());
+        assert_eq!(cmd.into_std().get_program(), "true");
+        Ok(())
+    });
+}
+
+#[test]
 fn cat_round_trip_of_one_mebibyte() {
     run(&current_thread(), async {
         use vigil::io::{AsyncReadExt, AsyncWriteExt};

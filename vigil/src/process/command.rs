@@ -147,18 +147,74 @@ impl Command {
         self
     }
 
+    /// Whether the child will be killed if its [`Child`] is dropped early
+    /// (see [`kill_on_drop`](Command::kill_on_drop)).
+    pub fn get_kill_on_drop(&self) -> bool {
+        self.kill_on_drop
+    }
+
+    /// Runs the child as user `id` (`setuid` in the child before `exec`).
+    pub fn uid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::uid(&mut self.std, id);
+        self
+    }
+
+    /// Runs the child with group `id` (`setgid` in the child before
+    /// `exec`).
+    pub fn gid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::gid(&mut self.std, id);
+        self
+    }
+
+    /// The child's `argv[0]`, in place of the program name.
+    pub fn arg0<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
+        std::os::unix::process::CommandExt::arg0(&mut self.std, arg);
+        self
+    }
+
+    /// Puts the child in process group `pgroup` (`0`: a new group whose
+    /// id is the child's pid), so that, for example, a terminal's
+    /// `SIGINT` to the parent's group does not reach it.
+    pub fn process_group(&mut self, pgroup: i32) -> &mut Command {
+        std::os::unix::process::CommandExt::process_group(&mut self.std, pgroup);
+        self
+    }
+
+    /// Runs `f` in the child after `fork` and before `exec`.
+    ///
+    /// # Safety
+    /// As for [`std::os::unix::process::CommandExt::pre_exec`]: `f` runs
+    /// in a copy of a multi-threaded process (every vigil runtime has
+    /// several threads) where only async-signal-safe operations are
+    /// sound: no allocation, no locks another thread may have held at the
+    /// fork, no vigil or runtime calls.
+    pub unsafe fn pre_exec<F>(&mut self, f: F) -> &mut Command
+    where
+        F: FnMut() -> io::Result<()> + Send + Sync + 'static,
+    {
+        // SAFETY: the caller upholds `CommandExt::pre_exec`'s contract,
+        // which this function's own `# Safety` section repeats.
+        unsafe { std::os::unix::process::CommandExt::pre_exec(&mut self.std, f) };
+        self
+    }
+
     /// The wrapped `std` command.
     pub fn as_std(&self) -> &std::process::Command {
         &self.std
     }
 
-    /// The wrapped `std` command, for what this type has no method for
-    /// (`std::os::unix::process::CommandExt`: `uid`, `process_group`,
-    /// `pre_exec`, ...). Standard streams set through it are not seen by
+    /// The wrapped `std` command, for what this type has no method for.
+    /// Standard streams set through it are not seen by
     /// [`output`](Command::output), which then sets stdout and stderr to
     /// piped over them; set them through this type instead.
     pub fn as_std_mut(&mut self) -> &mut std::process::Command {
         &mut self.std
+    }
+
+    /// The wrapped `std` command, giving up this wrapper's own settings
+    /// (`kill_on_drop`).
+    pub fn into_std(self) -> std::process::Command {
+        self.std
     }
 
     /// Waits for exits on helper threads, as when `pidfd_open` is not
