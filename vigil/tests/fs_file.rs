@@ -588,3 +588,44 @@ fn a_failed_handed_off_write_is_reported_once() {
         });
     }
 }
+
+#[test]
+fn set_times_waits_for_handed_off_writes_and_sets_what_was_asked() {
+    use std::time::{Duration, SystemTime};
+    let then = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let later = then + Duration::from_secs(86_400);
+    for (name, rt) in engines() {
+        let dir = TempDir::new("times");
+        rt.block_on(async {
+            let path = dir.join("f");
+            let mut file = File::create(&path).await.unwrap();
+            // A handed-off write still in flight must not move the
+            // modification time after `set_modified` returns.
+            file.write_all(&pattern(1 << 20, 3)).await.unwrap();
+            file.set_modified(then).await.unwrap();
+            let meta = std::fs::metadata(&path).unwrap();
+            assert_eq!(meta.len(), 1 << 20, "{name}");
+            assert_eq!(meta.modified().unwrap(), then, "{name}");
+
+            // Only the access time: the modification time stays.
+            file.set_times(fs::FileTimes::new().set_accessed(later))
+                .await
+                .unwrap();
+            let meta = std::fs::metadata(&path).unwrap();
+            assert_eq!(meta.accessed().unwrap(), later, "{name}");
+            assert_eq!(meta.modified().unwrap(), then, "{name}");
+        });
+    }
+}
+
+#[test]
+fn max_buf_size_reads_back_what_was_set_within_bounds() {
+    let dir = TempDir::new("maxbuf");
+    let file = std::fs::File::create(dir.join("f")).unwrap();
+    let mut file = File::from_std(file);
+    assert_eq!(file.max_buf_size(), 2 * 1024 * 1024);
+    file.set_max_buf_size(4096);
+    assert_eq!(file.max_buf_size(), 4096);
+    file.set_max_buf_size(0);
+    assert_eq!(file.max_buf_size(), 1);
+}

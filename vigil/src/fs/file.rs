@@ -2,6 +2,7 @@
 
 use super::backend::{self, Backend};
 use super::file_state::{Inner, MAX_BUF};
+use super::file_times::FileTimes;
 use super::read_path;
 use super::OpenOptions;
 use crate::driver::uring::ops;
@@ -56,6 +57,8 @@ use std::sync::Arc;
 pub struct File {
     pub(super) std: Arc<std::fs::File>,
     pub(super) inner: Mutex<Inner>,
+    /// The largest buffer one read or write hands to the kernel.
+    pub(super) max_buf: usize,
 }
 
 impl File {
@@ -110,6 +113,7 @@ impl File {
         File {
             std: Arc::new(std),
             inner: Mutex::new(Inner::new()),
+            max_buf: MAX_BUF,
         }
     }
 
@@ -189,6 +193,45 @@ impl File {
             .await
     }
 
+    /// Sets the file's access and/or modification times (`futimens`),
+    /// after flushing handed-off writes, so that a write still in flight
+    /// cannot move the modification time again afterwards. Runs on the
+    /// blocking pool. Times left unset in `times` are not changed.
+    ///
+    /// ```
+    /// use std::time::{Duration, SystemTime};
+    /// use vigil::fs::{File, FileTimes};
+    ///
+    /// # vigil::block_on(async {
+    /// # let dir = std::env::temp_dir().join(format!("vigil-doc-times-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// # let path = dir.join("f");
+    /// let file = File::create(&path).await?;
+    /// let then = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    /// file.set_times(FileTimes::new().set_modified(then)).await?;
+    /// assert_eq!(file.metadata().await?.modified()?, then);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Not cancel safe: dropped mid-way, the change may or may not have
+    /// happened.
+    pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
+        self.settle().await?;
+        let times = times.to_std();
+        self.run_blocking(move |std| std.set_times(times)).await
+    }
+
+    /// Sets the file's modification time: [`set_times`](File::set_times)
+    /// with only that time.
+    ///
+    /// # Cancel safety
+    /// As [`set_times`](File::set_times).
+    pub async fn set_modified(&self, time: std::time::SystemTime) -> io::Result<()> {
+        self.set_times(FileTimes::new().set_modified(time)).await
+    }
+
     /// A second `File` for the same open file (a duplicated descriptor,
     /// sharing the position), after flushing handed-off writes.
     ///
@@ -227,14 +270,22 @@ impl File {
             Err(std) => Err(File {
                 std,
                 inner: Mutex::new(Inner::new()),
+                max_buf: self.max_buf,
             }),
         }
     }
 
     /// Sets the largest buffer one read or write hands to the kernel
-    /// (default 2 MiB). Larger reads and writes are split.
+    /// (default 2 MiB). Larger reads and writes are split. Values are
+    /// kept between 1 byte and 1 GiB.
     pub fn set_max_buf_size(&mut self, max: usize) {
-        self.inner.get_mut().max_buf = max.clamp(1, MAX_BUF * 512);
+        self.max_buf = max.clamp(1, MAX_BUF * 512);
+    }
+
+    /// The largest buffer one read or write hands to the kernel (see
+    /// [`set_max_buf_size`](File::set_max_buf_size)).
+    pub fn max_buf_size(&self) -> usize {
+        self.max_buf
     }
 
     async fn run_blocking<T: Send + 'static>(

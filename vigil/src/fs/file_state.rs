@@ -37,7 +37,6 @@ pub(super) const MAX_BUF: usize = 2 * 1024 * 1024;
 
 pub(crate) struct Inner {
     state: State,
-    pub(super) max_buf: usize,
     /// Where operations run; found on the first one.
     backend: Option<Backend>,
     /// Reads try the page cache first (until this file turns out not to
@@ -133,7 +132,6 @@ impl Inner {
     pub(super) fn new() -> Inner {
         Inner {
             state: State::Idle(Buf::default()),
-            max_buf: MAX_BUF,
             backend: None,
             page_cache_first: None,
             positioned_writes: None,
@@ -292,11 +290,13 @@ impl Inner {
         Ok(())
     }
 
+    /// Reads at most `max_buf` bytes per operation handed to the kernel.
     pub(super) fn poll_read(
         &mut self,
         cx: &mut Context<'_>,
         std: &Arc<StdFile>,
         dst: &mut [u8],
+        max_buf: usize,
     ) -> Poll<io::Result<usize>> {
         if dst.is_empty() {
             return Poll::Ready(Ok(0));
@@ -314,7 +314,7 @@ impl Inner {
                         unreachable!("still idle")
                     };
                     let data = buf.take();
-                    let len = dst.len().min(self.max_buf);
+                    let len = dst.len().min(max_buf);
                     self.start_read(std, data, len)?;
                 }
                 State::Busy(_) | State::Writing(_) => match ready!(self.poll_pending(cx, std)) {
@@ -326,16 +326,18 @@ impl Inner {
         }
     }
 
+    /// Hands at most `max_buf` bytes of `src` to the kernel.
     pub(super) fn poll_write(
         &mut self,
         cx: &mut Context<'_>,
         std: &Arc<StdFile>,
         src: &[u8],
+        max_buf: usize,
     ) -> Poll<io::Result<usize>> {
         if src.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let n = src.len().min(self.max_buf);
+        let n = src.len().min(max_buf);
         loop {
             match &mut self.state {
                 State::Idle(_) => {
@@ -457,7 +459,7 @@ impl futures_io::AsyncRead for super::File {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let me = self.get_mut();
-        me.inner.get_mut().poll_read(cx, &me.std, buf)
+        me.inner.get_mut().poll_read(cx, &me.std, buf, me.max_buf)
     }
 }
 
@@ -468,7 +470,7 @@ impl futures_io::AsyncWrite for super::File {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let me = self.get_mut();
-        me.inner.get_mut().poll_write(cx, &me.std, buf)
+        me.inner.get_mut().poll_write(cx, &me.std, buf, me.max_buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

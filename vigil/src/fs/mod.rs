@@ -61,12 +61,14 @@
 mod backend;
 mod file;
 mod file_state;
+mod file_times;
 mod functions;
 mod open_options;
 mod read_dir;
 mod read_path;
 
 pub use file::File;
+pub use file_times::FileTimes;
 pub use functions::{
     canonicalize, copy, create_dir, create_dir_all, hard_link, metadata, read, read_link,
     read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions, symlink,
