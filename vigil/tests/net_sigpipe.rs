@@ -10,7 +10,8 @@
 //! `sigpipe_child`, which acts only when the environment variable below is
 //! set. The child first restores the default disposition (terminate), then:
 //!
-//! 1. builds a runtime and writes to a closed TCP peer, a closed Unix peer,
+//! 1. builds a runtime and writes (through `AsyncWrite` and the `try_*`
+//!    methods, plain and vectored) to a closed TCP peer, a closed Unix peer,
 //!    and splices (`io::copy`) into a reset TCP peer; then checks that the
 //!    runtime left `SIGPIPE` ignored;
 //! 2. restores the default disposition once more and repeats the TCP and
@@ -147,6 +148,17 @@ async fn tcp_write_to_closed_peer() -> io::Result<()> {
         .await
         .expect_err("tcp write_vectored");
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "tcp write_vectored");
+    client.writable().await?;
+    let err = client.try_write(b"x").expect_err("tcp try_write");
+    assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "tcp try_write");
+    let err = client
+        .try_write_vectored(&[IoSlice::new(b"x"), IoSlice::new(b"y")])
+        .expect_err("tcp try_write_vectored");
+    assert_eq!(
+        err.kind(),
+        io::ErrorKind::BrokenPipe,
+        "tcp try_write_vectored"
+    );
     Ok(())
 }
 
@@ -161,6 +173,17 @@ async fn unix_write_to_closed_peer() -> io::Result<()> {
         .await
         .expect_err("unix write_vectored");
     assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "unix write_vectored");
+    a.writable().await?;
+    let err = a.try_write(b"x").expect_err("unix try_write");
+    assert_eq!(err.kind(), io::ErrorKind::BrokenPipe, "unix try_write");
+    let err = a
+        .try_write_vectored(&[IoSlice::new(b"x"), IoSlice::new(b"y")])
+        .expect_err("unix try_write_vectored");
+    assert_eq!(
+        err.kind(),
+        io::ErrorKind::BrokenPipe,
+        "unix try_write_vectored"
+    );
     Ok(())
 }
 

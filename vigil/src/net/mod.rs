@@ -17,4 +17,4 @@ pub use addr::{lookup_host, ToSocketAddrs};
 pub(crate) use stream_io::ReadUninit;
 pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixDatagram, UnixListener, UnixStream};
+pub use unix::{UnixDatagram, UnixListener, UnixSocket, UnixStream};

@@ -11,12 +11,16 @@
 //! [`stream_halves!`] defines, in the module it is invoked in, `ReadHalf`,
 //! `WriteHalf`, `OwnedReadHalf`, `OwnedWriteHalf`, `ReuniteError` and the
 //! crate-private `split` and `into_split` that the stream's own methods
-//! call.
+//! call. Each half also forwards the stream's methods for its direction
+//! (readiness, `try_read`/`try_write` and their vectored forms, the
+//! addresses), written once by [`read_half_methods!`] and
+//! [`write_half_methods!`].
 
 /// Defines the halves of `$stream` (whose module is `super`); `$what` names
-/// the kind of stream in error messages ("TCP", "Unix").
+/// the kind of stream in error messages ("TCP", "Unix"), `$addr` is the type
+/// of its addresses.
 macro_rules! stream_halves {
-    ($stream:ident, $what:literal) => {
+    ($stream:ident, $what:literal, $addr:ty) => {
         use super::$stream;
         use std::sync::Arc;
 
@@ -98,6 +102,15 @@ macro_rules! stream_halves {
             pub fn reunite(self, other: OwnedReadHalf) -> Result<$stream, ReuniteError> {
                 other.reunite(self)
             }
+
+            /// Drops this half without shutting down the writing side: the
+            /// peer sees no end of file, and the socket stays fully open for
+            /// as long as the read half lives (it closes when that is
+            /// dropped too).
+            pub fn forget(mut self) {
+                self.shutdown_on_drop = false;
+                drop(self);
+            }
         }
 
         impl Drop for OwnedWriteHalf {
@@ -132,6 +145,11 @@ macro_rules! stream_halves {
             }
         }
 
+        $crate::net::split_halves::read_half_methods!(ReadHalf<'_>, $stream, $addr);
+        $crate::net::split_halves::read_half_methods!(OwnedReadHalf, $stream, $addr);
+        $crate::net::split_halves::write_half_methods!(WriteHalf<'_>, $stream, $addr);
+        $crate::net::split_halves::write_half_methods!(OwnedWriteHalf, $stream, $addr);
+
         $crate::net::stream_io::impl_async_read!(ReadHalf<'_>, |h| h.0);
         $crate::net::stream_io::impl_async_write!(WriteHalf<'_>, |h| h.0);
         $crate::net::stream_io::impl_async_read!(OwnedReadHalf, |h| h.inner);
@@ -139,4 +157,108 @@ macro_rules! stream_halves {
     };
 }
 
-pub(crate) use stream_halves;
+/// The methods a read half forwards to its `$stream` (reached through
+/// `AsRef`).
+macro_rules! read_half_methods {
+    ($half:ty, $stream:ident, $addr:ty) => {
+        impl $half {
+            #[doc = concat!("Waits for any of `interest` on the whole stream; see [`", stringify!($stream), "::ready`].")]
+            ///
+            /// Cancel safe; many tasks may wait at once.
+            pub async fn ready(
+                &self,
+                interest: $crate::driver::io::Interest,
+            ) -> ::std::io::Result<$crate::driver::io::Ready> {
+                AsRef::<$stream>::as_ref(self).ready(interest).await
+            }
+
+            /// Waits until the stream is readable. Cancel safe.
+            pub async fn readable(&self) -> ::std::io::Result<()> {
+                AsRef::<$stream>::as_ref(self).readable().await
+            }
+
+            #[doc = concat!("Reads without waiting; see [`", stringify!($stream), "::try_read`].")]
+            ///
+            /// # Errors
+            /// `WouldBlock` if no data is ready.
+            pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_read(buf)
+            }
+
+            #[doc = concat!("Reads into several buffers without waiting; see [`", stringify!($stream), "::try_read_vectored`].")]
+            ///
+            /// # Errors
+            /// `WouldBlock` if no data is ready.
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_read_vectored(bufs)
+            }
+
+            /// The stream's peer address.
+            pub fn peer_addr(&self) -> ::std::io::Result<$addr> {
+                AsRef::<$stream>::as_ref(self).peer_addr()
+            }
+
+            /// The stream's local address.
+            pub fn local_addr(&self) -> ::std::io::Result<$addr> {
+                AsRef::<$stream>::as_ref(self).local_addr()
+            }
+        }
+    };
+}
+
+/// The methods a write half forwards to its `$stream` (reached through
+/// `AsRef`).
+macro_rules! write_half_methods {
+    ($half:ty, $stream:ident, $addr:ty) => {
+        impl $half {
+            #[doc = concat!("Waits for any of `interest` on the whole stream; see [`", stringify!($stream), "::ready`].")]
+            ///
+            /// Cancel safe; many tasks may wait at once.
+            pub async fn ready(
+                &self,
+                interest: $crate::driver::io::Interest,
+            ) -> ::std::io::Result<$crate::driver::io::Ready> {
+                AsRef::<$stream>::as_ref(self).ready(interest).await
+            }
+
+            /// Waits until the stream is writable. Cancel safe.
+            pub async fn writable(&self) -> ::std::io::Result<()> {
+                AsRef::<$stream>::as_ref(self).writable().await
+            }
+
+            #[doc = concat!("Writes without waiting; see [`", stringify!($stream), "::try_write`].")]
+            ///
+            /// # Errors
+            /// `WouldBlock` if the send buffer is full.
+            pub fn try_write(&self, buf: &[u8]) -> ::std::io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_write(buf)
+            }
+
+            #[doc = concat!("Writes several buffers without waiting; see [`", stringify!($stream), "::try_write_vectored`].")]
+            ///
+            /// # Errors
+            /// `WouldBlock` if the send buffer is full.
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_write_vectored(bufs)
+            }
+
+            /// The stream's peer address.
+            pub fn peer_addr(&self) -> ::std::io::Result<$addr> {
+                AsRef::<$stream>::as_ref(self).peer_addr()
+            }
+
+            /// The stream's local address.
+            pub fn local_addr(&self) -> ::std::io::Result<$addr> {
+                AsRef::<$stream>::as_ref(self).local_addr()
+            }
+        }
+    };
+}
+
+pub(crate) use {read_half_methods, stream_halves, write_half_methods};

@@ -111,14 +111,148 @@ macro_rules! impl_async_write {
     };
 }
 
-/// The crate-private plumbing of a stream socket (`TcpStream`,
-/// `UnixStream`), whose field `io` is a `PollEvented` of the matching std
-/// stream: the five operations above, `poll_raw_io` for the splice path,
-/// `AsRawFd`/`AsFd`/`Debug`, and `AsyncRead`/`AsyncWrite` for the stream and
-/// for a reference to it.
+/// The plumbing of a stream socket (`TcpStream`, `UnixStream`), whose field
+/// `io` is a `PollEvented` of the matching std stream `$std`: the five
+/// operations above, `poll_raw_io` for the splice path, the public methods
+/// that drive the socket by hand (readiness polling, vectored `try_*`,
+/// `try_io`/`async_io`), `AsRawFd`/`AsFd`/`Debug`/`AsRef<Self>`/
+/// `TryFrom<$std>`, and `AsyncRead`/`AsyncWrite` for the stream and for a
+/// reference to it.
 macro_rules! impl_stream_socket {
-    ($t:ident) => {
+    ($t:ident, $std:ty) => {
         impl $t {
+            /// Polls for read readiness, for code that drives the socket by
+            /// hand (a `poll_*` method of its own, a hand-written future).
+            ///
+            /// `Ready(Ok(()))` means the reactor has seen the socket readable
+            /// (or its reading side closed) since readiness was last cleared.
+            /// Polling does not consume it: follow with
+            /// [`try_read`](Self::try_read) or any other read, and only a
+            /// read that fails with `WouldBlock` clears it. `Pending` means
+            /// not ready yet; the task is woken when that changes. Like every
+            /// reactor wait it spends one unit of the task's cooperative
+            /// budget, so an exhausted budget also gives `Pending` (with an
+            /// immediate wake-up).
+            ///
+            /// The read direction keeps a single waker: the one of the most
+            /// recent `poll_*` call in that direction (this method,
+            /// `AsyncRead::poll_read`, `poll_peek`...); an earlier task that
+            /// polled is no longer woken. The write direction keeps its own
+            /// waker, so [`poll_write_ready`](Self::poll_write_ready) does not
+            /// displace this one. For several tasks waiting at once, await
+            /// [`readable`](Self::readable) instead.
+            ///
+            /// # Errors
+            /// When the socket is no longer registered with a running reactor
+            /// (its runtime shut down).
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.io
+                    .poll_ready(cx, $crate::driver::io::Direction::Read)
+                    .map_ok(|_| ())
+            }
+
+            /// Polls for write readiness; the counterpart of
+            /// [`poll_read_ready`](Self::poll_read_ready) for writing.
+            ///
+            /// `Ready(Ok(()))` means the socket can take data (or its writing
+            /// side is closed, which the next write reports); it stays so
+            /// until a write fails with `WouldBlock`. Follow with
+            /// [`try_write`](Self::try_write) or any other write.
+            ///
+            /// The write direction keeps a single waker: the one of the most
+            /// recent `poll_*` call in that direction (this method or
+            /// `AsyncWrite::poll_write`); the read direction keeps a separate
+            /// one. For several tasks waiting at once, await
+            /// [`writable`](Self::writable) instead.
+            ///
+            /// # Errors
+            /// When the socket is no longer registered with a running reactor
+            /// (its runtime shut down).
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut ::std::task::Context<'_>,
+            ) -> ::std::task::Poll<::std::io::Result<()>> {
+                self.io
+                    .poll_ready(cx, $crate::driver::io::Direction::Write)
+                    .map_ok(|_| ())
+            }
+
+            /// Reads into several buffers in turn (`readv(2)`) without
+            /// waiting: filled in order, each before the next; returns the
+            /// total. `Ok(0)` is end of file (or no room in `bufs`).
+            ///
+            /// # Errors
+            /// `WouldBlock` if no read readiness is cached (await
+            /// [`readable`](Self::readable) first) or the kernel has nothing
+            /// queued after all; the latter also clears the readiness.
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [::std::io::IoSliceMut<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.io.try_io($crate::driver::io::Interest::READABLE, |s| {
+                    ::std::io::Read::read_vectored(&mut &*s, bufs)
+                })
+            }
+
+            /// Writes several buffers in order as one system call
+            /// (`sendmsg(2)` with `MSG_NOSIGNAL`, so a gone peer is an
+            /// `EPIPE` error and never a signal) without waiting; returns how
+            /// many bytes were taken, which may be fewer than the total.
+            ///
+            /// # Errors
+            /// `WouldBlock` if no write readiness is cached (await
+            /// [`writable`](Self::writable) first) or the send buffer is full
+            /// after all; the latter also clears the readiness.
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[::std::io::IoSlice<'_>],
+            ) -> ::std::io::Result<usize> {
+                self.io.try_io($crate::driver::io::Interest::WRITABLE, |s| {
+                    $crate::sys::socket::send_vectored(::std::os::fd::AsRawFd::as_raw_fd(s), bufs)
+                })
+            }
+
+            /// Runs `f`, a non-blocking operation of the caller's own on this
+            /// socket (a system call vigil does not wrap, made through the
+            /// raw descriptor), if readiness for `interest` is cached.
+            ///
+            /// If none is, `f` is not called and the result is `WouldBlock`.
+            /// If `f` returns `WouldBlock`, the readiness it relied on is
+            /// cleared, so the next [`ready`](Self::ready) waits for the
+            /// reactor again; any other result is returned as it is. So `f`
+            /// must return `WouldBlock` only when its system call did, and it
+            /// should not call this stream's own I/O methods, which keep the
+            /// readiness themselves. Give one interest (readable or
+            /// writable) per call.
+            pub fn try_io<R>(
+                &self,
+                interest: $crate::driver::io::Interest,
+                f: impl FnOnce() -> ::std::io::Result<R>,
+            ) -> ::std::io::Result<R> {
+                self.io.try_io(interest, |_| f())
+            }
+
+            /// Waits for readiness for `interest`, then runs `f` as
+            /// [`try_io`](Self::try_io) does, until `f` gives something other
+            /// than `WouldBlock` (each `WouldBlock` clears the readiness and
+            /// waits again). The same rules for `f` apply.
+            ///
+            /// Cancel safe as far as `f` is: `f` runs only inside a poll, so
+            /// dropping the future never interrupts it, and nothing is lost
+            /// unless an `f` that already did its work returned
+            /// `WouldBlock`. Waits through the shared waiter list, so any
+            /// number of tasks may call it at once.
+            pub async fn async_io<R>(
+                &self,
+                interest: $crate::driver::io::Interest,
+                mut f: impl FnMut() -> ::std::io::Result<R>,
+            ) -> ::std::io::Result<R> {
+                self.io.async_io(interest, |_| f()).await
+            }
+
             /// The readiness pattern around any raw operation on the socket
             /// (used by the splice path of `io::copy`).
             pub(crate) fn poll_raw_io<R>(
@@ -196,6 +330,22 @@ macro_rules! impl_stream_socket {
         impl ::std::fmt::Debug for $t {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 ::std::fmt::Debug::fmt(self.io.get_ref(), f)
+            }
+        }
+
+        impl AsRef<$t> for $t {
+            fn as_ref(&self) -> &$t {
+                self
+            }
+        }
+
+        impl ::std::convert::TryFrom<$std> for $t {
+            type Error = ::std::io::Error;
+
+            /// The same as `from_std`: switches the stream to non-blocking
+            /// mode and registers it with the current runtime's reactor.
+            fn try_from(stream: $std) -> ::std::io::Result<$t> {
+                $t::from_std(stream)
             }
         }
     };

@@ -120,6 +120,37 @@ impl UdpSocket {
         self.ready(Interest::WRITABLE).await.map(|_| ())
     }
 
+    /// Polls until a datagram can be received, for code that drives the
+    /// socket by hand. `Ready(Ok(()))` once the reactor has seen the socket
+    /// readable; polling does not consume that: a receive that fails with
+    /// `WouldBlock` (such as [`try_recv`](Self::try_recv)) clears it.
+    ///
+    /// The receive direction keeps a single waker, the one of the most
+    /// recent `poll_*` call in that direction (this method, `poll_recv`,
+    /// `poll_recv_from`, `poll_peek`...); the send direction keeps its own.
+    /// For several tasks waiting at once, await [`readable`](Self::readable).
+    ///
+    /// # Errors
+    /// When the socket is no longer registered with a running reactor.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Read).map_ok(|_| ())
+    }
+
+    /// Polls until a datagram can be sent; the counterpart of
+    /// [`poll_recv_ready`](Self::poll_recv_ready), cleared by a send that
+    /// fails with `WouldBlock`.
+    ///
+    /// The send direction keeps a single waker, the one of the most recent
+    /// `poll_*` call in that direction (this method, `poll_send`,
+    /// `poll_send_to`); the receive direction keeps its own. For several
+    /// tasks waiting at once, await [`writable`](Self::writable).
+    ///
+    /// # Errors
+    /// When the socket is no longer registered with a running reactor.
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Write).map_ok(|_| ())
+    }
+
     /// Sends `buf` as one datagram to the connected peer; returns the bytes
     /// sent.
     ///
@@ -256,6 +287,61 @@ impl UdpSocket {
         self.io.async_io(Interest::READABLE, |s| s.peek(buf)).await
     }
 
+    /// Polls [`peek`](Self::peek): copies the first datagram into `buf`
+    /// (truncated to `buf.len()`) and leaves it queued. One waker for the
+    /// receive direction, as for [`poll_recv`](Self::poll_recv).
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_io(cx, Direction::Read, |s| s.peek(buf))
+    }
+
+    /// Peeks at the first datagram without waiting: `WouldBlock` if none is
+    /// queued.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |s| s.peek(buf))
+    }
+
+    /// The sender of the first queued datagram, waiting for one to arrive;
+    /// the datagram stays queued. Cheaper than
+    /// [`peek_from`](Self::peek_from) when only the address matters (to
+    /// pick a buffer or a handler before receiving). The address is what the
+    /// packet says, which anyone can forge: do not treat it as proof of who
+    /// sent it.
+    ///
+    /// Cancel safe: nothing is taken from the queue either way.
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.async_io(Interest::READABLE, peek_sender_of).await
+    }
+
+    /// Polls [`peek_sender`](Self::peek_sender). One waker for the receive
+    /// direction, as for [`poll_recv`](Self::poll_recv).
+    pub fn poll_peek_sender(&self, cx: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        self.io.poll_io(cx, Direction::Read, peek_sender_of)
+    }
+
+    /// [`peek_sender`](Self::peek_sender) without waiting: `WouldBlock` if
+    /// no datagram is queued.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.io.try_io(Interest::READABLE, peek_sender_of)
+    }
+
+    /// Runs `f`, a non-blocking operation of the caller's own on this
+    /// socket (a system call vigil does not wrap, such as `sendmsg` with
+    /// control data, made through the raw descriptor), if readiness for
+    /// `interest` is cached.
+    ///
+    /// If none is, `f` is not called and the result is `WouldBlock`. If `f`
+    /// returns `WouldBlock`, the readiness is cleared, so the next wait goes
+    /// to the reactor again; any other result is returned as it is. So `f`
+    /// must return `WouldBlock` only when its system call did, and should
+    /// not use this socket's own methods. Give one interest per call.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(interest, |_| f())
+    }
+
     /// Waits until the socket is ready as `interest` says, then calls `op`
     /// once per readiness event, and returns its result unless it is
     /// `WouldBlock` (readiness is then cleared and the wait repeated). For
@@ -297,9 +383,85 @@ impl UdpSocket {
         self.io.get_ref().set_multicast_loop_v4(on)
     }
 
-    /// Sets `IP_MULTICAST_TTL`.
+    /// Reads `IP_MULTICAST_LOOP`.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Sets `IP_MULTICAST_TTL`: how many hops IPv4 multicast sent from this
+    /// socket may travel (1, the default, keeps it on the local network).
     pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
         self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// Reads `IP_MULTICAST_TTL`.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`: whether IPv6 multicast sent from this
+    /// socket is looped back to local listeners. Fails on an IPv4 socket.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// Reads `IPV6_MULTICAST_LOOP`.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// Reads `IP_TOS`, the type-of-service byte of outgoing IPv4 packets.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        socket2::SockRef::from(self.io.get_ref()).tos_v4()
+    }
+
+    /// Sets `IP_TOS`: the type-of-service byte (DSCP and ECN bits) of the
+    /// IPv4 datagrams this socket sends. Meaningless on an IPv6 socket (see
+    /// [`set_tclass_v6`](Self::set_tclass_v6)).
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).set_tos_v4(tos)
+    }
+
+    /// The former name of [`tos_v4`](Self::tos_v4).
+    #[deprecated(note = "IPv4-only: use `tos_v4`")]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// The former name of [`set_tos_v4`](Self::set_tos_v4).
+    #[deprecated(note = "IPv4-only: use `set_tos_v4`")]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// Reads `IPV6_TCLASS`, the traffic class of outgoing IPv6 packets.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        socket2::SockRef::from(self.io.get_ref()).tclass_v6()
+    }
+
+    /// Sets `IPV6_TCLASS`: the traffic class (DSCP and ECN bits) of the IPv6
+    /// datagrams this socket sends; the IPv6 counterpart of
+    /// [`set_tos_v4`](Self::set_tos_v4). Fails on an IPv4 socket.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).set_tclass_v6(tclass)
+    }
+
+    /// The interface the socket is bound to with
+    /// [`bind_device`](Self::bind_device) (`SO_BINDTODEVICE`), by name
+    /// (without a trailing NUL); `None` if it is bound to none.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        socket2::SockRef::from(self.io.get_ref()).device()
+    }
+
+    /// Sets `SO_BINDTODEVICE`: the socket then sends and receives only
+    /// through the network interface named `interface` (such as `b"eth0"`);
+    /// `None` or an empty name removes the binding. Changing or removing a
+    /// binding needs `CAP_NET_RAW` (and before Linux 5.7, so did setting
+    /// the first one).
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).bind_device(interface)
     }
 
     /// Joins the IPv4 multicast group `group` on the interface with address
@@ -328,6 +490,23 @@ impl UdpSocket {
     /// "port unreachable" reported for a connected socket.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+/// The sender of the first datagram queued on `socket`, left queued.
+fn peek_sender_of(socket: &std::net::UdpSocket) -> io::Result<SocketAddr> {
+    socket2::SockRef::from(socket)
+        .peek_sender()?
+        .as_socket()
+        .ok_or_else(|| io::Error::other("the kernel gave no IP address for the sender"))
+}
+
+impl TryFrom<std::net::UdpSocket> for UdpSocket {
+    type Error = io::Error;
+
+    /// The same as [`UdpSocket::from_std`].
+    fn try_from(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
+        UdpSocket::from_std(socket)
     }
 }
 

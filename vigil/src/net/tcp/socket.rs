@@ -60,6 +60,18 @@ impl TcpSocket {
         TcpSocket::new(socket2::Domain::for_address(addr))
     }
 
+    /// Turns a standard TCP stream that is not yet connected (typically a
+    /// socket made and configured with `socket2`, converted) into a
+    /// `TcpSocket`, for options this type does not offer.
+    ///
+    /// The socket is switched to non-blocking mode when it connects or
+    /// listens, so it need not be non-blocking yet.
+    pub fn from_std_stream(std_stream: std::net::TcpStream) -> TcpSocket {
+        TcpSocket {
+            inner: socket2::Socket::from(std_stream),
+        }
+    }
+
     fn new(domain: socket2::Domain) -> io::Result<TcpSocket> {
         let inner = socket2::Socket::new(
             domain,
@@ -129,9 +141,20 @@ impl TcpSocket {
     }
 
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes closing the socket
-    /// reset the connection (an RST) instead of closing it gracefully.
+    /// reset the connection (an RST) instead of closing it gracefully; see
+    /// [`set_zero_linger`](Self::set_zero_linger). A non-zero duration makes
+    /// closing the stream block the closing thread (a runtime worker) until
+    /// the unsent data is acknowledged or the time is up.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         self.inner.set_linger(linger)
+    }
+
+    /// Sets `SO_LINGER` to zero, inherited by the stream: closing it then
+    /// aborts the connection (unsent data is discarded, the peer gets an RST
+    /// instead of end of file, and the port skips `TIME_WAIT`) without ever
+    /// blocking.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.inner.set_linger(Some(Duration::ZERO))
     }
 
     /// Reads `SO_LINGER`.
@@ -147,6 +170,60 @@ impl TcpSocket {
     /// Reads `SO_KEEPALIVE`.
     pub fn keepalive(&self) -> io::Result<bool> {
         self.inner.keepalive()
+    }
+
+    /// Reads `IP_TOS`, the type-of-service byte of outgoing IPv4 packets.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.inner.tos_v4()
+    }
+
+    /// Sets `IP_TOS`: the type-of-service byte (DSCP and ECN bits) of the
+    /// IPv4 packets this socket sends. Meaningless on an IPv6 socket (see
+    /// [`set_tclass_v6`](Self::set_tclass_v6)).
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.inner.set_tos_v4(tos)
+    }
+
+    /// The former name of [`tos_v4`](Self::tos_v4).
+    #[deprecated(note = "IPv4-only: use `tos_v4`")]
+    #[doc(hidden)]
+    pub fn tos(&self) -> io::Result<u32> {
+        self.tos_v4()
+    }
+
+    /// The former name of [`set_tos_v4`](Self::set_tos_v4).
+    #[deprecated(note = "IPv4-only: use `set_tos_v4`")]
+    #[doc(hidden)]
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        self.set_tos_v4(tos)
+    }
+
+    /// Reads `IPV6_TCLASS`, the traffic class of outgoing IPv6 packets.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        self.inner.tclass_v6()
+    }
+
+    /// Sets `IPV6_TCLASS`: the traffic class (DSCP and ECN bits) of the IPv6
+    /// packets this socket sends; the IPv6 counterpart of
+    /// [`set_tos_v4`](Self::set_tos_v4). Fails on an IPv4 socket.
+    pub fn set_tclass_v6(&self, tclass: u32) -> io::Result<()> {
+        self.inner.set_tclass_v6(tclass)
+    }
+
+    /// The interface the socket is bound to with
+    /// [`bind_device`](Self::bind_device) (`SO_BINDTODEVICE`), by name
+    /// (without a trailing NUL); `None` if it is bound to none.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        self.inner.device()
+    }
+
+    /// Sets `SO_BINDTODEVICE`: the socket then sends and receives only
+    /// through the network interface named `interface` (such as `b"eth0"`);
+    /// `None` or an empty name removes the binding. Changing or removing a
+    /// binding needs `CAP_NET_RAW` (and before Linux 5.7, so did setting
+    /// the first one).
+    pub fn bind_device(&self, interface: Option<&[u8]>) -> io::Result<()> {
+        self.inner.bind_device(interface)
     }
 
     /// Binds to a local address: the address to listen on, or the one to

@@ -108,13 +108,45 @@ impl TcpStream {
     }
 
     /// Sets `SO_LINGER`.
+    ///
+    /// Beware of a non-zero duration: with it, closing the socket (dropping
+    /// the stream) blocks the closing thread, a runtime worker, until the
+    /// unsent data is acknowledged or the time is up. For the one useful
+    /// case, `Some(Duration::ZERO)`, prefer
+    /// [`set_zero_linger`](Self::set_zero_linger).
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
         socket2::SockRef::from(self.io.get_ref()).set_linger(linger)
+    }
+
+    /// Sets `SO_LINGER` to zero: closing the socket then aborts the
+    /// connection. Unsent data is discarded, the peer gets an RST (its reads
+    /// and writes fail with `ConnectionReset`) instead of end of file, and
+    /// the port skips `TIME_WAIT`. Closing never blocks.
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        self.set_linger(Some(Duration::ZERO))
     }
 
     /// Reads `SO_LINGER`.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
         socket2::SockRef::from(self.io.get_ref()).linger()
+    }
+
+    /// Reads `TCP_QUICKACK`.
+    pub fn quickack(&self) -> io::Result<bool> {
+        socket2::SockRef::from(self.io.get_ref()).tcp_quickack()
+    }
+
+    /// Sets `TCP_QUICKACK`: when on, Linux acknowledges received segments at
+    /// once instead of delaying the ACK. The kernel switches it off again
+    /// by itself as the connection goes on, so protocols that want it set
+    /// it again after reads.
+    pub fn set_quickack(&self, quickack: bool) -> io::Result<()> {
+        socket2::SockRef::from(self.io.get_ref()).set_tcp_quickack(quickack)
+    }
+
+    /// Reads and clears the pending socket error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
     }
 
     /// Waits for any of `interest`; returns what is ready. Cancel safe; many
@@ -172,4 +204,4 @@ impl TcpStream {
     }
 }
 
-stream_io::impl_stream_socket!(TcpStream);
+stream_io::impl_stream_socket!(TcpStream, std::net::TcpStream);

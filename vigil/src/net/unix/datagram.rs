@@ -106,6 +106,37 @@ impl UnixDatagram {
         self.ready(Interest::WRITABLE).await.map(|_| ())
     }
 
+    /// Polls until a datagram can be received, for code that drives the
+    /// socket by hand. `Ready(Ok(()))` once the reactor has seen the socket
+    /// readable; polling does not consume that: a receive that fails with
+    /// `WouldBlock` (such as [`try_recv`](Self::try_recv)) clears it.
+    ///
+    /// The receive direction keeps a single waker, the one of the most
+    /// recent `poll_*` call in that direction (this method, `poll_recv`,
+    /// `poll_recv_from`); the send direction keeps its own. For several
+    /// tasks waiting at once, await [`readable`](Self::readable).
+    ///
+    /// # Errors
+    /// When the socket is no longer registered with a running reactor.
+    pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Read).map_ok(|_| ())
+    }
+
+    /// Polls until a datagram can be sent; the counterpart of
+    /// [`poll_recv_ready`](Self::poll_recv_ready), cleared by a send that
+    /// fails with `WouldBlock`.
+    ///
+    /// The send direction keeps a single waker, the one of the most recent
+    /// `poll_*` call in that direction (this method, `poll_send`,
+    /// `poll_send_to`); the receive direction keeps its own. For several
+    /// tasks waiting at once, await [`writable`](Self::writable).
+    ///
+    /// # Errors
+    /// When the socket is no longer registered with a running reactor.
+    pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.io.poll_ready(cx, Direction::Write).map_ok(|_| ())
+    }
+
     /// Sends `buf` as one datagram to the connected peer.
     ///
     /// Cancel safe: if the future is dropped, the datagram was not sent.
@@ -173,6 +204,65 @@ impl UnixDatagram {
         self.io.poll_io(cx, Direction::Write, |s| s.send(buf))
     }
 
+    /// Polls receiving one datagram; gives its length (truncated to
+    /// `buf.len()`) and sender. One waker for the receive direction, as for
+    /// [`poll_recv`](Self::poll_recv).
+    pub fn poll_recv_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_io(cx, Direction::Read, |s| s.recv_from(buf))
+    }
+
+    /// Polls sending `buf` as one datagram to the socket bound at `target`.
+    /// One waker for the send direction, as for
+    /// [`poll_send`](Self::poll_send).
+    pub fn poll_send_to<P: AsRef<Path>>(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        target: P,
+    ) -> Poll<io::Result<usize>> {
+        let target = target.as_ref();
+        self.io
+            .poll_io(cx, Direction::Write, |s| s.send_to(buf, target))
+    }
+
+    /// Runs `f`, a non-blocking operation of the caller's own on this
+    /// socket (a system call vigil does not wrap, such as `sendmsg` passing
+    /// descriptors, made through the raw descriptor), if readiness for
+    /// `interest` is cached.
+    ///
+    /// If none is, `f` is not called and the result is `WouldBlock`. If `f`
+    /// returns `WouldBlock`, the readiness is cleared, so the next wait goes
+    /// to the reactor again; any other result is returned as it is. So `f`
+    /// must return `WouldBlock` only when its system call did, and should
+    /// not use this socket's own methods. Give one interest per call.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        f: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.try_io(interest, |_| f())
+    }
+
+    /// Waits for readiness for `interest`, then runs `f` as
+    /// [`try_io`](Self::try_io) does, until `f` gives something other than
+    /// `WouldBlock` (each `WouldBlock` clears the readiness and waits
+    /// again). The same rules for `f` apply.
+    ///
+    /// Cancel safe as far as `f` is: `f` runs only inside a poll, so
+    /// dropping the future never interrupts it. Any number of tasks may
+    /// call it at once.
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut f: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.io.async_io(interest, |_| f()).await
+    }
+
     /// Shuts down reading, writing or both (`shutdown(2)`).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
@@ -181,6 +271,15 @@ impl UnixDatagram {
     /// Reads and clears the pending socket error (`SO_ERROR`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
+    type Error = io::Error;
+
+    /// The same as [`UnixDatagram::from_std`].
+    fn try_from(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(socket)
     }
 }
 

@@ -49,6 +49,34 @@ impl UnixListener {
         UnixListener::new(socket.into())
     }
 
+    /// Binds to `addr` and listens: a path, or on Linux an abstract name
+    /// (no file is created for those; std's `SocketAddrExt` makes one).
+    /// An unnamed address has the kernel pick a unique abstract name
+    /// (autobind); [`local_addr`](Self::local_addr) tells which.
+    ///
+    /// # Errors
+    /// Outside a runtime; `AddrInUse` if the path or name is taken.
+    ///
+    /// ```
+    /// use std::os::linux::net::SocketAddrExt;
+    /// use std::os::unix::net::SocketAddr;
+    /// use vigil::net::{UnixListener, UnixStream};
+    ///
+    /// # vigil::block_on(async {
+    /// let name = format!("vigil-doc-bind-addr-{}", std::process::id());
+    /// let addr = SocketAddr::from_abstract_name(name.as_bytes())?;
+    /// let listener = UnixListener::bind_addr(&addr)?;
+    /// let _client = UnixStream::connect_addr(&addr).await?;
+    /// let (_server, _) = listener.accept().await?;
+    /// # std::io::Result::Ok(()) }).unwrap();
+    /// ```
+    pub fn bind_addr(addr: &SocketAddr) -> io::Result<UnixListener> {
+        let socket = super::new_socket(socket2::Type::STREAM)?;
+        socket.bind(&super::socket::sock_addr_of(addr)?)?;
+        socket.listen(1024)?;
+        UnixListener::new(socket.into())
+    }
+
     fn new(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         Ok(UnixListener {
             io: PollEvented::new(listener)?,
@@ -98,6 +126,15 @@ impl UnixListener {
     /// Reads and clears the pending socket error (`SO_ERROR`).
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
+    type Error = io::Error;
+
+    /// The same as [`UnixListener::from_std`].
+    fn try_from(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
+        UnixListener::from_std(listener)
     }
 }
 

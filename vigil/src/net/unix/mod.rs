@@ -17,12 +17,14 @@
 
 mod datagram;
 mod listener;
+mod socket;
 mod split;
 mod stream;
 mod ucred;
 
 pub use datagram::UnixDatagram;
 pub use listener::UnixListener;
+pub use socket::UnixSocket;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, WriteHalf};
 pub use std::os::unix::net::SocketAddr;
 pub use stream::UnixStream;
@@ -39,3 +41,15 @@ fn new_socket(ty: socket2::Type) -> io::Result<socket2::Socket> {
 fn new_pair(ty: socket2::Type) -> io::Result<(socket2::Socket, socket2::Socket)> {
     socket2::Socket::pair(socket2::Domain::UNIX, ty.nonblocking().cloexec(), None)
 }
+
+/// A user id, as in [`UCred::uid`].
+#[allow(non_camel_case_types)]
+pub type uid_t = libc::uid_t;
+
+/// A group id, as in [`UCred::gid`].
+#[allow(non_camel_case_types)]
+pub type gid_t = libc::gid_t;
+
+/// A process id, as in [`UCred::pid`].
+#[allow(non_camel_case_types)]
+pub type pid_t = libc::pid_t;

@@ -35,7 +35,9 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    /// Connects to the socket listening at `path`.
+    /// Connects to the socket listening at `path`. On Linux a path that
+    /// starts with a NUL byte names an abstract socket (the rest of the
+    /// bytes are its name).
     ///
     /// If the listener's backlog is full, the connect is retried after a
     /// pause that grows from 1 ms to 50 ms, until the listener makes room
@@ -48,10 +50,35 @@ impl UnixStream {
     /// `ConnectionRefused` if nothing listens there.
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let addr = socket2::SockAddr::unix(path)?;
+        let socket = super::new_socket(socket2::Type::STREAM)?;
+        UnixStream::connect_socket(socket, &addr).await
+    }
+
+    /// Connects to the socket listening at `addr`: a path, or on Linux an
+    /// abstract name (made with std's `SocketAddrExt::from_abstract_name`).
+    /// Waits out a full backlog like [`connect`](Self::connect).
+    ///
+    /// Cancel safe: dropping the future closes the unconnected socket.
+    ///
+    /// # Errors
+    /// Outside a runtime; `ConnectionRefused` if nothing listens at `addr`;
+    /// an unnamed `addr` can never be connected to.
+    pub async fn connect_addr(addr: &SocketAddr) -> io::Result<UnixStream> {
+        let addr = super::socket::sock_addr_of(addr)?;
+        let socket = super::new_socket(socket2::Type::STREAM)?;
+        UnixStream::connect_socket(socket, &addr).await
+    }
+
+    /// Connects `socket`, a non-blocking stream socket (perhaps bound, from
+    /// `UnixSocket`), to `addr`. A full backlog (`EAGAIN`) leaves the socket
+    /// unconnected, so the same socket tries again after a pause.
+    pub(super) async fn connect_socket(
+        socket: socket2::Socket,
+        addr: &socket2::SockAddr,
+    ) -> io::Result<UnixStream> {
         let mut pause = Duration::from_millis(1);
         loop {
-            let socket = super::new_socket(socket2::Type::STREAM)?;
-            match socket.connect(&addr) {
+            match socket.connect(addr) {
                 Ok(()) => return UnixStream::new(socket.into()),
                 Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
                     let stream = UnixStream::new(socket.into())?;
@@ -62,8 +89,6 @@ impl UnixStream {
                     return Ok(stream);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    // The backlog is full; this socket is still unconnected.
-                    drop(socket);
                     crate::time::sleep(pause).await;
                     pause = (pause * 2).min(MAX_BACKLOG_PAUSE);
                 }
@@ -172,4 +197,4 @@ impl UnixStream {
     }
 }
 
-stream_io::impl_stream_socket!(UnixStream);
+stream_io::impl_stream_socket!(UnixStream, std::os::unix::net::UnixStream);
