@@ -185,23 +185,91 @@ impl<T> Sender<T> {
     /// # });
     /// ```
     pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
-        self.acquire().await?;
+        self.acquire(1).await?;
         Ok(Permit { chan: &self.chan })
+    }
+
+    /// Waits until `n` slots can be reserved together, and reserves them:
+    /// the returned [`PermitIterator`] yields `n` [`Permit`]s, so a batch
+    /// of `n` values can then be sent without waiting, and without the
+    /// batch getting stuck halfway for lack of room. Slots the iterator has
+    /// not handed out when it is dropped (and permits dropped unused) go
+    /// back to the channel.
+    ///
+    /// The request keeps its place in the queue of waiting senders while it
+    /// collects its slots: slots that free up go to it (and are held by it)
+    /// until it has `n`, and senders queued behind it wait meanwhile.
+    /// `n == 0` completes at once with an empty iterator (unless the
+    /// receiver is closed).
+    ///
+    /// Fails with [`SendError`] if the receiver is closed or dropped (also
+    /// while waiting), and at once if `n` is larger than the channel's
+    /// [`max_capacity`](Self::max_capacity), since that many slots can
+    /// never be free together.
+    ///
+    /// **Cancel safety:** cancel-safe. Dropping the future before it
+    /// completes leaves the queue (so a retry starts again at the back),
+    /// and the slots it had collected so far pass on to the next waiting
+    /// senders; nothing leaks.
+    ///
+    /// ```
+    /// use vigil::sync::mpsc;
+    ///
+    /// # vigil::block_on(async {
+    /// let (tx, mut rx) = mpsc::channel(4);
+    /// let other = tx.clone();
+    ///
+    /// let mut permits = tx.reserve_many(3).await.unwrap();
+    /// assert_eq!(permits.len(), 3);
+    /// assert_eq!(tx.capacity(), 1);
+    ///
+    /// // Another sender gets the last free slot, not one of the three.
+    /// other.try_send("other").unwrap();
+    /// assert!(other.try_send("no room").is_err());
+    ///
+    /// for word in ["one", "two"] {
+    ///     permits.next().unwrap().send(word);
+    /// }
+    /// // The third slot is not needed after all: dropping the iterator
+    /// // gives it back.
+    /// drop(permits);
+    /// assert_eq!(tx.capacity(), 1);
+    ///
+    /// let mut got = Vec::new();
+    /// rx.recv_many(&mut got, 4).await;
+    /// assert_eq!(got, ["other", "one", "two"]);
+    ///
+    /// // More slots than the channel has can never be reserved.
+    /// assert!(tx.reserve_many(5).await.is_err());
+    /// # });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.max_capacity() {
+            return Err(SendError(()));
+        }
+        self.acquire(n).await?;
+        Ok(PermitIterator {
+            chan: &self.chan,
+            remaining: n,
+        })
     }
 
     /// Like [`reserve`](Self::reserve), but the permit owns the sender, so
     /// it can move into another task. [`OwnedPermit::send`] gives the
     /// sender back. Cancel-safe, like `reserve`.
     pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
-        self.acquire().await?;
+        self.acquire(1).await?;
         Ok(OwnedPermit { sender: Some(self) })
     }
 
-    async fn acquire(&self) -> Result<(), SendError<()>> {
+    /// Waits for `n` (at most the bound) slots.
+    async fn acquire(&self, n: usize) -> Result<(), SendError<()>> {
         if self.sink == SinkState::Detached {
             return Err(SendError(()));
         }
-        Acquire::new(&self.chan).await.map_err(|()| SendError(()))
+        Acquire::new(&self.chan, n)
+            .await
+            .map_err(|()| SendError(()))
     }
 
     /// Reserves a slot if one is free right now (and no sender is waiting).
@@ -209,8 +277,71 @@ impl<T> Sender<T> {
         if self.sink == SinkState::Detached {
             return Err(TrySendError::Closed(()));
         }
-        self.chan.try_reserve()?;
+        self.chan.try_reserve(1)?;
         Ok(Permit { chan: &self.chan })
+    }
+
+    /// Reserves `n` slots together if they are free right now and no
+    /// sender is waiting ahead; all or nothing. The non-waiting form of
+    /// [`reserve_many`](Self::reserve_many).
+    ///
+    /// Returns [`TrySendError::Full`] if fewer than `n` slots are free,
+    /// if other senders are queued, or if `n` is larger than the channel's
+    /// [`max_capacity`](Self::max_capacity) (it could never succeed), and
+    /// [`TrySendError::Closed`] if the receiver is closed or dropped. With
+    /// `n == 0` it succeeds with an empty iterator while the receiver is
+    /// open.
+    ///
+    /// ```
+    /// use vigil::sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, rx) = mpsc::channel::<u8>(2);
+    /// let permits = tx.try_reserve_many(2).unwrap();
+    /// assert!(matches!(tx.try_reserve_many(1), Err(TrySendError::Full(()))));
+    /// drop(permits);
+    /// assert!(matches!(tx.try_reserve_many(3), Err(TrySendError::Full(()))));
+    /// drop(rx);
+    /// assert!(matches!(tx.try_reserve_many(1), Err(TrySendError::Closed(()))));
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.max_capacity() {
+            return Err(TrySendError::Full(()));
+        }
+        if self.sink == SinkState::Detached {
+            return Err(TrySendError::Closed(()));
+        }
+        self.chan.try_reserve(n)?;
+        Ok(PermitIterator {
+            chan: &self.chan,
+            remaining: n,
+        })
+    }
+
+    /// Like [`try_reserve`](Self::try_reserve), but the permit owns the
+    /// sender, as with [`reserve_owned`](Self::reserve_owned). On failure
+    /// the sender comes back inside the error
+    /// ([`TrySendError::into_inner`]), so it is not lost.
+    ///
+    /// ```
+    /// use vigil::sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let permit = tx.clone().try_reserve_owned().unwrap();
+    /// // The only slot is taken: the clone comes back in the error.
+    /// let tx2 = tx.clone().try_reserve_owned().unwrap_err().into_inner();
+    /// assert!(tx2.same_channel(&tx));
+    /// permit.send(5);
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// ```
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        if self.sink == SinkState::Detached {
+            return Err(TrySendError::Closed(self));
+        }
+        match self.chan.try_reserve(1) {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(TrySendError::Full(())) => Err(TrySendError::Full(self)),
+            Err(TrySendError::Closed(())) => Err(TrySendError::Closed(self)),
+        }
     }
 
     /// Completes once the receiver is closed or dropped, i.e. once sending
@@ -267,7 +398,7 @@ impl<T> Sender<T> {
             SinkState::Detached => return,
             SinkState::Idle => {}
             SinkState::Waiting(key) => self.chan.cancel_acquire(key),
-            SinkState::Reserved => self.chan.release(),
+            SinkState::Reserved => self.chan.release(1),
         }
         self.chan.drop_sender();
     }
@@ -317,7 +448,7 @@ impl<T> futures_sink::Sink<T> for Sender<T> {
             SinkState::Idle => None,
         };
         ready!(coop::poll_proceed(cx));
-        let poll = this.chan.poll_acquire(&mut key, cx);
+        let poll = this.chan.poll_acquire(&mut key, 1, cx);
         this.sink = match (&poll, key) {
             (Poll::Ready(Ok(())), _) => SinkState::Reserved,
             (_, Some(key)) => SinkState::Waiting(key),
@@ -414,13 +545,59 @@ impl<T> Permit<'_, T> {
 
 impl<T> Drop for Permit<'_, T> {
     fn drop(&mut self) {
-        self.chan.release();
+        self.chan.release(1);
     }
 }
 
 impl<T> fmt::Debug for Permit<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Permit").field("chan", self.chan).finish()
+    }
+}
+
+/// Slots reserved together by [`Sender::reserve_many`] or
+/// [`Sender::try_reserve_many`], handed out one [`Permit`] at a time.
+///
+/// Its length ([`ExactSizeIterator::len`]) is the number of slots not yet
+/// handed out. Each permit behaves like one from [`Sender::reserve`]: send
+/// through it, or drop it to free its slot. Dropping the iterator frees
+/// the slots it still holds, in one step.
+pub struct PermitIterator<'a, T> {
+    chan: &'a Chan<T>,
+    /// Slots reserved and not yet handed out as permits.
+    remaining: usize,
+}
+
+impl<'a, T> Iterator for PermitIterator<'a, T> {
+    type Item = Permit<'a, T>;
+
+    fn next(&mut self) -> Option<Permit<'a, T>> {
+        // The slot moves from the iterator to the permit.
+        self.remaining = self.remaining.checked_sub(1)?;
+        Some(Permit { chan: self.chan })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
+    }
+}
+
+impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
+
+impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
+
+impl<T> Drop for PermitIterator<'_, T> {
+    fn drop(&mut self) {
+        self.chan.release(std::mem::take(&mut self.remaining));
+    }
+}
+
+impl<T> fmt::Debug for PermitIterator<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PermitIterator")
+            .field("chan", self.chan)
+            .field("remaining", &self.remaining)
+            .finish()
     }
 }
 
@@ -443,15 +620,50 @@ impl<T> OwnedPermit<T> {
     /// Gives the slot back unused and returns the sender.
     pub fn release(mut self) -> Sender<T> {
         let sender = self.sender.take().expect("OwnedPermit already used");
-        sender.chan.release();
+        sender.chan.release(1);
         sender
+    }
+
+    /// `true` if both permits reserve slots of the same channel.
+    ///
+    /// ```
+    /// # vigil::block_on(async {
+    /// let (tx, _rx) = vigil::sync::mpsc::channel::<u8>(2);
+    /// let (other_tx, _other_rx) = vigil::sync::mpsc::channel::<u8>(1);
+    /// let a = tx.clone().reserve_owned().await.unwrap();
+    /// let b = tx.reserve_owned().await.unwrap();
+    /// let c = other_tx.reserve_owned().await.unwrap();
+    /// assert!(a.same_channel(&b));
+    /// assert!(!a.same_channel(&c));
+    /// # });
+    /// ```
+    pub fn same_channel(&self, other: &OwnedPermit<T>) -> bool {
+        match (&self.sender, &other.sender) {
+            (Some(a), Some(b)) => a.same_channel(b),
+            _ => false,
+        }
+    }
+
+    /// `true` if this permit reserves a slot of `sender`'s channel.
+    ///
+    /// ```
+    /// let (tx, _rx) = vigil::sync::mpsc::channel::<u8>(1);
+    /// let (other_tx, _other_rx) = vigil::sync::mpsc::channel::<u8>(1);
+    /// let permit = tx.clone().try_reserve_owned().unwrap();
+    /// assert!(permit.same_channel_as_sender(&tx));
+    /// assert!(!permit.same_channel_as_sender(&other_tx));
+    /// ```
+    pub fn same_channel_as_sender(&self, sender: &Sender<T>) -> bool {
+        self.sender
+            .as_ref()
+            .is_some_and(|own| own.same_channel(sender))
     }
 }
 
 impl<T> Drop for OwnedPermit<T> {
     fn drop(&mut self) {
         if let Some(sender) = self.sender.take() {
-            sender.chan.release();
+            sender.chan.release(1);
         }
     }
 }
@@ -505,9 +717,6 @@ impl<T> Receiver<T> {
     /// # });
     /// ```
     pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        if limit == 0 {
-            return 0;
-        }
         poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
     }
 
@@ -520,6 +729,33 @@ impl<T> Receiver<T> {
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
         crate::sync::blocking::wait(self.recv())
+    }
+
+    /// [`recv_many`](Receiver::recv_many) for synchronous code: blocks the
+    /// thread until at least one value can be appended to `buffer` (up to
+    /// `limit`), and returns how many were; 0 if `limit` is 0 or nothing
+    /// more can arrive.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    ///
+    /// ```
+    /// let (tx, mut rx) = vigil::sync::mpsc::channel(8);
+    /// let consumer = std::thread::spawn(move || {
+    ///     let mut got = Vec::new();
+    ///     while rx.blocking_recv_many(&mut got, 8) > 0 {}
+    ///     got
+    /// });
+    /// for i in 0..5 {
+    ///     tx.blocking_send(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// assert_eq!(consumer.join().unwrap(), [0, 1, 2, 3, 4]);
+    /// ```
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        crate::sync::blocking::wait(self.recv_many(buffer, limit))
     }
 
     /// Receives a value if one is buffered right now.
@@ -535,6 +771,49 @@ impl<T> Receiver<T> {
     /// futures. Only the waker of the latest call is woken.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.chan.poll_recv(cx)
+    }
+
+    /// Polls for values, appending up to `limit` of them to `buffer`; the
+    /// building block of [`recv_many`](Self::recv_many). `Ready(n)` with
+    /// `n > 0` is how many were appended (whatever was buffered, up to
+    /// `limit`; it does not wait to fill `limit`). `Ready(0)` means `limit`
+    /// was 0 or nothing more can arrive. `Pending` registers `cx`'s waker;
+    /// as with [`poll_recv`](Self::poll_recv), only the waker of the latest
+    /// call (to either method) is woken.
+    ///
+    /// ```
+    /// use std::future::poll_fn;
+    ///
+    /// # vigil::block_on(async {
+    /// let (tx, mut rx) = vigil::sync::mpsc::channel(8);
+    /// for i in 0..5 {
+    ///     tx.send(i).await.unwrap();
+    /// }
+    /// let mut got = Vec::new();
+    /// let n = poll_fn(|cx| rx.poll_recv_many(cx, &mut got, 3)).await;
+    /// assert_eq!((n, &got[..]), (3, &[0, 1, 2][..]));
+    /// # });
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.chan.poll_recv_many(cx, buffer, limit)
+    }
+
+    /// Senders ([`Sender`]) that keep the channel open now; 0 once the
+    /// channel has ended for want of senders. Same count as
+    /// [`Sender::strong_count`].
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Weak senders ([`WeakSender`]) of this channel alive now. Same count
+    /// as [`Sender::weak_count`].
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.sender_counts().1
     }
 
     /// Closes the channel for senders while keeping what is buffered: sends

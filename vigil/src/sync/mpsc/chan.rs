@@ -15,14 +15,22 @@
 //! ## Slot accounting (bounded channels)
 //!
 //! A slot is in one of three states: free, *reserved* (held by a permit, by
-//! a waiting sender that was granted it, or by a `Sink` that is ready), or
+//! a waiting sender it was assigned to, or by a `Sink` that is ready), or
 //! holding a buffered value. So `free = bound - buffer.len() - reserved`.
 //! A slot becomes free again when the receiver takes the value out or when
 //! a reservation is given up. Whenever a slot frees, it goes straight to the
-//! first waiting sender (marked `granted` in its queue node, and counted as
+//! first waiting sender (recorded in its queue node, and counted as
 //! reserved), so a free slot and a queued sender never coexist: late
-//! arrivals cannot barge ahead of the queue. A waiting future dropped after
-//! its grant gives the slot back, which passes it on to the next waiter.
+//! arrivals cannot barge ahead of the queue.
+//!
+//! A waiter may want several slots at once (`reserve_many`). It collects
+//! them one by one as they free, staying at the front of the queue (and
+//! holding what it has so far) until it has them all; only then is it
+//! unlinked and woken. Those behind it wait their turn, so a large request
+//! is never starved by small ones. A waiting future dropped before or after
+//! its grant gives back every slot it holds, which passes them on to the
+//! next waiters; closing the channel takes back the slots of the senders
+//! still queued at once, so a closed receiver does not wait for them.
 //!
 //! Unbounded channels use the same core with no bound: the slot counts
 //! stay zero and the waiter queue stays empty.
@@ -61,8 +69,17 @@ struct State<T> {
 
 struct SendWaiter {
     waker: Option<Waker>,
-    /// A slot was reserved for this waiter (it is then unlinked).
-    granted: bool,
+    /// Slots this waiter still lacks. It is unlinked from the queue when
+    /// this reaches 0 (and never queued asking for 0).
+    wanted: usize,
+    /// Slots assigned to this waiter so far, counted in `reserved`.
+    held: usize,
+}
+
+impl SendWaiter {
+    fn granted(&self) -> bool {
+        self.wanted == 0
+    }
 }
 
 /// Wakers to wake once the lock is released. Allocates only when more than
@@ -133,24 +150,39 @@ impl<T> Chan<T> {
         }
     }
 
-    /// Hands free slots to waiting senders, front first.
+    /// Hands free slots to waiting senders, front first. The front waiter
+    /// takes as many as it still lacks; it is unlinked and woken once it
+    /// has them all, and the next one is served only then.
     fn assign(&self, st: &mut State<T>, wake: &mut Wakeups) {
-        while !st.send_waiters.is_empty() && self.free(st) > 0 {
-            let Some(key) = st.send_waiters.pop_front() else {
+        loop {
+            let free = self.free(st);
+            if free == 0 {
+                break;
+            }
+            let Some(key) = st.send_waiters.front() else {
                 break;
             };
             let waiter = st.send_waiters.get_mut(key);
-            waiter.granted = true;
-            if let Some(w) = waiter.waker.take() {
+            let take = free.min(waiter.wanted);
+            waiter.wanted -= take;
+            waiter.held += take;
+            let granted = waiter.granted();
+            let waker = if granted { waiter.waker.take() } else { None };
+            st.reserved += take;
+            if !granted {
+                // Every free slot went to this waiter.
+                break;
+            }
+            st.send_waiters.pop_front();
+            if let Some(w) = waker {
                 wake.push(w);
             }
-            st.reserved += 1;
         }
     }
 
-    /// Gives back one reserved slot.
-    fn release_locked(&self, st: &mut State<T>, wake: &mut Wakeups) {
-        st.reserved -= 1;
+    /// Gives back `n` reserved slots.
+    fn release_locked(&self, st: &mut State<T>, n: usize, wake: &mut Wakeups) {
+        st.reserved -= n;
         self.assign(st, wake);
         if st.rx_closed && st.reserved == 0 {
             // A closed receiver waits for the last permit before ending.
@@ -231,15 +263,18 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// Reserves a slot without waiting.
-    pub(crate) fn try_reserve(&self) -> Result<(), TrySendError<()>> {
+    /// Reserves `n` slots without waiting: all of them or none. Asking
+    /// for 0 succeeds while the receiver is open, waiting senders or not.
+    pub(crate) fn try_reserve(&self, n: usize) -> Result<(), TrySendError<()>> {
         let mut st = self.lock();
         if st.rx_closed {
             Err(TrySendError::Closed(()))
-        } else if !st.send_waiters.is_empty() || self.free(&st) == 0 {
+        } else if n == 0 {
+            Ok(())
+        } else if !st.send_waiters.is_empty() || self.free(&st) < n {
             Err(TrySendError::Full(()))
         } else {
-            st.reserved += 1;
+            st.reserved += n;
             Ok(())
         }
     }
@@ -265,22 +300,27 @@ impl<T> Chan<T> {
         result
     }
 
-    /// Gives a reserved slot back unused.
-    pub(crate) fn release(&self) {
+    /// Gives `n` reserved slots back unused (`n` may be 0).
+    pub(crate) fn release(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         let mut wake = Wakeups::default();
         {
             let mut st = self.lock();
-            self.release_locked(&mut st, &mut wake);
+            self.release_locked(&mut st, n, &mut wake);
         }
         wake.wake_all();
     }
 
-    /// Reserves a slot, queueing (`key`) until one is granted. On
-    /// `Ready(Ok)` the caller holds one reserved slot and `key` is `None`;
-    /// on `Ready(Err)` the receiver is closed.
+    /// Reserves `n` slots (`n` at most the bound), queueing (`key`) until
+    /// they are all granted. On `Ready(Ok)` the caller holds `n` reserved
+    /// slots and `key` is `None`; on `Ready(Err)` the receiver is closed and
+    /// the caller holds none. `n` must be the same on every poll.
     pub(crate) fn poll_acquire(
         &self,
         key: &mut Option<Key>,
+        n: usize,
         cx: &Context<'_>,
     ) -> Poll<Result<(), ()>> {
         let mut wake = Wakeups::default();
@@ -292,31 +332,44 @@ impl<T> Chan<T> {
                     if st.rx_closed {
                         return Poll::Ready(Err(()));
                     }
-                    if st.send_waiters.is_empty() && self.free(&st) > 0 {
-                        st.reserved += 1;
+                    if n == 0 {
+                        return Poll::Ready(Ok(()));
+                    }
+                    if st.send_waiters.is_empty() && self.free(&st) >= n {
+                        st.reserved += n;
                         return Poll::Ready(Ok(()));
                     }
                     *key = Some(st.send_waiters.push_back(SendWaiter {
                         waker: Some(cx.waker().clone()),
-                        granted: false,
+                        wanted: n,
+                        held: 0,
                     }));
-                    return Poll::Pending;
+                    // A waiter that found some (but not enough) slots free
+                    // takes them now: no slot stays free while it queues.
+                    self.assign(&mut st, &mut wake);
+                    old_waker = None;
+                    Poll::Pending
                 }
                 Some(k) => {
                     let rx_closed = st.rx_closed;
                     let waiter = st.send_waiters.get_mut(k);
-                    if waiter.granted {
+                    if waiter.granted() {
                         *key = None;
-                        old_waker = st.send_waiters.remove(k).waker;
-                        if st.rx_closed {
-                            self.release_locked(&mut st, &mut wake);
+                        let waiter = st.send_waiters.remove(k);
+                        old_waker = waiter.waker;
+                        if rx_closed {
+                            self.release_locked(&mut st, waiter.held, &mut wake);
                             Poll::Ready(Err(()))
                         } else {
                             Poll::Ready(Ok(()))
                         }
                     } else if rx_closed {
                         *key = None;
-                        old_waker = st.send_waiters.remove(k).waker;
+                        let waiter = st.send_waiters.remove(k);
+                        old_waker = waiter.waker;
+                        if waiter.held > 0 {
+                            self.release_locked(&mut st, waiter.held, &mut wake);
+                        }
                         Poll::Ready(Err(()))
                     } else {
                         old_waker = store_waker(&mut waiter.waker, cx);
@@ -331,14 +384,14 @@ impl<T> Chan<T> {
     }
 
     /// Leaves the queue for good (the waiting future was dropped), giving
-    /// back the slot if one was granted.
+    /// back every slot assigned to the waiter so far.
     pub(crate) fn cancel_acquire(&self, key: Key) {
         let mut wake = Wakeups::default();
         let waiter = {
             let mut st = self.lock();
             let waiter = st.send_waiters.remove(key);
-            if waiter.granted {
-                self.release_locked(&mut st, &mut wake);
+            if waiter.held > 0 {
+                self.release_locked(&mut st, waiter.held, &mut wake);
             }
             waiter
         };
@@ -424,14 +477,17 @@ impl<T> Chan<T> {
         Poll::Pending
     }
 
-    /// Moves up to `limit` (> 0) values into `out`, waiting for at least
-    /// one; 0 once nothing more can arrive.
+    /// Moves up to `limit` values into `out`, waiting for at least one; 0
+    /// at once if `limit` is 0, and 0 once nothing more can arrive.
     pub(crate) fn poll_recv_many(
         &self,
         cx: &mut Context<'_>,
         out: &mut Vec<T>,
         limit: usize,
     ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
         ready!(coop::poll_proceed(cx));
         let mut wake = Wakeups::default();
         let old_waker;
@@ -484,12 +540,18 @@ impl<T> Chan<T> {
 
     fn close_locked(st: &mut State<T>, wake: &mut Wakeups) {
         st.rx_closed = true;
+        // The queued senders will fail: take back the slots some of them
+        // had collected, so that `reserved` only counts slots that can
+        // still be filled.
+        let mut taken_back = 0;
         st.send_waiters.drain_filter(|w| {
+            taken_back += std::mem::take(&mut w.held);
             if let Some(w) = w.waker.take() {
                 wake.push(w);
             }
             true
         });
+        st.reserved -= taken_back;
         st.closed_waiters.drain_filter(|w| {
             if let Some(w) = w.take() {
                 wake.push(w);

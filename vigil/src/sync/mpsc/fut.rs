@@ -10,16 +10,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-/// Waits for a slot: the future behind `reserve` and `send`'s slow path.
-/// Dropping it leaves the queue and gives back a slot granted meanwhile.
+/// Waits for `n` slots: the future behind `reserve` and `reserve_many`.
+/// Dropping it leaves the queue and gives back the slots assigned to it
+/// meanwhile (some or all of them).
 pub(crate) struct Acquire<'a, T> {
     chan: &'a Chan<T>,
     key: Option<Key>,
+    n: usize,
 }
 
 impl<'a, T> Acquire<'a, T> {
-    pub(crate) fn new(chan: &'a Chan<T>) -> Acquire<'a, T> {
-        Acquire { chan, key: None }
+    /// `n` must not exceed the channel's bound.
+    pub(crate) fn new(chan: &'a Chan<T>, n: usize) -> Acquire<'a, T> {
+        Acquire { chan, key: None, n }
     }
 }
 
@@ -29,7 +32,7 @@ impl<T> Future for Acquire<'_, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         ready!(coop::poll_proceed(cx));
         let this = &mut *self;
-        coop::refund_if_pending(this.chan.poll_acquire(&mut this.key, cx))
+        coop::refund_if_pending(this.chan.poll_acquire(&mut this.key, this.n, cx))
     }
 }
 
@@ -80,7 +83,7 @@ impl<T> Future for SendFuture<'_, T> {
                 Err(TrySendError::Full(v)) => this.value = Some(v),
             }
         }
-        match this.chan.poll_acquire(&mut this.key, cx) {
+        match this.chan.poll_acquire(&mut this.key, 1, cx) {
             Poll::Pending => {
                 coop::refund();
                 Poll::Pending

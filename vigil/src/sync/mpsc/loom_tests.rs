@@ -141,3 +141,81 @@ fn loom_close_races_send_and_permit() {
         assert_eq!(got, expected);
     });
 }
+
+/// A batch of two slots is requested on a two-slot channel holding one
+/// value, while the receiver frees that slot and a single sender waits. The
+/// batch polls once and gives up: if it got both slots it sends one value
+/// and drops the iterator with the other; if not, its future is dropped
+/// holding none, one or both of them. Whatever the order, the single
+/// sender gets a slot, and once everything is received the full capacity
+/// is back: exactly what the batch held was returned.
+#[test]
+fn loom_dropped_reserve_many_returns_exactly_its_slots() {
+    model(|| {
+        let (tx, mut rx) = channel::<u32>(2);
+        tx.try_send(0).unwrap();
+        let tx2 = tx.clone();
+        let batcher = thread::spawn(move || {
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut reserve = pin!(tx.reserve_many(2));
+            match reserve.as_mut().poll(&mut cx) {
+                Poll::Ready(permits) => {
+                    let mut permits = permits.unwrap();
+                    permits.next().unwrap().send(1);
+                    // The iterator still holds the second slot.
+                    assert_eq!(permits.len(), 1);
+                    true
+                }
+                Poll::Pending => false,
+            }
+        });
+        let waiter = thread::spawn(move || {
+            block_on(tx2.send(2)).unwrap();
+            tx2
+        });
+        assert_eq!(block_on(rx.recv()), Some(0));
+        let sent_one = batcher.join().unwrap();
+        let tx2 = waiter.join().unwrap();
+        let mut got = Vec::new();
+        while let Ok(v) = rx.try_recv() {
+            got.push(v);
+        }
+        got.sort_unstable();
+        assert_eq!(got, if sent_one { vec![1, 2] } else { vec![2] });
+        assert_eq!(tx2.capacity(), 2);
+    });
+}
+
+/// `close` races a batch of three on a three-slot channel that the
+/// receiver is draining: the batch collects its slots one by one, and
+/// either gets all three before the close (then sends three values, which
+/// are received) or fails, holding some of them when the close comes. The
+/// receiver ends in both cases (nothing waits for the slots a failed batch
+/// held) and no wakeup is lost.
+#[test]
+fn loom_close_races_reserve_many() {
+    model(|| {
+        let (tx, mut rx) = channel::<u32>(3);
+        tx.try_send(0).unwrap();
+        tx.try_send(1).unwrap();
+        let batcher = thread::spawn(move || match block_on(tx.reserve_many(3)) {
+            Ok(permits) => {
+                assert_eq!(permits.len(), 3);
+                for (permit, v) in permits.zip(10..) {
+                    permit.send(v);
+                }
+                true
+            }
+            Err(_) => false,
+        });
+        assert_eq!(block_on(rx.recv()), Some(0));
+        assert_eq!(block_on(rx.recv()), Some(1));
+        rx.close();
+        let mut got = Vec::new();
+        while let Some(v) = block_on(rx.recv()) {
+            got.push(v);
+        }
+        let sent = batcher.join().unwrap();
+        assert_eq!(got, if sent { vec![10, 11, 12] } else { vec![] });
+    });
+}

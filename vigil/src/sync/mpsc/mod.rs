@@ -65,8 +65,10 @@
 //!
 //! - [`Receiver::recv`], [`Receiver::recv_many`] and their unbounded twins:
 //!   yes; a value leaves the channel only in the poll that returns it.
-//! - [`Sender::reserve`] and [`Sender::reserve_owned`]: yes; they hold no
-//!   value, and a granted slot is passed on.
+//! - [`Sender::reserve`], [`Sender::reserve_owned`] and
+//!   [`Sender::reserve_many`]: yes; they hold no value, and slots granted
+//!   to a dropped call are passed on (the call loses its place in the
+//!   queue, though).
 //! - [`Sender::send`]: the value is lost (dropped with the future), but
 //!   nobody else's place or slot is. To keep the value, `reserve` first and
 //!   send through the [`Permit`].
@@ -75,6 +77,9 @@
 //!
 //! A [`Permit`] is a slot reserved ahead of time: sending through it cannot
 //! wait or fail for lack of room, and dropping it unused frees the slot.
+//! [`Sender::reserve_many`] reserves several slots in one go and hands them
+//! out through a [`PermitIterator`], for sending a batch that cannot get
+//! stuck halfway for lack of room.
 //!
 //! A [`WeakSender`] (from [`Sender::downgrade`]) can be upgraded to a sender
 //! while one still exists, but does not itself keep the channel open.
@@ -108,5 +113,5 @@ mod unbounded;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-pub use bounded::{channel, OwnedPermit, Permit, Receiver, Sender, WeakSender};
+pub use bounded::{channel, OwnedPermit, Permit, PermitIterator, Receiver, Sender, WeakSender};
 pub use unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};

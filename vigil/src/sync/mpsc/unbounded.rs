@@ -230,9 +230,6 @@ impl<T> UnboundedReceiver<T> {
     ///
     /// **Cancel safety:** cancel-safe, like `recv`.
     pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        if limit == 0 {
-            return 0;
-        }
         poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
     }
 
@@ -247,6 +244,19 @@ impl<T> UnboundedReceiver<T> {
         crate::sync::blocking::wait(self.recv())
     }
 
+    /// [`recv_many`](UnboundedReceiver::recv_many) for synchronous code:
+    /// blocks the thread until at least one value can be appended to
+    /// `buffer` (up to `limit`), and returns how many were; 0 if `limit` is
+    /// 0 or every sender is gone and nothing is left.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        crate::sync::blocking::wait(self.recv_many(buffer, limit))
+    }
+
     /// Receives a value if one is buffered right now.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.chan.try_recv()
@@ -256,6 +266,33 @@ impl<T> UnboundedReceiver<T> {
     /// yet. Only the waker of the latest call is woken.
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.chan.poll_recv(cx)
+    }
+
+    /// Polls for values, appending up to `limit` of them to `buffer`; the
+    /// building block of [`recv_many`](Self::recv_many). `Ready(n)` with
+    /// `n > 0` is how many were appended (whatever was buffered, up to
+    /// `limit`). `Ready(0)` means `limit` was 0 or nothing more can arrive.
+    /// `Pending` registers `cx`'s waker; only the waker of the latest call
+    /// (to this method or [`poll_recv`](Self::poll_recv)) is woken.
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.chan.poll_recv_many(cx, buffer, limit)
+    }
+
+    /// Senders ([`UnboundedSender`]) that keep the channel open now. Same
+    /// count as [`UnboundedSender::strong_count`].
+    pub fn sender_strong_count(&self) -> usize {
+        self.chan.sender_counts().0
+    }
+
+    /// Weak senders ([`WeakUnboundedSender`]) of this channel alive now.
+    /// Same count as [`UnboundedSender::weak_count`].
+    pub fn sender_weak_count(&self) -> usize {
+        self.chan.sender_counts().1
     }
 
     /// Closes the channel for senders while keeping what is buffered; `recv`
