@@ -11,8 +11,13 @@ use super::mutex::TryLockError;
 use super::semaphore::{Semaphore, SemaphorePermit};
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
+use std::mem::{self, ManuallyDrop};
 use std::ops::{Deref, DerefMut};
+use std::ptr;
 use std::sync::Arc;
+
+mod map;
 
 /// Readers allowed at once by [`RwLock::new`].
 const MAX_READERS: u32 = u32::MAX >> 3;
@@ -99,7 +104,7 @@ impl<T: ?Sized> RwLock<T> {
     /// or losing anything; re-calling it queues again at the back.
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
         keep(self.sem.acquire().await.expect("never closed"));
-        RwLockReadGuard { lock: self }
+        RwLockReadGuard::new(self)
     }
 
     /// Waits for exclusive access. **Cancel-safe** like
@@ -137,7 +142,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Shared access if it is free now and no writer is queued.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         keep(self.sem.try_acquire().map_err(|_| TryLockError::new())?);
-        Ok(RwLockReadGuard { lock: self })
+        Ok(RwLockReadGuard::new(self))
     }
 
     /// Exclusive access if the lock is free now and nobody is queued.
@@ -154,7 +159,7 @@ impl<T: ?Sized> RwLock<T> {
     /// into a spawned task. Cancel-safe.
     pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
         keep(self.sem.acquire().await.expect("never closed"));
-        OwnedRwLockReadGuard { lock: self }
+        OwnedRwLockReadGuard::new(self)
     }
 
     /// [`write`](RwLock::write) for a lock in an `Arc`. Cancel-safe.
@@ -171,7 +176,7 @@ impl<T: ?Sized> RwLock<T> {
     /// [`try_read`](RwLock::try_read) returning an owned guard.
     pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
         keep(self.sem.try_acquire().map_err(|_| TryLockError::new())?);
-        Ok(OwnedRwLockReadGuard { lock: self })
+        Ok(OwnedRwLockReadGuard::new(self))
     }
 
     /// [`try_write`](RwLock::try_write) returning an owned guard.
@@ -203,26 +208,6 @@ impl<T: ?Sized> RwLock<T> {
     fn downgrade(&self) {
         self.sem.add_permits(self.max_readers as usize - 1);
     }
-
-    /// # Safety
-    ///
-    /// The caller holds at least a reader's permit for as long as the
-    /// reference lives.
-    unsafe fn shared(&self) -> &T {
-        // SAFETY: the caller holds a permit, so no writer (who needs all
-        // of them) has `&mut T`.
-        unsafe { &*self.data.get() }
-    }
-
-    /// # Safety
-    ///
-    /// The caller holds every permit and the reference is unique among the
-    /// guard's borrows.
-    #[allow(clippy::mut_from_ref)]
-    unsafe fn exclusive(&self) -> &mut T {
-        // SAFETY: holding every permit excludes all other guards.
-        unsafe { &mut *self.data.get() }
-    }
 }
 
 impl<T: Default> Default for RwLock<T> {
@@ -248,96 +233,327 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
     }
 }
 
-/// Defines a guard type: its struct, `Deref`, `Drop` (giving its permits
-/// back) and `Debug`. Write guards add `DerefMut` by hand.
-macro_rules! guard {
-    (
-        $(#[$doc:meta])*
-        $name:ident $(<$lt:lifetime>)?, $lock:ty, unlock: $unlock:ident
-    ) => {
-        $(#[$doc])*
-        #[must_use = "the lock is released as soon as the guard is dropped"]
-        pub struct $name<$($lt,)? T: ?Sized> {
-            lock: $lock,
-        }
+/// Implements what every guard shares: `Deref` (plus `DerefMut` for write
+/// guards), `Drop`, `Debug` and `Display`. Each guard type provides two
+/// associated functions: `ptr(this)`, the value it gives access to, and
+/// `release(this)`, which gives its permits back.
+macro_rules! guard_impls {
+    (write [$($gen:tt)*] $guard:ty => $target:ident) => {
+        guard_impls!(read [$($gen)*] $guard => $target);
 
-        impl<$($lt,)? T: ?Sized> Deref for $name<$($lt,)? T> {
-            type Target = T;
-            fn deref(&self) -> &T {
-                // SAFETY: a live guard holds at least a reader's permit.
-                unsafe { self.lock.shared() }
+        impl<$($gen)*> DerefMut for $guard {
+            fn deref_mut(&mut self) -> &mut $target {
+                // SAFETY: as for `deref`; a write guard moreover holds every
+                // permit, so no other guard reaches the value, and
+                // `&mut self` makes this borrow unique among the guard's own.
+                unsafe { &mut *Self::ptr(self) }
+            }
+        }
+    };
+    (read [$($gen:tt)*] $guard:ty => $target:ident) => {
+        impl<$($gen)*> Deref for $guard {
+            type Target = $target;
+            fn deref(&self) -> &$target {
+                // SAFETY: `ptr` is the locked value, or what a mapping
+                // closure reached through a borrow of it under the permits
+                // this guard still holds. Either stays valid while the lock
+                // lives (it is borrowed for the guard's lifetime or kept
+                // alive by the guard's `Arc`) and the value is not written
+                // by others while those permits (at least a reader's, which
+                // keeps writers out) are held.
+                unsafe { &*Self::ptr(self) }
             }
         }
 
-        impl<$($lt,)? T: ?Sized> Drop for $name<$($lt,)? T> {
+        impl<$($gen)*> Drop for $guard {
             fn drop(&mut self) {
-                self.lock.$unlock();
+                Self::release(self);
             }
         }
 
-        impl<$($lt,)? T: ?Sized + fmt::Debug> fmt::Debug for $name<$($lt,)? T> {
+        impl<$($gen)*> fmt::Debug for $guard
+        where
+            $target: fmt::Debug,
+        {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        impl<$($gen)*> fmt::Display for $guard
+        where
+            $target: fmt::Display,
+        {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&**self, f)
             }
         }
     };
 }
 
-guard! {
-    /// Shared access to a [`RwLock`]'s value; released when dropped.
-    RwLockReadGuard<'a>, &'a RwLock<T>, unlock: read_unlock
+/// Shared access to a [`RwLock`]'s value, or to a part of it after
+/// [`RwLockReadGuard::map`]; released when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    /// The lock's semaphore, which gets the reader's permit back.
+    sem: &'a Semaphore,
+    /// What the guard reads: the locked value or, once mapped, a part of it.
+    data: *const T,
+    /// The guard stands for a `&'a T` (and, like it, is covariant in `T`).
+    _borrow: PhantomData<&'a T>,
 }
 
-guard! {
-    /// Exclusive access to a [`RwLock`]'s value; released when dropped.
-    RwLockWriteGuard<'a>, &'a RwLock<T>, unlock: write_unlock
-}
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// A guard for a reader's permit the caller took from `lock`.
+    fn new(lock: &'a RwLock<T>) -> Self {
+        RwLockReadGuard {
+            sem: &lock.sem,
+            data: lock.data.get(),
+            _borrow: PhantomData,
+        }
+    }
 
-guard! {
-    /// Shared access to the value of a [`RwLock`] in an `Arc`.
-    OwnedRwLockReadGuard, Arc<RwLock<T>>, unlock: read_unlock
-}
+    fn ptr(this: &Self) -> *const T {
+        this.data
+    }
 
-guard! {
-    /// Exclusive access to the value of a [`RwLock`] in an `Arc`.
-    OwnedRwLockWriteGuard, Arc<RwLock<T>>, unlock: write_unlock
-}
+    fn release(this: &Self) {
+        this.sem.add_permits(1);
+    }
 
-impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: a live write guard holds every permit, and `&mut self`
-        // makes this borrow unique.
-        unsafe { self.lock.exclusive() }
+    /// Takes the semaphore out of the guard without releasing: the caller
+    /// now owns the reader's permit.
+    fn disarm(this: Self) -> &'a Semaphore {
+        let sem = this.sem;
+        mem::forget(this);
+        sem
     }
 }
 
-impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as for `RwLockWriteGuard`.
-        unsafe { self.lock.exclusive() }
-    }
+guard_impls!(read ['a, T: ?Sized] RwLockReadGuard<'a, T> => T);
+
+/// Exclusive access to a [`RwLock`]'s value; released when dropped.
+///
+/// [`RwLockWriteGuard::map`] narrows it to a part of the value
+/// ([`RwLockMappedWriteGuard`]), [`downgrade`](RwLockWriteGuard::downgrade)
+/// and [`RwLockWriteGuard::downgrade_map`] turn it into a reader.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
 }
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    fn ptr(this: &Self) -> *mut T {
+        this.lock.data.get()
+    }
+
+    fn release(this: &Self) {
+        this.lock.write_unlock();
+    }
+
+    /// Takes the lock out of the guard without releasing: the caller now
+    /// owns the writer's permits.
+    fn disarm(this: Self) -> &'a RwLock<T> {
+        let lock = this.lock;
+        mem::forget(this);
+        lock
+    }
+
     /// Turns exclusive access into shared access without letting a writer
     /// in between.
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
-        let lock = self.lock;
-        std::mem::forget(self);
+        let lock = Self::disarm(self);
+        let reader = RwLockReadGuard::new(lock);
         lock.downgrade();
-        RwLockReadGuard { lock }
+        reader
     }
 }
 
+guard_impls!(write ['a, T: ?Sized] RwLockWriteGuard<'a, T> => T);
+
+/// Exclusive access to a part of a [`RwLock`]'s value, made by
+/// [`RwLockWriteGuard::map`]; released when dropped.
+///
+/// The rest of the value stays locked but out of reach until the guard
+/// drops.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct RwLockMappedWriteGuard<'a, T: ?Sized> {
+    /// The lock's semaphore, which gets the writer's permits back.
+    sem: &'a Semaphore,
+    /// How many permits a writer of this lock holds (its `max_readers`).
+    permits: u32,
+    /// The part of the value the guard reaches, derived from the `&mut`
+    /// an unmapped write guard handed out under the same permits.
+    data: *mut T,
+    /// The guard stands for a `&'a mut T`, invariant in `T`.
+    _borrow: PhantomData<&'a mut T>,
+}
+
+impl<'a, T: ?Sized> RwLockMappedWriteGuard<'a, T> {
+    fn ptr(this: &Self) -> *mut T {
+        this.data
+    }
+
+    fn release(this: &Self) {
+        this.sem.add_permits(this.permits as usize);
+    }
+
+    /// Takes the semaphore and the permit count out of the guard without
+    /// releasing: the caller now owns the writer's permits.
+    fn disarm(this: Self) -> (&'a Semaphore, u32) {
+        let parts = (this.sem, this.permits);
+        mem::forget(this);
+        parts
+    }
+}
+
+guard_impls!(write ['a, T: ?Sized] RwLockMappedWriteGuard<'a, T> => T);
+
+/// Shared access to the value of a [`RwLock`] in an `Arc`, or to a part of
+/// it after [`OwnedRwLockReadGuard::map`]; released when dropped.
+///
+/// `T` is the type of the whole locked value and `U` what the guard derefs
+/// to. The guard keeps the `Arc` (and so the lock) alive.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockReadGuard<T: ?Sized, U: ?Sized = T> {
+    lock: Arc<RwLock<T>>,
+    /// What the guard reads: the locked value or, once mapped, a part of it.
+    data: *const U,
+}
+
+impl<T: ?Sized> OwnedRwLockReadGuard<T> {
+    /// A guard for a reader's permit the caller took from `lock`.
+    fn new(lock: Arc<RwLock<T>>) -> Self {
+        let data = lock.data.get();
+        OwnedRwLockReadGuard { lock, data }
+    }
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockReadGuard<T, U> {
+    fn ptr(this: &Self) -> *const U {
+        this.data
+    }
+
+    fn release(this: &Self) {
+        this.lock.read_unlock();
+    }
+
+    /// Takes the `Arc` out of the guard without releasing: the caller now
+    /// owns the reader's permit.
+    fn disarm(this: Self) -> Arc<RwLock<T>> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: `this` is never used again and, being `ManuallyDrop`,
+        // never dropped, so the `Arc` is moved out exactly once and the
+        // guard's releasing `Drop` does not run.
+        unsafe { ptr::read(&this.lock) }
+    }
+}
+
+guard_impls!(read [T: ?Sized, U: ?Sized] OwnedRwLockReadGuard<T, U> => U);
+
+/// Exclusive access to the value of a [`RwLock`] in an `Arc`; released
+/// when dropped.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+    lock: Arc<RwLock<T>>,
+}
+
 impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    fn ptr(this: &Self) -> *mut T {
+        this.lock.data.get()
+    }
+
+    fn release(this: &Self) {
+        this.lock.write_unlock();
+    }
+
+    /// Takes the `Arc` out of the guard without releasing: the caller now
+    /// owns the writer's permits.
+    fn disarm(this: Self) -> Arc<RwLock<T>> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: as in `OwnedRwLockReadGuard::disarm`.
+        unsafe { ptr::read(&this.lock) }
+    }
+
     /// Turns exclusive access into shared access without letting a writer
     /// in between.
     pub fn downgrade(self) -> OwnedRwLockReadGuard<T> {
-        let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the `Arc` is
-        // moved out exactly once.
-        let lock = unsafe { std::ptr::read(&this.lock) };
-        lock.downgrade();
-        OwnedRwLockReadGuard { lock }
+        let reader = OwnedRwLockReadGuard::new(Self::disarm(self));
+        reader.lock.downgrade();
+        reader
     }
+}
+
+guard_impls!(write [T: ?Sized] OwnedRwLockWriteGuard<T> => T);
+
+/// Exclusive access to a part of the value of a [`RwLock`] in an `Arc`,
+/// made by [`OwnedRwLockWriteGuard::map`]; released when dropped.
+///
+/// `T` is the type of the whole locked value and `U` what the guard derefs
+/// to. The guard keeps the `Arc` (and so the lock) alive.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockMappedWriteGuard<T: ?Sized, U: ?Sized = T> {
+    lock: Arc<RwLock<T>>,
+    /// The part of the value the guard reaches, as for
+    /// [`RwLockMappedWriteGuard`]. A raw `*mut` keeps the guard invariant in
+    /// `U`.
+    data: *mut U,
+}
+
+impl<T: ?Sized, U: ?Sized> OwnedRwLockMappedWriteGuard<T, U> {
+    fn ptr(this: &Self) -> *mut U {
+        this.data
+    }
+
+    fn release(this: &Self) {
+        this.lock.write_unlock();
+    }
+
+    /// Takes the `Arc` out of the guard without releasing: the caller now
+    /// owns the writer's permits.
+    fn disarm(this: Self) -> Arc<RwLock<T>> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: as in `OwnedRwLockReadGuard::disarm`.
+        unsafe { ptr::read(&this.lock) }
+    }
+}
+
+guard_impls!(write [T: ?Sized, U: ?Sized] OwnedRwLockMappedWriteGuard<T, U> => U);
+
+// The guards holding a `&RwLock<T>` or an `Arc<RwLock<T>>` only get `Send`
+// and `Sync` from their fields (when `T: Send + Sync`). The ones holding a
+// raw pointer need them spelled out; the bounds are Tokio's.
+//
+// SAFETY (all the impls below): a guard's `Drop` gives permits back
+// through `&Semaphore`, which any thread may do, so what matters is what
+// the guard hands out. Call `X` the type it derefs to (`T` for the borrowed
+// guards, `U` for the owned ones):
+// - Sending a read guard sends a `&X`: fine when `X: Sync`.
+// - Sharing a read guard shares that `&X`: `X: Sync` would do; the
+//   `X: Send` asked on top keeps the bounds these guards always had.
+// - An owned guard also sends or shares its `Arc<RwLock<T>>` (the last one
+//   may drop the `T` on another thread, and `rwlock()` shares it), which
+//   needs `RwLock<T>: Send + Sync`, that is `T: Send + Sync`.
+// - Sending a mapped write guard sends a `&mut X` (needs `X: Send`);
+//   sharing it shares `&X` (needs `X: Sync`). Both impls ask for both.
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLockReadGuard<'_, T> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Sync> Send for OwnedRwLockReadGuard<T, U> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync for OwnedRwLockReadGuard<T, U> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync> Send for RwLockMappedWriteGuard<'_, T> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLockMappedWriteGuard<'_, T> {}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Send
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
+}
+// SAFETY: see above.
+unsafe impl<T: ?Sized + Send + Sync, U: ?Sized + Send + Sync> Sync
+    for OwnedRwLockMappedWriteGuard<T, U>
+{
 }
