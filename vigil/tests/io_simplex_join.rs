@@ -5,19 +5,8 @@
 use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use std::io::ErrorKind;
 use std::pin::Pin;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use vigil::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, SimplexStream};
-
-/// A waker that does nothing, for polling by hand.
-struct Noop;
-impl Wake for Noop {
-    fn wake(self: std::sync::Arc<Self>) {}
-}
-
-fn noop_context() -> Context<'static> {
-    let waker: &'static Waker = Box::leak(Box::new(Waker::from(std::sync::Arc::new(Noop))));
-    Context::from_waker(waker)
-}
 
 #[test]
 fn simplex_carries_bytes_in_order_across_threads() {
@@ -49,7 +38,7 @@ fn simplex_carries_bytes_in_order_across_threads() {
 #[test]
 fn simplex_writer_waits_when_full_and_resumes_after_a_read() {
     let mut pipe = SimplexStream::new_unsplit(4);
-    let mut cx = noop_context();
+    let mut cx = Context::from_waker(Waker::noop());
     let mut pipe = Pin::new(&mut pipe);
     assert!(matches!(
         pipe.as_mut().poll_write(&mut cx, b"abcdef"),
