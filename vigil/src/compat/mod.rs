@@ -66,6 +66,8 @@ macro_rules! for_each_io_type {
         $shim!(crate::net::unix::WriteHalf<'_> => write_vectored);
         $shim!(crate::net::unix::OwnedReadHalf => read_uninit);
         $shim!(crate::net::unix::OwnedWriteHalf => write_vectored);
+        $shim!(crate::net::unix::pipe::Receiver => read);
+        $shim!(crate::net::unix::pipe::Sender => write_vectored);
         $shim!(crate::io::DuplexStream => read, write);
         $shim!(crate::io::SimplexStream => read, write);
     };

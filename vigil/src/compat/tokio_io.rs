@@ -3,6 +3,7 @@
 //! With the feature on, `vigil::net::TcpStream` and `vigil::net::UnixStream`
 //! (and `&stream`, their halves), `vigil::io::{DuplexStream, SimplexStream}`,
 //! `vigil::fs::File`, the pipes of `vigil::process` (`ChildStdin`, `ChildStdout`, `ChildStderr`)
+//! and of `vigil::net::unix::pipe` (`Sender`, `Receiver`),
 //! and `vigil::io::{BufReader, BufStream}` implement
 //! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`
 //! and `BufStream`, `AsyncSeek` for `File`)
