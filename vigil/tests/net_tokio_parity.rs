@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{current_thread, run};
+use common::{current_thread, run, TempDir};
 use std::cell::Cell;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, IoSliceMut, Read};
@@ -16,8 +16,6 @@ use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -26,32 +24,6 @@ use vigil::net::{
     TcpListener, TcpSocket, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixSocket,
     UnixStream,
 };
-
-/// A fresh directory for socket files, removed (with them) on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "vigil-net-parity-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A connected (client, server) pair on 127.0.0.1.
 async fn tcp_pair() -> io::Result<(TcpStream, TcpStream)> {
@@ -224,7 +196,7 @@ fn udp_poll_recv_ready_and_poll_send_ready() {
 
 #[test]
 fn unix_datagram_poll_functions() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-parity");
     let path = dir.path("dgram.sock");
     run(&current_thread(), async {
         let (a, b) = UnixDatagram::pair()?;
@@ -692,7 +664,7 @@ fn udp_options_round_trip() {
 
 #[test]
 fn try_from_std_registers_every_socket_type() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-parity");
     let path = dir.path("std.sock");
     run(&current_thread(), async {
         let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -731,7 +703,7 @@ fn try_from_std_registers_every_socket_type() {
 
 #[test]
 fn unix_socket_stream_bind_listen_accepts_a_connect() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-parity");
     let path = dir.path("listen.sock");
     run(&current_thread(), async {
         let socket = UnixSocket::new_stream()?;
@@ -756,7 +728,7 @@ fn unix_socket_stream_bind_listen_accepts_a_connect() {
 
 #[test]
 fn unix_socket_stream_connect_keeps_its_bound_address() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-parity");
     let server_path = dir.path("server.sock");
     let client_path = dir.path("client.sock");
     run(&current_thread(), async {
@@ -786,7 +758,7 @@ fn unix_socket_stream_connect_keeps_its_bound_address() {
 
 #[test]
 fn unix_socket_datagram_exchanges_datagrams() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-parity");
     let a_path = dir.path("a.sock");
     let b_path = dir.path("b.sock");
     run(&current_thread(), async {
@@ -826,7 +798,7 @@ fn unix_socket_refuses_the_wrong_kind_of_use() {
 
 #[test]
 fn unix_socket_from_blocking_descriptors_ends_up_non_blocking() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-parity");
     let path = dir.path("owned.sock");
     run(&current_thread(), async {
         // Made blocking on purpose: listen() and connect() must switch them

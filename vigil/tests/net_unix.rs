@@ -4,44 +4,17 @@
 
 mod common;
 
-use common::{current_thread, run};
+use common::{current_thread, run, TempDir};
 use std::io;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 use std::time::Duration;
 use vigil::io::{AsyncReadExt, AsyncWriteExt};
 use vigil::net::{UnixDatagram, UnixListener, UnixStream};
 use vigil::runtime::Builder;
 
-/// A fresh directory for socket files, removed (with them) on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "vigil-net-unix-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 #[test]
 fn listener_accepts_and_streams_talk() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-unix");
     let path = dir.path("server.sock");
     run(&current_thread(), async {
         let listener = UnixListener::bind(&path)?;
@@ -75,7 +48,7 @@ fn listener_accepts_and_streams_talk() {
 
 #[test]
 fn connect_to_nothing_fails() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-unix");
     run(&current_thread(), async {
         let err = UnixStream::connect(dir.path("missing.sock"))
             .await
@@ -138,7 +111,7 @@ fn pair_split_halves_and_try_io() {
 
 #[test]
 fn datagrams_over_a_pair_and_paths() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-unix");
     run(&current_thread(), async {
         let (a, b) = UnixDatagram::pair()?;
         a.send(b"one").await?;
@@ -181,7 +154,7 @@ fn datagrams_over_a_pair_and_paths() {
 
 #[test]
 fn std_conversions() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-unix");
     let path = dir.path("std.sock");
     run(&current_thread(), async {
         let listener = UnixListener::from_std(std::os::unix::net::UnixListener::bind(&path)?)?;
@@ -202,7 +175,7 @@ fn std_conversions() {
 
 #[test]
 fn connect_waits_out_a_full_backlog() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-unix");
     let path = dir.path("busy.sock");
     run(&current_thread(), async {
         // Backlog 0: one pending connection fits, the next connect gets
@@ -230,7 +203,7 @@ fn connect_waits_out_a_full_backlog() {
 #[test]
 fn peer_credentials_name_the_connecting_process() {
     run(&current_thread(), async {
-        let dir = TempDir::new();
+        let dir = TempDir::new("net-unix");
         let path = dir.path("cred.sock");
         let listener = UnixListener::bind(&path)?;
         let client = UnixStream::connect(&path).await?;

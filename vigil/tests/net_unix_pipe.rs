@@ -9,50 +9,23 @@
 
 mod common;
 
-use common::{current_thread, multi_thread, run};
+use common::{current_thread, multi_thread, run, TempDir};
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 use vigil::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use vigil::net::unix::pipe::{self, OpenOptions, Receiver, Sender};
 
-/// A fresh directory for FIFOs and files, removed (with them) on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "vigil-net-unix-pipe-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// Creates a FIFO called `name` in the directory.
-    fn fifo(&self, name: &str) -> PathBuf {
-        let path = self.path(name);
-        mkfifo(&path);
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// Creates a FIFO called `name` in `dir`.
+fn fifo(dir: &TempDir, name: &str) -> PathBuf {
+    let path = dir.path(name);
+    mkfifo(&path);
+    path
 }
 
 fn mkfifo(path: &Path) {
@@ -282,8 +255,8 @@ fn sigpipe_child() {
 
 #[test]
 fn fifo_round_trip_through_open_receiver_and_open_sender() {
-    let dir = TempDir::new();
-    let path = dir.fifo("fifo");
+    let dir = TempDir::new("net-unix-pipe");
+    let path = fifo(&dir, "fifo");
     run(&multi_thread(2), async {
         // No reader yet: a write-only open is refused rather than waiting.
         let err = OpenOptions::new().open_sender(&path).unwrap_err();
@@ -314,7 +287,7 @@ fn fifo_round_trip_through_open_receiver_and_open_sender() {
 
 #[test]
 fn only_fifos_open_unless_unchecked() {
-    let dir = TempDir::new();
+    let dir = TempDir::new("net-unix-pipe");
     let file = dir.path("regular");
     std::fs::write(&file, b"not a pipe").unwrap();
     run(&current_thread(), async {
@@ -330,7 +303,7 @@ fn only_fifos_open_unless_unchecked() {
             .unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
         // A FIFO opens either way.
-        let fifo = dir.fifo("fifo");
+        let fifo = fifo(&dir, "fifo");
         let rx = OpenOptions::new().unchecked(true).open_receiver(&fifo)?;
         let _tx = OpenOptions::new().unchecked(true).open_sender(&fifo)?;
         drop(rx);
@@ -346,8 +319,8 @@ fn only_fifos_open_unless_unchecked() {
 
 #[test]
 fn read_write_fifo_ends_need_no_partner() {
-    let dir = TempDir::new();
-    let path = dir.fifo("fifo");
+    let dir = TempDir::new("net-unix-pipe");
+    let path = fifo(&dir, "fifo");
     run(&current_thread(), async {
         // A read-write receiver opens with no writer, and outlives writers.
         let mut rx = OpenOptions::new().read_write(true).open_receiver(&path)?;
@@ -381,8 +354,8 @@ fn read_write_fifo_ends_need_no_partner() {
 
 #[test]
 fn from_fd_checks_the_kind_and_the_access_mode() {
-    let dir = TempDir::new();
-    let path = dir.fifo("fifo");
+    let dir = TempDir::new("net-unix-pipe");
+    let path = fifo(&dir, "fifo");
     run(&current_thread(), async {
         // Ends of a plain, blocking pipe become non-blocking and close-on-exec.
         let (r, w) = blocking_pipe();
