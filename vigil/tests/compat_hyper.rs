@@ -226,3 +226,16 @@ fn executor_with_handle_spawns_from_any_thread() {
 fn executor_new_outside_a_runtime_panics() {
     vigil::hyper::Executor::new().execute(async {});
 }
+
+#[test]
+fn pipes_implement_hyper_io() {
+    fn read<T: hyper::rt::Read>() {}
+    fn write<T: hyper::rt::Write>() {}
+    read::<vigil::process::ChildStdout>();
+    read::<vigil::process::ChildStderr>();
+    write::<vigil::process::ChildStdin>();
+    read::<vigil::net::unix::pipe::Receiver>();
+    write::<vigil::net::unix::pipe::Sender>();
+    read::<vigil::io::SimplexStream>();
+    write::<vigil::io::SimplexStream>();
+}

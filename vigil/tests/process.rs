@@ -122,6 +122,31 @@ fn output_captures_both_streams_and_the_code() {
 }
 
 #[test]
+fn vectored_writes_reach_the_child_whole_and_in_order() {
+    use vigil::io::{AsyncReadExt, AsyncWriteExt};
+    run(&current_thread(), async {
+        let mut child = Command::new("cat")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let parts: [&[u8]; 3] = [b"one ", b"two ", b"three"];
+        let slices: Vec<std::io::IoSlice<'_>> =
+            parts.iter().map(|p| std::io::IoSlice::new(p)).collect();
+        // A pipe takes up to its buffer in one `writev`: all 13 bytes.
+        let n = stdin.write_vectored(&slices).await?;
+        assert_eq!(n, 13);
+        drop(stdin);
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).await?;
+        assert_eq!(out, "one two three");
+        assert!(child.wait().await?.success());
+        Ok(())
+    });
+}
+
+#[test]
 fn unix_options_reach_the_child() {
     use std::os::unix::fs::MetadataExt;
     run(&current_thread(), async {

@@ -9,8 +9,10 @@
 //! * vigil's streams implement `hyper::rt::{Read, Write}` directly:
 //!   [`TcpStream`](crate::net::TcpStream) and
 //!   [`UnixStream`](crate::net::UnixStream), `&stream`, their split halves,
-//!   [`DuplexStream`](crate::io::DuplexStream) and
-//!   [`SimplexStream`](crate::io::SimplexStream). Pass one to
+//!   [`DuplexStream`](crate::io::DuplexStream),
+//!   [`SimplexStream`](crate::io::SimplexStream), the
+//!   [pipes](crate::net::unix::pipe) and a child process's
+//!   [standard streams](crate::process::ChildStdin). Pass one to
 //!   `serve_connection` or `handshake` as it is; no wrapper.
 //! * [`Executor`] spawns hyper's tasks on vigil (the current runtime, or
 //!   the one a stored [`Handle`] names).
@@ -21,8 +23,8 @@
 //!
 //! The streams' native traits are `futures-io`'s; the hyper impls forward to
 //! them. hyper hands every read an uninitialised buffer: the TCP and Unix
-//! streams (and their halves) receive straight into it; the in-memory
-//! pipes zero-fill it first.
+//! streams (and their halves) receive straight into it; the other types
+//! zero-fill it first.
 //!
 //! ```
 //! use http_body_util::{BodyExt, Empty, Full};

@@ -68,6 +68,9 @@ macro_rules! for_each_io_type {
         $shim!(crate::net::unix::OwnedWriteHalf => write_vectored);
         $shim!(crate::net::unix::pipe::Receiver => read);
         $shim!(crate::net::unix::pipe::Sender => write_vectored);
+        $shim!(crate::process::ChildStdin => write_vectored);
+        $shim!(crate::process::ChildStdout => read);
+        $shim!(crate::process::ChildStderr => read);
         $shim!(crate::io::DuplexStream => read, write);
         $shim!(crate::io::SimplexStream => read, write);
     };

@@ -112,9 +112,6 @@ tokio_io!(crate::fs::File => read, write);
 tokio_io!(crate::io::Stdin => read);
 tokio_io!(crate::io::Stdout => write);
 tokio_io!(crate::io::Stderr => write);
-tokio_io!(crate::process::ChildStdin => write);
-tokio_io!(crate::process::ChildStdout => read);
-tokio_io!(crate::process::ChildStderr => read);
 
 impl tokio::io::AsyncSeek for crate::fs::File {
     fn start_seek(self: Pin<&mut Self>, position: std::io::SeekFrom) -> io::Result<()> {

@@ -1,45 +1,37 @@
 //! The child's ends of its standard streams, as seen from the parent:
 //! [`ChildStdin`] (write), [`ChildStdout`] and [`ChildStderr`] (read).
 //!
-//! `std` creates these pipes in blocking mode (and close-on-exec). Once
-//! taken from `std`'s `Child` the parent's ends are ours alone, so they are
-//! switched to non-blocking mode and registered with the reactor; reads and
-//! writes then follow the same try -> `WouldBlock` -> wait pattern as the
-//! sockets, with `read(2)`/`write(2)` in place of `recv`/`send`.
+//! They are the ends of ordinary pipes, so each wraps the general pipe
+//! types of [`net::unix::pipe`](crate::net::unix::pipe): `std` creates the
+//! pipes (blocking, close-on-exec); once taken from `std`'s `Child` the
+//! parent's ends are ours alone, so they are switched to non-blocking mode
+//! and registered with the reactor, and reads and writes (vectored ones
+//! included) follow the same try -> `WouldBlock` -> wait pattern as the
+//! sockets.
 
-use crate::driver::io::{Direction, PollEvented};
-use crate::sys::{pipe, process as sys};
+use crate::net::unix::pipe;
+use crate::sys::process as sys;
 use std::fmt;
-use std::io;
+use std::io::{self, IoSlice, IoSliceMut};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Wraps the parent's end of a pipe: non-blocking, registered.
-fn register(fd: OwnedFd) -> io::Result<PollEvented<OwnedFd>> {
-    sys::set_nonblocking(fd.as_raw_fd(), true)?;
-    PollEvented::new(fd)
-}
-
-/// Deregisters and returns the descriptor, switched back to blocking mode
-/// (what a program given it as its standard stream expects).
-fn unregister(io: PollEvented<OwnedFd>) -> io::Result<OwnedFd> {
-    let fd = io.into_inner();
-    sys::set_nonblocking(fd.as_raw_fd(), false)?;
-    Ok(fd)
-}
-
 macro_rules! pipe_end {
-    ($(#[$doc:meta])* $name:ident, $std:ty) => {
+    ($(#[$doc:meta])* $name:ident, $std:ty, $end:ty) => {
         $(#[$doc])*
         pub struct $name {
-            io: PollEvented<OwnedFd>,
+            inner: $end,
         }
 
         impl $name {
             /// Wraps the pipe `std` created (switched to non-blocking mode).
             pub(crate) fn from_std(std: $std) -> io::Result<$name> {
-                Ok($name { io: register(OwnedFd::from(std))? })
+                let fd = OwnedFd::from(std);
+                sys::set_nonblocking(fd.as_raw_fd(), true)?;
+                // `std` made a pipe, close-on-exec, with this end's access:
+                // nothing for the checked constructor to verify.
+                Ok($name { inner: <$end>::from_owned_fd_unchecked(fd)? })
             }
 
             /// Deregisters the pipe and returns its descriptor, switched
@@ -50,7 +42,7 @@ macro_rules! pipe_end {
             /// If the descriptor's flags cannot be changed (it is returned
             /// in no case then; this does not happen for a valid pipe).
             pub fn into_owned_fd(self) -> io::Result<OwnedFd> {
-                unregister(self.io)
+                self.inner.into_blocking_fd()
             }
         }
 
@@ -67,13 +59,13 @@ macro_rules! pipe_end {
 
         impl AsRawFd for $name {
             fn as_raw_fd(&self) -> RawFd {
-                self.io.get_ref().as_raw_fd()
+                self.inner.as_raw_fd()
             }
         }
 
         impl AsFd for $name {
             fn as_fd(&self) -> BorrowedFd<'_> {
-                self.io.get_ref().as_fd()
+                self.inner.as_fd()
             }
         }
 
@@ -101,7 +93,8 @@ pipe_end!(
     /// `BrokenPipe` (`EPIPE`); vigil ignores `SIGPIPE`, so the parent is
     /// not killed.
     ChildStdin,
-    std::process::ChildStdin
+    std::process::ChildStdin,
+    pipe::Sender
 );
 
 pipe_end!(
@@ -109,36 +102,37 @@ pipe_end!(
     /// [`AsyncRead`](crate::io::AsyncRead). Reads return 0 (end of file)
     /// once the child, and every process it shared the pipe with, closed it.
     ChildStdout,
-    std::process::ChildStdout
+    std::process::ChildStdout,
+    pipe::Receiver
 );
 
 pipe_end!(
     /// The parent's reading end of a child's standard error, read through
     /// [`AsyncRead`](crate::io::AsyncRead), like [`ChildStdout`].
     ChildStderr,
-    std::process::ChildStderr
+    std::process::ChildStderr,
+    pipe::Receiver
 );
 
-/// Reads into `buf` from a registered pipe (cancel safe: a read either
-/// happened, and is returned, or did not).
-fn poll_read(
-    io: &PollEvented<OwnedFd>,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>> {
-    io.poll_io(cx, Direction::Read, |fd| pipe::read(fd.as_raw_fd(), buf))
-}
-
-/// `AsyncRead` for the reading ends, through [`poll_read`].
+/// `AsyncRead` for the reading ends: the pipe's own (cancel safe: a read
+/// either happened, and is returned, or did not).
 macro_rules! impl_async_read {
     ($($t:ty),*) => {$(
         impl futures_io::AsyncRead for $t {
             fn poll_read(
-                self: Pin<&mut Self>,
+                mut self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
                 buf: &mut [u8],
             ) -> Poll<io::Result<usize>> {
-                poll_read(&self.io, cx, buf)
+                Pin::new(&mut self.inner).poll_read(cx, buf)
+            }
+
+            fn poll_read_vectored(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                bufs: &mut [IoSliceMut<'_>],
+            ) -> Poll<io::Result<usize>> {
+                Pin::new(&mut self.inner).poll_read_vectored(cx, bufs)
             }
         }
     )*};
@@ -146,14 +140,22 @@ macro_rules! impl_async_read {
 
 impl_async_read!(ChildStdout, ChildStderr);
 
+/// The pipe's own writes, vectored ones included (one `writev`).
 impl futures_io::AsyncWrite for ChildStdin {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_io(cx, Direction::Write, |fd| pipe::write(fd.as_raw_fd(), buf))
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
