@@ -154,3 +154,21 @@ fn loom_rx_waker_replaced_during_send() {
         }
     });
 }
+
+#[test]
+fn loom_is_empty_vs_send() {
+    loom::model(|| {
+        let (tx, mut rx) = channel();
+        let sender = thread::spawn(move || tx.send(String::from("v")).unwrap());
+        // Reads the value slot once `COMPLETE` is seen: loom reports a
+        // race if the state word does not order it after the write.
+        let empty = rx.is_empty();
+        let got = rx.try_recv();
+        sender.join().unwrap();
+        if !empty {
+            assert_eq!(got.as_deref(), Ok("v"), "a value seen must be received");
+        }
+        assert!(rx.is_empty() || got.is_err());
+        assert_eq!(rx.is_terminated(), got.is_ok());
+    });
+}

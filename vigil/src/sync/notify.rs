@@ -7,12 +7,16 @@ use crate::loom::sync::{Mutex, MutexGuard};
 use crate::runtime::coop;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomPinned;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Lets one task wake others, without sending any data.
 ///
-/// Tasks wait with [`notified().await`](Notify::notified). A notifier wakes
+/// Tasks wait with [`notified().await`](Notify::notified), or, with the
+/// `Notify` in an `Arc`, with a [`notified_owned`](Notify::notified_owned)
+/// future that can move into a spawned task. A notifier wakes
 /// the longest waiting one with [`notify_one`](Notify::notify_one), the
 /// most recent one with [`notify_last`](Notify::notify_last), or all those
 /// waiting at that moment with [`notify_waiters`](Notify::notify_waiters).
@@ -102,10 +106,43 @@ enum Kind {
 /// `notify_one`/`notify_last` (or took a permit) and is dropped before it
 /// returned `Ready`, that notification goes to the next waiter in line, or
 /// back into the permit if none waits. A broadcast from `notify_waiters` is
-/// simply dropped with it, as the other waiters got their own.
+/// simply dropped with it, as the other waiters got their own. What it does
+/// lose is its place in the queue: a new `notified()` waits at the back.
 #[must_use = "futures do nothing unless polled"]
 pub struct Notified<'a> {
     notify: &'a Notify,
+    wait: Wait,
+}
+
+/// The future returned by [`Notify::notified_owned`]: a [`Notified`] that
+/// holds the `Notify` through an [`Arc`] instead of borrowing it, so it is
+/// `'static` and can be moved into a spawned task.
+///
+/// It behaves exactly like [`Notified`]: it takes part in
+/// [`notify_waiters`](Notify::notify_waiters) from the moment it is
+/// created and in `notify_one`/`notify_last` from its first poll or
+/// [`enable`](OwnedNotified::enable), and once it has completed, polling it
+/// again returns `Ready` at once.
+///
+/// It is not `Unpin` (pin it with [`std::pin::pin!`] or `Box::pin` to poll
+/// it by hand), as in Tokio, where the waiter it embeds must not move.
+///
+/// **Cancel safety:** as for [`Notified`], dropping it loses no
+/// notification: a `notify_one`/`notify_last` (or permit) it received but
+/// had not yet returned goes to the next waiter, or back into the permit.
+/// It does lose its place in the queue.
+#[must_use = "futures do nothing unless polled"]
+pub struct OwnedNotified {
+    notify: Arc<Notify>,
+    wait: Wait,
+    /// Keeps the type `!Unpin`, like Tokio's.
+    _pinned: PhantomPinned,
+}
+
+/// What [`Notified`] and [`OwnedNotified`] share: where this waiter is in
+/// its `Notify`. The `Notify` itself is passed in by the owner.
+#[derive(Debug)]
+struct Wait {
     /// The generation when created; a later one means `notify_waiters` ran.
     generation: usize,
     stage: Stage,
@@ -149,6 +186,22 @@ impl Notify {
         }
     }
 
+    /// The same as [`new`](Notify::new), which is already `const`; for
+    /// code written against Tokio, whose `new` is not.
+    ///
+    /// ```
+    /// use vigil::sync::Notify;
+    ///
+    /// static WAKE_UP: Notify = Notify::const_new();
+    ///
+    /// WAKE_UP.notify_one(); // stores the permit
+    /// vigil::block_on(WAKE_UP.notified()); // and this consumes it
+    /// ```
+    #[cfg(not(loom))]
+    pub const fn const_new() -> Notify {
+        Notify::new()
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // The state stays consistent even if a waker panicked elsewhere:
         // nothing here panics while holding the lock.
@@ -158,12 +211,58 @@ impl Notify {
     /// A future that completes when this `Notify` is notified.
     ///
     /// See [`Notified`] for when it starts to count as waiting and what
-    /// dropping it does. Awaiting it is cancel safe.
+    /// dropping it does.
+    ///
+    /// **Cancel safety:** cancel-safe: dropping the future passes on a
+    /// notification it had received and not yet returned. It loses the
+    /// waiter's place in the queue, so waiters are served in the order
+    /// their current futures started waiting.
     pub fn notified(&self) -> Notified<'_> {
         Notified {
             notify: self,
-            generation: self.generation.load(SeqCst),
-            stage: Stage::Init,
+            wait: Wait::new(self),
+        }
+    }
+
+    /// Like [`notified`](Notify::notified), but the future keeps the
+    /// `Notify` alive through the `Arc` rather than borrowing it, so it can
+    /// be created here and awaited in a spawned task (it is `'static`).
+    ///
+    /// The future counts for [`notify_waiters`](Notify::notify_waiters)
+    /// from this call on, just like [`Notified`].
+    ///
+    /// **Cancel safety:** cancel-safe in the same way as `notified`: a
+    /// dropped [`OwnedNotified`] passes on a `notify_one` it had received,
+    /// but loses its place in the queue.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vigil::sync::Notify;
+    ///
+    /// #[vigil::main(flavor = "current_thread")]
+    /// async fn main() {
+    ///     let start = Arc::new(Notify::new());
+    ///     let mut workers = Vec::new();
+    ///     for id in 0..3 {
+    ///         // Created now, so the broadcast below reaches each of them
+    ///         // even if the task has not run yet.
+    ///         let go = start.clone().notified_owned();
+    ///         workers.push(vigil::spawn(async move {
+    ///             go.await;
+    ///             id
+    ///         }));
+    ///     }
+    ///     start.notify_waiters();
+    ///     for (id, worker) in workers.into_iter().enumerate() {
+    ///         assert_eq!(worker.await.unwrap(), id);
+    ///     }
+    /// }
+    /// ```
+    pub fn notified_owned(self: Arc<Self>) -> OwnedNotified {
+        OwnedNotified {
+            wait: Wait::new(&self),
+            notify: self,
+            _pinned: PhantomPinned,
         }
     }
 
@@ -283,17 +382,51 @@ impl Notified<'_> {
     /// vigil::block_on(notified);
     /// ```
     pub fn enable(self: Pin<&mut Self>) -> bool {
-        self.get_mut().update(None)
+        let this = self.get_mut();
+        this.wait.update(this.notify, None)
+    }
+}
+
+impl OwnedNotified {
+    /// Registers this future as a waiter without polling it; the same as
+    /// [`Notified::enable`]. Returns `true` if it is already notified.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vigil::sync::Notify;
+    ///
+    /// let notify = Arc::new(Notify::new());
+    /// let mut notified = Box::pin(notify.clone().notified_owned());
+    /// assert!(!notified.as_mut().enable());
+    /// notify.notify_one(); // goes to the enabled waiter
+    /// assert!(notified.as_mut().enable());
+    /// vigil::block_on(notified);
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        // SAFETY: nothing here is structurally pinned (`PhantomPinned` only
+        // opts out of `Unpin`); we neither move out of `self` nor hand out a
+        // pinned reference to a field.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.wait.update(&this.notify, None)
+    }
+}
+
+impl Wait {
+    fn new(notify: &Notify) -> Wait {
+        Wait {
+            generation: notify.generation.load(SeqCst),
+            stage: Stage::Init,
+        }
     }
 
     /// Advances the stage; registers `waker` if still waiting (a `None`
     /// keeps the waker already stored). Returns `true` once notified.
-    fn update(&mut self, waker: Option<&Waker>) -> bool {
+    fn update(&mut self, notify: &Notify, waker: Option<&Waker>) -> bool {
         match self.stage {
             Stage::Notified(_) | Stage::Done => return true,
             Stage::Init => {
-                let mut state = self.notify.lock();
-                if self.notify.generation.load(SeqCst) != self.generation {
+                let mut state = notify.lock();
+                if notify.generation.load(SeqCst) != self.generation {
                     self.stage = Stage::Notified(Kind::All);
                 } else if state.permit {
                     state.permit = false;
@@ -307,7 +440,7 @@ impl Notified<'_> {
                 }
             }
             Stage::Waiting(key) => {
-                let mut state = self.notify.lock();
+                let mut state = notify.lock();
                 if state.waiters.is_linked(key) {
                     if let Some(new) = waker {
                         let slot = &mut state.waiters.get_mut(key).waker;
@@ -323,35 +456,31 @@ impl Notified<'_> {
         }
         matches!(self.stage, Stage::Notified(_))
     }
-}
 
-impl Future for Notified<'_> {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        if this.stage == Stage::Done {
+    /// One poll of the future that owns this waiter.
+    fn poll(&mut self, notify: &Notify, cx: &mut Context<'_>) -> Poll<()> {
+        if self.stage == Stage::Done {
             return Poll::Ready(());
         }
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        if this.update(Some(cx.waker())) {
-            this.stage = Stage::Done;
+        if self.update(notify, Some(cx.waker())) {
+            self.stage = Stage::Done;
             Poll::Ready(())
         } else {
             coop::refund();
             Poll::Pending
         }
     }
-}
 
-impl Drop for Notified<'_> {
-    fn drop(&mut self) {
+    /// The owning future is dropped: leave the queue, and pass on a
+    /// `notify_one` that was received but not returned.
+    fn cancel(&mut self, notify: &Notify) {
         if matches!(self.stage, Stage::Init | Stage::Done) {
             return;
         }
-        let mut state = self.notify.lock();
+        let mut state = notify.lock();
         let unused = match self.stage {
             Stage::Init | Stage::Done => return,
             Stage::Notified(kind) => kind,
@@ -363,6 +492,7 @@ impl Drop for Notified<'_> {
                 }
             }
         };
+        self.stage = Stage::Done;
         if unused == Kind::One {
             let waker = state.wake_front();
             drop(state);
@@ -373,10 +503,50 @@ impl Drop for Notified<'_> {
     }
 }
 
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.wait.poll(this.notify, cx)
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        self.wait.cancel(self.notify);
+    }
+}
+
 impl fmt::Debug for Notified<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Notified")
-            .field("stage", &self.stage)
+            .field("stage", &self.wait.stage)
+            .finish()
+    }
+}
+
+impl Future for OwnedNotified {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: as in `enable`: no field is structurally pinned, and we
+        // do not move out of `self`.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.wait.poll(&this.notify, cx)
+    }
+}
+
+impl Drop for OwnedNotified {
+    fn drop(&mut self) {
+        self.wait.cancel(&self.notify);
+    }
+}
+
+impl fmt::Debug for OwnedNotified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedNotified")
+            .field("stage", &self.wait.stage)
             .finish()
     }
 }
@@ -407,6 +577,27 @@ mod loom_tests {
             }
             notifier.join().unwrap();
             // The notification went back into the permit either way.
+            let mut next = pin!(notify.notified());
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(next.as_mut().poll(&mut cx).is_ready());
+        });
+    }
+
+    /// The same race with the owned future, which shares the code but
+    /// has its own `Drop`. `notified_owned` takes a `std` `Arc`: loom does
+    /// not need to track that one, the `Notify` inside is loom's.
+    #[test]
+    fn loom_notify_one_vs_drop_of_enabled_owned_waiter() {
+        loom::model(|| {
+            let notify = std::sync::Arc::new(Notify::new());
+            let n = notify.clone();
+            let notifier = thread::spawn(move || n.notify_one());
+            {
+                let mut waiter = Box::pin(notify.clone().notified_owned());
+                waiter.as_mut().enable();
+                // Dropped here, whether or not it was picked.
+            }
+            notifier.join().unwrap();
             let mut next = pin!(notify.notified());
             let mut cx = Context::from_waker(Waker::noop());
             assert!(next.as_mut().poll(&mut cx).is_ready());

@@ -123,7 +123,10 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
         Sender {
             inner: Some(inner.clone()),
         },
-        Receiver { inner },
+        Receiver {
+            inner,
+            terminated: false,
+        },
     )
 }
 
@@ -141,7 +144,8 @@ pub struct Sender<T> {
 ///
 /// As a future it resolves to `Ok(value)`, or to [`RecvError`] if the
 /// sender was dropped without sending (or the channel was closed before a
-/// value arrived). Polling it again after that returns `Err(RecvError)`.
+/// value arrived). After that it is [terminated](Receiver::is_terminated):
+/// polling it again returns `Err(RecvError)`.
 ///
 /// **Cancel safety:** awaiting it is cancel safe. Dropping the `.await`
 /// (in a `select!`, say) keeps the receiver and its channel intact, and a
@@ -150,6 +154,9 @@ pub struct Sender<T> {
 /// dropped with it.
 pub struct Receiver<T> {
     inner: Arc<Inner<T>>,
+    /// Set once the receiver has produced its outcome (a value, or the
+    /// news that none will come), from a poll or `try_recv`.
+    terminated: bool,
 }
 
 struct Inner<T> {
@@ -360,13 +367,73 @@ impl<T> Receiver<T> {
     /// was already taken).
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let state = self.inner.state.load(Acquire);
-        if state & COMPLETE != 0 {
+        let outcome = if state & COMPLETE != 0 {
             self.inner.take_value().ok_or(TryRecvError::Closed)
         } else if state & CLOSED != 0 {
             Err(TryRecvError::Closed)
         } else {
-            Err(TryRecvError::Empty)
+            return Err(TryRecvError::Empty);
+        };
+        self.terminated = true;
+        outcome
+    }
+
+    /// `true` once this receiver has produced its outcome: it returned
+    /// `Ready` when polled (awaited), or [`try_recv`](Receiver::try_recv)
+    /// returned a value or [`TryRecvError::Closed`]. A terminated receiver
+    /// has nothing more to give; polling it again returns
+    /// `Err(RecvError)`.
+    ///
+    /// A value that was sent but not yet received does not terminate the
+    /// receiver, nor does the sender going away: only receiving the
+    /// outcome does.
+    ///
+    /// ```
+    /// use vigil::sync::oneshot;
+    ///
+    /// # vigil::block_on(async {
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert!(!rx.is_terminated());
+    /// tx.send("hi").unwrap();
+    /// assert!(!rx.is_terminated()); // sent, not yet received
+    /// assert_eq!((&mut rx).await, Ok("hi"));
+    /// assert!(rx.is_terminated());
+    /// # });
+    /// ```
+    pub fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// `true` if the channel holds no value for this receiver right now:
+    /// none was sent yet, the sender went away without sending, the
+    /// channel was closed before a value arrived, or the value was already
+    /// received.
+    ///
+    /// An empty receiver is not necessarily finished (a value may still
+    /// come); see [`is_terminated`](Receiver::is_terminated) for that.
+    ///
+    /// ```
+    /// use vigil::sync::oneshot;
+    ///
+    /// let (tx, mut rx) = oneshot::channel();
+    /// assert!(rx.is_empty());
+    /// tx.send(5).unwrap();
+    /// assert!(!rx.is_empty());
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        if self.inner.state.load(Acquire) & COMPLETE == 0 {
+            return true;
         }
+        self.inner.value.with(|v| {
+            // SAFETY: `COMPLETE` was seen with `Acquire`, so the sender's
+            // write is visible and the sender no longer touches the slot.
+            // The only other user is this receiver, which writes the slot
+            // (`take_value`) only through `&mut self`: none exists while we
+            // hold `&self`, so a shared read cannot race a write.
+            unsafe { &*v }.is_none()
+        })
     }
 
     /// Closes the channel from the receiving side: later sends fail and
@@ -410,6 +477,7 @@ impl<T> Future for Receiver<T> {
             coop::refund();
             return Poll::Pending;
         }
+        this.terminated = true;
         // Re-read: `register` may have seen `COMPLETE` after our load.
         let state = inner.state.load(Acquire);
         if state & COMPLETE != 0 {
@@ -446,6 +514,7 @@ impl<T> fmt::Debug for Receiver<T> {
         f.debug_struct("Receiver")
             .field("complete", &(state & COMPLETE != 0))
             .field("closed", &(state & CLOSED != 0))
+            .field("terminated", &self.terminated)
             .finish()
     }
 }

@@ -340,6 +340,70 @@ impl Semaphore {
         }
     }
 
+    /// [`acquire`](Semaphore::acquire) from synchronous code: blocks the
+    /// thread until a permit is free (queueing like `acquire`) or the
+    /// semaphore is closed.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use `acquire().await` there).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vigil::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(1));
+    /// let held = sem.try_acquire().unwrap();
+    /// let thread = std::thread::spawn({
+    ///     let sem = sem.clone();
+    ///     move || sem.blocking_acquire().unwrap().forget()
+    /// });
+    /// drop(held); // lets the thread through
+    /// thread.join().unwrap();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        crate::sync::blocking::wait(self.acquire())
+    }
+
+    /// [`acquire_many`](Semaphore::acquire_many) from synchronous code;
+    /// see [`blocking_acquire`](Semaphore::blocking_acquire).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks.
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        crate::sync::blocking::wait(self.acquire_many(n))
+    }
+
+    /// [`acquire_owned`](Semaphore::acquire_owned) from synchronous code;
+    /// see [`blocking_acquire`](Semaphore::blocking_acquire).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks.
+    #[track_caller]
+    pub fn blocking_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        crate::sync::blocking::wait(self.acquire_owned())
+    }
+
+    /// [`acquire_many_owned`](Semaphore::acquire_many_owned) from
+    /// synchronous code; see
+    /// [`blocking_acquire`](Semaphore::blocking_acquire).
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks.
+    #[track_caller]
+    pub fn blocking_acquire_many_owned(
+        self: Arc<Self>,
+        n: u32,
+    ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        crate::sync::blocking::wait(self.acquire_many_owned(n))
+    }
+
     /// [`acquire`](Semaphore::acquire) for a semaphore in an `Arc`: the
     /// permit owns a reference, so it can move into a spawned task.
     /// Cancel-safe.

@@ -12,11 +12,69 @@ pub struct SemaphorePermit<'a> {
     pub(super) permits: usize,
 }
 
-impl SemaphorePermit<'_> {
+impl<'a> SemaphorePermit<'a> {
     /// Keeps the permits out of the semaphore for good (drops the guard
     /// without giving them back).
     pub fn forget(mut self) {
         self.permits = 0;
+    }
+
+    /// Takes over the permits of `other`, which goes away without giving
+    /// them back: this guard returns them all when dropped.
+    ///
+    /// # Panics
+    ///
+    /// If `other` came from a different semaphore, or if the sum
+    /// overflows `usize`.
+    ///
+    /// ```
+    /// use vigil::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(4);
+    /// let mut permit = sem.try_acquire().unwrap();
+    /// permit.merge(sem.try_acquire_many(2).unwrap());
+    /// assert_eq!(permit.num_permits(), 3);
+    /// assert_eq!(sem.available_permits(), 1);
+    /// drop(permit); // all three go back at once
+    /// assert_eq!(sem.available_permits(), 4);
+    /// ```
+    #[track_caller]
+    pub fn merge(&mut self, mut other: SemaphorePermit<'a>) {
+        assert!(
+            std::ptr::eq(self.sem, other.sem),
+            "cannot merge permits of different semaphores"
+        );
+        self.permits = self
+            .permits
+            .checked_add(std::mem::take(&mut other.permits))
+            .expect("permit count overflow");
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None` (and no
+    /// change) if it holds fewer than `n`.
+    ///
+    /// ```
+    /// use vigil::sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut permit = sem.try_acquire_many(3).unwrap();
+    /// let one = permit.split(1).unwrap();
+    /// assert_eq!((permit.num_permits(), one.num_permits()), (2, 1));
+    /// assert!(permit.split(5).is_none());
+    /// drop(one); // gives back its permit alone
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<SemaphorePermit<'a>> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit {
+            sem: self.sem,
+            permits: n,
+        })
+    }
+
+    /// The semaphore the permits came from.
+    pub fn semaphore(&self) -> &'a Semaphore {
+        self.sem
     }
 
     /// How many permits this guard holds.
@@ -50,6 +108,58 @@ impl OwnedSemaphorePermit {
     /// Keeps the permits out of the semaphore for good.
     pub fn forget(mut self) {
         self.permits = 0;
+    }
+
+    /// Takes over the permits of `other`, which goes away without giving
+    /// them back: this guard returns them all when dropped.
+    ///
+    /// # Panics
+    ///
+    /// If `other` came from a different semaphore (a different `Arc`
+    /// allocation), or if the sum overflows `usize`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vigil::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(2));
+    /// let mut permit = sem.clone().try_acquire_owned().unwrap();
+    /// permit.merge(sem.clone().try_acquire_owned().unwrap());
+    /// assert_eq!(permit.num_permits(), 2);
+    /// drop(permit);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    #[track_caller]
+    pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
+        assert!(
+            Arc::ptr_eq(&self.sem, &other.sem),
+            "cannot merge permits of different semaphores"
+        );
+        self.permits = self
+            .permits
+            .checked_add(std::mem::take(&mut other.permits))
+            .expect("permit count overflow");
+    }
+
+    /// Moves `n` of this guard's permits into a new guard; `None` (and no
+    /// change) if it holds fewer than `n`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use vigil::sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(3));
+    /// let mut permit = sem.clone().try_acquire_many_owned(3).unwrap();
+    /// let two = permit.split(2).unwrap();
+    /// assert_eq!((permit.num_permits(), two.num_permits()), (1, 2));
+    /// assert!(permit.split(2).is_none());
+    /// ```
+    pub fn split(&mut self, n: usize) -> Option<OwnedSemaphorePermit> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit {
+            sem: self.sem.clone(),
+            permits: n,
+        })
     }
 
     /// How many permits this guard holds.

@@ -21,7 +21,7 @@ impl<T> fmt::Display for SendError<T> {
 
 impl<T> std::error::Error for SendError<T> {}
 
-/// Waiting on a receiver failed: the sender is gone and its last value
+/// Waiting on a receiver failed: every sender is gone and the last value
 /// was already seen.
 #[derive(Debug, PartialEq, Eq, Clone)]
 pub struct RecvError(pub(super) ());

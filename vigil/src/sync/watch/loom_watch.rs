@@ -40,3 +40,28 @@ fn loom_watch_closed_races_receiver_drop() {
         assert!(tx.is_closed());
     });
 }
+
+/// Two clones of the sender send and drop on two threads: the channel
+/// closes only after both are gone, and a receiver waiting in `changed`
+/// sees the last value before it learns so (a lost wake-up deadlocks).
+#[test]
+fn loom_watch_cloned_senders_close_on_last_drop() {
+    loom::model(|| {
+        let (tx, mut rx) = channel(0);
+        let tx2 = tx.clone();
+        let t = loom::thread::spawn(move || {
+            tx2.send_replace(1);
+        });
+        drop(tx);
+        let mut last = 0;
+        block_on(async {
+            while rx.changed().await.is_ok() {
+                last = *rx.borrow_and_update();
+            }
+        });
+        // Closing when the first clone went would end the loop early.
+        assert_eq!(last, 1, "closed before the other sender's value");
+        t.join().unwrap();
+        assert!(rx.is_closed());
+    });
+}

@@ -1,5 +1,5 @@
-//! A single-value channel: one sender publishes the latest state, any
-//! number of receivers look at it and wait for it to change.
+//! A single-value channel: senders publish the latest state, any number of
+//! receivers look at it and wait for it to change.
 //!
 //! Use it for state where only the newest value matters (a configuration,
 //! a "shutting down" flag, a connection status): a receiver that falls
@@ -16,8 +16,9 @@
 //! remembers the last version it has seen; "has it changed?" is a single
 //! comparison, and a receiver that misses ten sends sees one change.
 //!
-//! The lowest bit of the counter records that the sender is gone, so one
-//! load answers both "is there something new?" and "can there ever be?".
+//! The lowest bit of the counter records that the last sender is gone, so
+//! one load answers both "is there something new?" and "can there ever
+//! be?".
 //!
 //! Receivers waiting in [`Receiver::changed`] queue in a wait list under a
 //! short mutex. A sender bumps the version *before* taking that mutex and
@@ -25,7 +26,8 @@
 //! mutex before queueing. Either the waiter queued first and is woken, or
 //! the sender's bump happened first and the waiter sees it: no wake-up is
 //! lost. Wakers are woken after the mutex is released. The same mutex
-//! counts receivers, for [`Sender::closed`].
+//! counts receivers, for [`Sender::closed`], and senders, so that only the
+//! last one to go sets the closed bit.
 //!
 //! Waiting for a change spends the task's cooperative budget when it
 //! completes, so a task looping on an always-changing channel still yields.
@@ -49,7 +51,7 @@ mod stream;
 
 pub use stream::WatchStream;
 
-/// The counter's lowest bit: the sender was dropped.
+/// The counter's lowest bit: the last sender was dropped.
 const CLOSED: usize = 1;
 /// One send's step: versions live in the bits above [`CLOSED`].
 const STEP: usize = 2;
@@ -82,13 +84,15 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
 
 struct Shared<T> {
     value: RwLock<T>,
-    /// `sends * STEP`, plus [`CLOSED`] once the sender is gone.
+    /// `sends * STEP`, plus [`CLOSED`] once the last sender is gone.
     version: AtomicUsize,
     state: Mutex<State>,
 }
 
 struct State {
     receivers: usize,
+    /// Live [`Sender`]s; the last one to drop sets [`CLOSED`].
+    senders: usize,
     /// Receivers waiting in `changed`.
     changed: WaitList<Option<Waker>>,
     /// Senders waiting in `closed`.
@@ -114,9 +118,10 @@ impl<T> Shared<T> {
 
 /// The sending half: publishes new values.
 ///
-/// There is one sender per channel. Dropping it closes the channel:
-/// receivers can still read the last value, and [`Receiver::changed`]
-/// fails once they have seen it.
+/// Clone it to send from several places; all clones publish to the same
+/// value. Dropping the last sender closes the channel: receivers can still
+/// read the last value, and [`Receiver::changed`] fails once they have
+/// seen it.
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -173,6 +178,7 @@ impl<T> Sender<T> {
                 version: AtomicUsize::new(0),
                 state: Mutex::new(State {
                     receivers: 0,
+                    senders: 1,
                     changed: WaitList::new(),
                     closed: WaitList::new(),
                 }),
@@ -261,6 +267,21 @@ impl<T> Sender<T> {
         self.shared.lock().receivers
     }
 
+    /// How many senders exist (this one and its clones).
+    ///
+    /// ```
+    /// use vigil::sync::watch;
+    ///
+    /// let (tx, _rx) = watch::channel(0);
+    /// let tx2 = tx.clone();
+    /// assert_eq!(tx.sender_count(), 2);
+    /// drop(tx2);
+    /// assert_eq!(tx.sender_count(), 1);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.shared.lock().senders
+    }
+
     /// `true` if there are no receivers (a later
     /// [`subscribe`](Sender::subscribe) reopens the channel).
     pub fn is_closed(&self) -> bool {
@@ -300,10 +321,35 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Clone for Sender<T> {
+    /// Another sender for the same channel; the channel stays open until
+    /// every sender is dropped.
+    fn clone(&self) -> Sender<T> {
+        self.shared.lock().senders += 1;
+        Sender {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T: Default> Default for Sender<T> {
+    /// A sender holding `T::default()`, with no receivers yet.
+    fn default() -> Sender<T> {
+        Sender::new(T::default())
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        self.shared.version.fetch_or(CLOSED, Ordering::Release);
-        self.shared.wake_changed();
+        let last = {
+            let mut state = self.shared.lock();
+            state.senders -= 1;
+            state.senders == 0
+        };
+        if last {
+            self.shared.version.fetch_or(CLOSED, Ordering::Release);
+            self.shared.wake_changed();
+        }
     }
 }
 
@@ -339,7 +385,7 @@ impl<T> Receiver<T> {
 
     /// `true` if there is a value this receiver has not seen.
     ///
-    /// Fails once the sender is dropped, even if the last value is unseen
+    /// Fails once every sender is dropped, even if the last value is unseen
     /// (read it with [`borrow`](Receiver::borrow)).
     pub fn has_changed(&self) -> Result<bool, RecvError> {
         let version = self.shared.version.load(Ordering::Acquire);
@@ -347,6 +393,22 @@ impl<T> Receiver<T> {
             return Err(RecvError(()));
         }
         Ok(version != self.seen)
+    }
+
+    /// `true` once every sender is dropped: no new value will come (the
+    /// last one can still be read, and may still be unseen).
+    ///
+    /// ```
+    /// use vigil::sync::watch;
+    ///
+    /// let (tx, rx) = watch::channel("last words");
+    /// assert!(!rx.is_closed());
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// assert_eq!(*rx.borrow(), "last words");
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.shared.version.load(Ordering::Acquire) & CLOSED != 0
     }
 
     /// Makes the current value count as unseen.
@@ -363,7 +425,7 @@ impl<T> Receiver<T> {
     /// (read it with [`borrow`](Receiver::borrow)). Resolves at once if
     /// there already is one.
     ///
-    /// Fails when the sender is dropped and this receiver has seen the last
+    /// Fails when every sender is dropped and this receiver has seen the last
     /// value.
     ///
     /// **Cancel-safe**: dropping the future before it completes changes
@@ -381,7 +443,7 @@ impl<T> Receiver<T> {
     /// current one first and then each new one, and returns it still
     /// borrowed. Marks every value it checked as seen.
     ///
-    /// Fails when the sender is dropped and its last value was rejected.
+    /// Fails when every sender is dropped and the last value was rejected.
     /// `accept` runs under the read lock: keep it quick.
     ///
     /// **Cancel-safe**: dropping the future loses nothing a later call

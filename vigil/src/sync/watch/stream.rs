@@ -11,8 +11,8 @@ use std::task::{Context, Poll};
 /// A watch [`Receiver`] as a [`Stream`] of values: each item is a clone of
 /// a value the receiver had not seen, so a stream polled less often than
 /// the sender sends skips the values in between (the newest one always
-/// comes). The stream ends when the sender is gone and its last value has
-/// been yielded.
+/// comes). The stream ends when every sender is gone and the last value
+/// has been yielded.
 ///
 /// [`new`](WatchStream::new) yields the current value first;
 /// [`from_changes`](WatchStream::from_changes) waits for the next one.
