@@ -281,10 +281,12 @@ fn clones_share_the_channel_and_keep_their_own_seen_version() {
     assert_eq!(rx.has_changed(), Ok(false));
     assert_eq!(rx2.has_changed(), Ok(true), "the clone had not seen 1");
     assert!(rx.same_channel(&rx2));
-    assert!(tx.same_channel(&rx2));
+    assert!(rx2.is_of(&tx));
+    assert!(tx.same_channel(&tx.clone()));
     let (other_tx, other_rx) = watch::channel(0);
     assert!(!rx.same_channel(&other_rx));
-    assert!(!other_tx.same_channel(&rx));
+    assert!(!rx.is_of(&other_tx));
+    assert!(!other_tx.same_channel(&tx));
     drop(rx2);
     assert_eq!(tx.receiver_count(), 1);
 }

@@ -315,8 +315,10 @@ impl<T> Sender<T> {
         .await
     }
 
-    /// `true` if `other` is a receiver of this channel.
-    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+    /// `true` if `other` is a sender of the same channel (a clone of this
+    /// one, or of a clone), as in Tokio. For a receiver, see
+    /// [`Receiver::is_of`].
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
     }
 }
@@ -500,6 +502,11 @@ impl<T> Receiver<T> {
     /// `true` if both receivers belong to the same channel.
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// `true` if `sender` sends on this receiver's channel.
+    pub fn is_of(&self, sender: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &sender.shared)
     }
 }
 
