@@ -32,6 +32,8 @@ struct Context {
     poll_slot: Cell<*const PollSlot>,
     /// Task polls started on this thread (wrapping), for sampling.
     poll_count: Cell<u32>,
+    /// The poll slot put aside by [`enter_nested_polls`] (null if none).
+    nested_slot: Cell<*const PollSlot>,
 }
 
 crate::loom::thread_local! {
@@ -45,6 +47,7 @@ crate::loom::thread_local! {
             poll_flags: Cell::new(0),
             poll_slot: Cell::new(std::ptr::null()),
             poll_count: Cell::new(0),
+            nested_slot: Cell::new(std::ptr::null()),
         }
     };
 }
@@ -333,6 +336,79 @@ impl Drop for PollSlotGuard {
     fn drop(&mut self) {
         let _ = CONTEXT.try_with(|c| c.poll_slot.set(self.prev));
     }
+}
+
+/// Task polls nested inside the current poll, see [`enter_nested_polls`].
+pub(crate) struct NestedPollsGuard {
+    /// The poll flags of the poll around, given back at the end.
+    flags: u8,
+    /// The slot set aside (null if the slot stayed, or there was none).
+    slot: *const PollSlot,
+    /// The slot set aside by an enclosing guard.
+    prev_nested: *const PollSlot,
+}
+
+/// Lets task polls run inside the poll in progress on this thread (a
+/// `LocalSet` polls its tasks inside the poll of whatever drives it) until
+/// the guard drops, without disturbing that poll's bookkeeping:
+///
+/// * The nested polls' flags do not overwrite the outer poll's: they are
+///   put back when the guard drops.
+/// * If the outer poll is on the blocked-poll monitor's slot, the slot is
+///   set aside, so the nested polls neither begin nor end a poll on it (the
+///   slot counts one poll at a time): the monitor goes on timing the outer
+///   poll, which a nested poll that blocks does block. While a slot is set
+///   aside, this thread must not give its worker core away
+///   ([`nested_poll_slot_aside`] tells `block_in_place`), since the slot
+///   goes with the core.
+pub(crate) fn enter_nested_polls() -> NestedPollsGuard {
+    CONTEXT
+        .try_with(|c| {
+            let slot = c.poll_slot.get();
+            // SAFETY: as in `begin_poll`: a slot pointer in the context is
+            // kept alive by its `set_poll_slot` guard.
+            let polling = unsafe { slot.as_ref() }.is_some_and(PollSlot::is_polling);
+            let (slot, prev_nested) = if polling {
+                c.poll_slot.set(std::ptr::null());
+                (slot, c.nested_slot.replace(slot))
+            } else {
+                (std::ptr::null(), std::ptr::null())
+            };
+            NestedPollsGuard {
+                flags: c.poll_flags.get(),
+                slot,
+                prev_nested,
+            }
+        })
+        .unwrap_or(NestedPollsGuard {
+            flags: 0,
+            slot: std::ptr::null(),
+            prev_nested: std::ptr::null(),
+        })
+}
+
+impl Drop for NestedPollsGuard {
+    fn drop(&mut self) {
+        let _ = CONTEXT.try_with(|c| {
+            c.poll_flags.set(self.flags);
+            if !self.slot.is_null() {
+                // The slot is still alive: its `set_poll_slot` guard encloses
+                // the outer poll, which encloses this guard, and it did not
+                // leave with a worker core (`block_in_place` refuses to
+                // hand the core over while it is set aside).
+                c.poll_slot.set(self.slot);
+                c.nested_slot.set(self.prev_nested);
+            }
+        });
+    }
+}
+
+/// Whether an [`enter_nested_polls`] guard has set this thread's poll slot
+/// aside (a `LocalSet` runs inside a task's poll on a worker thread).
+pub(crate) fn nested_poll_slot_aside() -> bool {
+    CONTEXT
+        .try_with(|c| !c.nested_slot.get().is_null())
+        .unwrap_or(false)
 }
 
 /// This thread's poll slot, taken away by [`detach_poll_slot`].

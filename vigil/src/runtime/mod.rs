@@ -26,6 +26,7 @@ pub(crate) mod coop;
 mod dump;
 mod handle;
 pub(crate) mod hooks;
+mod id;
 mod metrics;
 pub(crate) mod park_thread;
 pub(crate) mod scheduler;
@@ -35,6 +36,7 @@ pub(crate) mod watch;
 pub use builder::Builder;
 pub use dump::{Dump, TaskDump, TaskState};
 pub use handle::{EnterGuard, Handle, RuntimeFlavor, TryCurrentError};
+pub use id::Id;
 pub use metrics::{Metrics, WorkerMetrics};
 
 use blocking::BlockingPool;

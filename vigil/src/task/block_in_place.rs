@@ -45,6 +45,12 @@ use crate::runtime::scheduler::{self, multi_thread::HandedOff};
 /// tasks have, so blocking it stops them all. Use `spawn_blocking`, or a
 /// multi-thread runtime.
 ///
+/// In a task of a [`LocalSet`](super::LocalSet) that a worker thread polls
+/// inside one of its own tasks: the worker cannot hand that poll over.
+/// (Inside [`LocalSet::block_on`](super::LocalSet::block_on) on a
+/// multi-thread runtime the set runs on the calling thread, not on a
+/// worker, and `f` is simply called.)
+///
 /// A panic in `f` passes through: in a task, the task ends with a panic
 /// its [`JoinHandle`](super::JoinHandle) reports, and the runtime goes on.
 ///
@@ -93,6 +99,8 @@ enum Caller {
     CurrentThread,
     /// A worker of a multi-thread runtime, with what it handed over.
     Worker(Option<HandedOff>),
+    /// A task of a `LocalSet` that a worker's task is polling.
+    LocalSetInWorker,
     Elsewhere,
 }
 
@@ -101,6 +109,12 @@ impl Blocking {
     fn enter() -> Blocking {
         let caller = context::with_scheduler(|cx| match cx {
             Some(scheduler::Context::CurrentThread(_)) => Caller::CurrentThread,
+            // A `LocalSet` polled inside a task on this worker: its tasks
+            // (this caller among them) run inside that task's poll, which
+            // holds the worker's poll slot and cannot hand it over.
+            Some(scheduler::Context::MultiThread(_)) if context::nested_poll_slot_aside() => {
+                Caller::LocalSetInWorker
+            }
             Some(scheduler::Context::MultiThread(cx)) => Caller::Worker(cx.hand_off_core()),
             // A current-thread `block_on` that waits for another thread to
             // release the runtime's core still drives that runtime.
@@ -119,6 +133,12 @@ impl Blocking {
                 "`vigil::task::block_in_place` was called on a current-thread runtime, whose \
                  tasks have only this thread: blocking it would stop them all. Use \
                  `vigil::task::spawn_blocking`, or a multi-thread runtime."
+            ),
+            Caller::LocalSetInWorker => panic!(
+                "`vigil::task::block_in_place` was called by a `LocalSet` task that a worker \
+                 thread runs inside another task's poll: that poll cannot move to another \
+                 thread. Use `vigil::task::spawn_blocking`, or drive the `LocalSet` from \
+                 `Runtime::block_on` instead of from a task."
             ),
             Caller::Worker(handed_off) => handed_off,
             Caller::Elsewhere => None,

@@ -331,6 +331,17 @@ impl<T: 'static> JoinSet<T> {
     {
         self.insert(super::spawn_local(future))
     }
+
+    /// Spawns a `!Send` future on `local_set` into the set; see
+    /// [`LocalSet::spawn_local`](super::LocalSet::spawn_local). The task
+    /// runs while `local_set` is driven.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, future: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(future))
+    }
 }
 
 impl<T> Default for JoinSet<T> {

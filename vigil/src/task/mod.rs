@@ -3,7 +3,8 @@
 //! A task is a future the runtime polls on its own, concurrently with other
 //! tasks, until it completes. [`spawn`] starts one and returns a
 //! [`JoinHandle`] to await its output; [`spawn_local`] does the same for a
-//! `!Send` future on a current-thread runtime; [`spawn_blocking`] runs a
+//! `!Send` future, which a [`LocalSet`] (on either runtime flavour) or a
+//! current-thread runtime runs on this thread; [`spawn_blocking`] runs a
 //! blocking closure on a thread of the blocking pool, and
 //! [`block_in_place`] runs one right where a task is, on a multi-thread
 //! runtime, while the worker's other tasks move on. [`Builder`] names
@@ -27,6 +28,7 @@ mod block_in_place;
 mod builder;
 mod coop;
 mod join_set;
+mod local_set;
 mod task_local;
 mod yield_now;
 
@@ -35,6 +37,7 @@ pub use block_in_place::block_in_place;
 pub use builder::Builder;
 pub use coop::{consume_budget, unconstrained, Unconstrained};
 pub use join_set::JoinSet;
+pub use local_set::{LocalEnterGuard, LocalSet};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
@@ -83,12 +86,34 @@ fn current_handle(what: &str) -> Handle {
     }
 }
 
-/// Spawns a `!Send` future on the current-thread runtime driving this
-/// thread. It is polled only on this thread.
+/// Spawns a `!Send` future on this thread and returns a handle to its
+/// output. The future is polled (and dropped) only on this thread.
+///
+/// It goes to the innermost [`LocalSet`] running on this thread: the one
+/// whose [`run_until`](LocalSet::run_until) or
+/// [`block_on`](LocalSet::block_on) is in progress (including inside its
+/// tasks), or that was [entered](LocalSet::enter). Outside any set, it goes
+/// to the current-thread runtime this thread drives (inside its `block_on`,
+/// or a task running there).
+///
+/// ```
+/// use std::rc::Rc;
+/// use vigil::task::{self, LocalSet};
+///
+/// let rt = vigil::runtime::Runtime::new().unwrap();
+/// let local = LocalSet::new();
+/// local.block_on(&rt, async {
+///     let counter = Rc::new(std::cell::Cell::new(0));
+///     let c = counter.clone();
+///     task::spawn_local(async move { c.set(c.get() + 1) }).await.unwrap();
+///     assert_eq!(counter.get(), 1);
+/// });
+/// ```
 ///
 /// # Panics
-/// Unless called on a thread inside `block_on` of a current-thread runtime
-/// (including a task running there).
+/// Outside a `LocalSet` on a thread that does not drive a current-thread
+/// runtime (for instance in a task of a multi-thread runtime, or in its
+/// `block_on` without a `LocalSet`).
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
@@ -105,6 +130,10 @@ where
     F::Output: 'static,
 {
     let meta = TaskMeta::new(options, std::panic::Location::caller());
+    let (future, meta) = match local_set::spawn_on_current(future, meta) {
+        Ok(handle) => return handle,
+        Err(back) => back,
+    };
     let spawned = context::with_scheduler(move |cx| match cx {
         Some(scheduler::Context::CurrentThread(cx)) if cx.has_core() => {
             Ok(cx.handle().spawn_local(future, meta))
@@ -114,9 +143,11 @@ where
     match spawned {
         Ok(handle) => handle,
         Err(()) => panic!(
-            "`vigil::task::spawn_local` must be called on a thread that drives a current-thread \
-             runtime (inside `Runtime::block_on` of `Builder::new_current_thread()`, or a task \
-             running there): a `!Send` future can only run on the thread it was created on"
+            "`vigil::task::spawn_local` was called outside a `LocalSet` and outside a \
+             current-thread runtime: call it inside `LocalSet::run_until` / `LocalSet::block_on` \
+             (or a task of a `LocalSet`), or on the thread that drives a current-thread runtime \
+             (inside `Runtime::block_on` of `Builder::new_current_thread()`, or a task running \
+             there). A `!Send` future can only run on the thread it was created on."
         ),
     }
 }

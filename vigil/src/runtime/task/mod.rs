@@ -68,7 +68,9 @@ pub(crate) struct Notified<S: 'static>(Task<S>);
 
 // SAFETY: references may move between threads; see `RawTask`. Tasks holding
 // `!Send` futures are created only by the current-thread scheduler, whose
-// queues never hand them to another thread for polling.
+// queues never hand them to another thread for polling, and by `LocalSet`,
+// whose tasks only its owner thread runs or shuts down (see
+// `task/local_set/mod.rs`).
 unsafe impl<S> Send for Task<S> {}
 // SAFETY: as above.
 unsafe impl<S> Send for Notified<S> {}

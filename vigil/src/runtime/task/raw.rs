@@ -153,8 +153,8 @@ impl RawTask {
 }
 
 // SAFETY: tasks are designed to be referenced from any thread; `!Send`
-// futures (spawn_local) are only ever polled on their owner thread, which the
-// scheduler enforces.
+// futures (spawn_local, `LocalSet`) are only ever polled on their owner
+// thread, which the scheduler enforces.
 unsafe impl Send for RawTask {}
 // SAFETY: as above.
 unsafe impl Sync for RawTask {}
