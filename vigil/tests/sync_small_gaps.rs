@@ -327,7 +327,7 @@ fn the_channel_closes_when_the_last_sender_goes() {
 fn cloned_senders_publish_to_the_same_value() {
     let (tx, mut rx) = watch::channel(String::new());
     let tx2 = tx.clone();
-    assert!(tx2.same_channel(&rx));
+    assert!(rx.is_of(&tx2));
     tx2.send_modify(|s| s.push('a'));
     assert_eq!(*tx.borrow(), "a");
     tx.send(String::from("ab")).unwrap();
@@ -369,7 +369,7 @@ fn default_sender_holds_the_default_value() {
     assert!(tx.borrow().is_empty());
     assert_eq!((tx.receiver_count(), tx.sender_count()), (0, 1));
     let rx = tx.subscribe();
-    assert!(tx.same_channel(&rx));
+    assert!(rx.is_of(&tx));
 }
 
 // ===== Semaphore permits: merge, split, semaphore(); blocking acquires =====
