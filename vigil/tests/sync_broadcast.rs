@@ -4,37 +4,15 @@
 
 mod common;
 
-use std::future::Future;
+use common::waker::{counting_waker, poll_once, wakes};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use vigil::sync::broadcast::{
     self,
     error::{RecvError, SendError, TryRecvError},
 };
-
-/// A waker that counts its wakes.
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let w = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    (w.clone(), Waker::from(w))
-}
-
-fn wakes(w: &CountingWaker) -> usize {
-    w.0.load(Ordering::SeqCst)
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
 
 /// Counts every copy made and every copy dropped.
 #[derive(Debug)]
@@ -489,7 +467,7 @@ fn broadcast_stream_yields_values_lags_and_ends() {
     assert!(poll_next(&mut stream, &waker).is_pending());
     tx.send(1).unwrap();
     assert_eq!(
-        w.0.load(Ordering::SeqCst),
+        common::waker::wakes(&w),
         1,
         "a send wakes the waiting stream"
     );
@@ -521,7 +499,7 @@ fn a_dropped_waiting_broadcast_stream_leaves_the_wait_list() {
     drop(stream);
     // Only one receiver left to count, and the dropped stream is not woken.
     assert_eq!(tx.send(7).unwrap(), 1);
-    assert_eq!(w.0.load(Ordering::SeqCst), 0);
+    assert_eq!(common::waker::wakes(&w), 0);
     assert_eq!(other.try_recv(), Ok(7));
 }
 

@@ -7,38 +7,21 @@
 
 mod common;
 
+use common::waker::{counting_waker, poll_once};
 use common::{both_flavours, DropCounter};
 use std::cell::Cell;
-use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use vigil::sync::{
     MappedMutexGuard, Mutex, MutexGuard, OwnedMappedMutexGuard, OwnedMutexGuard,
     OwnedRwLockMappedWriteGuard, OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock,
     RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard,
 };
-
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let w = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    (w.clone(), Waker::from(w))
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
 
 #[derive(Debug, Default)]
 struct Account {
@@ -107,9 +90,9 @@ fn mapped_mutex_guard_unlock_wakes_a_queued_waiter() {
     let mut waiter = pin!(lock.lock());
     assert!(poll_once(waiter.as_mut(), &waker).is_pending());
     text.push_str("hi");
-    assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+    assert_eq!(common::waker::wakes(&wakes), 0);
     drop(text);
-    assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "the waiter was woken");
+    assert_eq!(common::waker::wakes(&wakes), 1, "the waiter was woken");
     let Poll::Ready(guard) = poll_once(waiter.as_mut(), &waker) else {
         panic!("the waiter gets the lock the mapped guard gave back");
     };
@@ -385,7 +368,7 @@ fn write_map_writes_through_and_wakes_a_queued_reader() {
     assert_eq!(format!("{balance}|{balance:?}"), "9|9");
     assert!(lock.try_read().is_err(), "a mapped writer stays exclusive");
     drop(balance);
-    assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "the reader was woken");
+    assert_eq!(common::waker::wakes(&wakes), 1, "the reader was woken");
     let Poll::Ready(read) = poll_once(reader.as_mut(), &waker) else {
         panic!("the reader gets in once the mapped writer is gone");
     };
@@ -448,7 +431,7 @@ fn downgrade_map_lets_readers_in_but_not_writers() {
 
     let count = RwLockWriteGuard::downgrade_map(writer, |p| &p.1);
     assert_eq!(
-        reader_wakes.0.load(Ordering::SeqCst),
+        common::waker::wakes(&reader_wakes),
         1,
         "the reader was woken"
     );
@@ -465,7 +448,7 @@ fn downgrade_map_lets_readers_in_but_not_writers() {
     drop(read);
     assert!(poll_once(second_writer.as_mut(), &writer_waker).is_pending());
     drop(count);
-    assert_eq!(writer_wakes.0.load(Ordering::SeqCst), 1);
+    assert_eq!(common::waker::wakes(&writer_wakes), 1);
     let Poll::Ready(w) = poll_once(second_writer.as_mut(), &writer_waker) else {
         panic!("the writer gets in once the mapped reader is gone");
     };

@@ -2,32 +2,15 @@
 
 mod common;
 
+use common::waker::{counting_waker, wakes};
 use common::{both_flavours, multi_thread};
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use vigil::sync::{oneshot, Notified, Notify};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let count = Arc::new(CountingWaker::default());
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &CountingWaker) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
 
 fn poll(fut: Pin<&mut Notified<'_>>, waker: &Waker) -> Poll<()> {
     fut.poll(&mut Context::from_waker(waker))
@@ -83,9 +66,9 @@ fn notify_one_is_fifo() {
     let mut a = pin!(notify.notified());
     let mut b = pin!(notify.notified());
     let mut c = pin!(notify.notified());
-    let (ca, wa) = counting();
-    let (cb, wb) = counting();
-    let (cc, wc) = counting();
+    let (ca, wa) = counting_waker();
+    let (cb, wb) = counting_waker();
+    let (cc, wc) = counting_waker();
     // Queue in the order b, a, c: polling, not creation, sets the order.
     assert!(poll(b.as_mut(), &wb).is_pending());
     assert!(poll(a.as_mut(), &wa).is_pending());
@@ -104,8 +87,8 @@ fn notify_last_wakes_the_newest() {
     let notify = Notify::new();
     let mut a = pin!(notify.notified());
     let mut b = pin!(notify.notified());
-    let (ca, wa) = counting();
-    let (cb, wb) = counting();
+    let (ca, wa) = counting_waker();
+    let (cb, wb) = counting_waker();
     assert!(poll(a.as_mut(), &wa).is_pending());
     assert!(poll(b.as_mut(), &wb).is_pending());
     notify.notify_last();
@@ -122,8 +105,8 @@ fn notify_last_wakes_the_newest() {
 #[test]
 fn dropped_picked_waiter_passes_it_on() {
     let notify = Notify::new();
-    let (ca, wa) = counting();
-    let (cb, wb) = counting();
+    let (ca, wa) = counting_waker();
+    let (cb, wb) = counting_waker();
     let mut b = pin!(notify.notified());
     {
         let mut a = pin!(notify.notified());
@@ -212,7 +195,7 @@ fn cancelled_waiter_in_a_task_passes_it_on() {
 #[test]
 fn notify_waiters_wakes_all_and_stores_no_permit() {
     let notify = Notify::new();
-    let waiters: Vec<_> = (0..3).map(|_| counting()).collect();
+    let waiters: Vec<_> = (0..3).map(|_| counting_waker()).collect();
     let mut futs: Vec<_> = (0..3).map(|_| Box::pin(notify.notified())).collect();
     for (fut, (_, waker)) in futs.iter_mut().zip(&waiters) {
         assert!(poll(fut.as_mut(), waker).is_pending());
@@ -252,8 +235,8 @@ fn notify_waiters_leaves_permit_alone() {
 fn waker_reregistration_wakes_the_latest() {
     let notify = Notify::new();
     let mut a = pin!(notify.notified());
-    let (first, w1) = counting();
-    let (second, w2) = counting();
+    let (first, w1) = counting_waker();
+    let (second, w2) = counting_waker();
     assert!(poll(a.as_mut(), &w1).is_pending());
     assert!(poll(a.as_mut(), &w2).is_pending());
     notify.notify_one();

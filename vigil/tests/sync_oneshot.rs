@@ -2,34 +2,17 @@
 
 mod common;
 
+use common::waker::{counting_waker, wakes};
 use common::{both_flavours, multi_thread, DropCounter};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use vigil::sync::oneshot::{
     self,
     error::{RecvError, TryRecvError},
 };
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let count = Arc::new(CountingWaker::default());
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &CountingWaker) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
 
 fn poll_once<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(fut).poll(&mut Context::from_waker(waker))
@@ -174,7 +157,7 @@ fn closed_resolves_when_receiver_dropped() {
 #[test]
 fn closed_resolves_on_close_and_wakes() {
     let (mut tx, mut rx) = oneshot::channel::<u8>();
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     let mut cx = Context::from_waker(&waker);
     assert!(tx.poll_closed(&mut cx).is_pending());
     rx.close();
@@ -217,8 +200,8 @@ fn value_dropped_once_with_the_channel() {
 #[test]
 fn waker_reregistration_wakes_the_latest() {
     let (tx, mut rx) = oneshot::channel();
-    let (first, first_waker) = counting();
-    let (second, second_waker) = counting();
+    let (first, first_waker) = counting_waker();
+    let (second, second_waker) = counting_waker();
     assert!(poll_once(&mut rx, &first_waker).is_pending());
     assert!(poll_once(&mut rx, &second_waker).is_pending());
     // Same waker again: still registered once.
@@ -232,7 +215,7 @@ fn waker_reregistration_wakes_the_latest() {
 #[test]
 fn sender_drop_wakes_pending_receiver() {
     let (tx, mut rx) = oneshot::channel::<u8>();
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     assert!(poll_once(&mut rx, &waker).is_pending());
     drop(tx);
     assert_eq!(wakes(&count), 1);

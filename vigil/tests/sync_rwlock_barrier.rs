@@ -4,30 +4,13 @@
 
 mod common;
 
+use common::waker::{counting_waker, poll_once};
 use common::{both_flavours, multi_thread};
-use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use vigil::sync::{Barrier, RwLock};
-
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let w = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    (w.clone(), Waker::from(w))
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
 
 #[test]
 fn readers_share_and_writers_exclude() {
@@ -220,7 +203,7 @@ fn a_barrier_waits_for_the_last_arrival() {
         panic!("the last arrival does not wait");
     };
     assert!(res.is_leader());
-    assert_eq!(woken.0.load(Ordering::SeqCst), 2);
+    assert_eq!(common::waker::wakes(&woken), 2);
     let Poll::Ready(res) = poll_once(a.as_mut(), &waker) else {
         panic!("released");
     };

@@ -4,31 +4,14 @@
 
 mod common;
 
+use common::waker::{counting_waker, poll_once};
 use common::{both_flavours, multi_thread};
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use vigil::sync::{AcquireError, Mutex, Semaphore, TryAcquireError};
-
-/// A waker that counts its wakes.
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let w = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    (w.clone(), Waker::from(w))
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
 
 #[test]
 fn permits_are_counted_and_given_back() {
@@ -88,8 +71,8 @@ fn a_release_wakes_exactly_the_waiter_it_serves() {
     assert!(poll_once(first.as_mut(), &w1).is_pending());
     assert!(poll_once(second.as_mut(), &w2).is_pending());
     sem.add_permits(1);
-    assert_eq!(c1.0.load(Ordering::SeqCst), 1);
-    assert_eq!(c2.0.load(Ordering::SeqCst), 0);
+    assert_eq!(common::waker::wakes(&c1), 1);
+    assert_eq!(common::waker::wakes(&c2), 0);
 }
 
 #[test]
@@ -101,8 +84,8 @@ fn the_latest_waker_is_the_one_woken() {
     assert!(poll_once(acquire.as_mut(), &w_old).is_pending());
     assert!(poll_once(acquire.as_mut(), &w_new).is_pending());
     sem.add_permits(1);
-    assert_eq!(old.0.load(Ordering::SeqCst), 0);
-    assert_eq!(new.0.load(Ordering::SeqCst), 1);
+    assert_eq!(common::waker::wakes(&old), 0);
+    assert_eq!(common::waker::wakes(&new), 1);
 }
 
 #[test]
@@ -116,7 +99,7 @@ fn a_cancelled_waiter_lets_the_next_one_through() {
     assert!(poll_once(small.as_mut(), &w2).is_pending());
     // `big` blocks the queue; dropping it must serve `small` at once.
     drop(big);
-    assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    assert_eq!(common::waker::wakes(&woken), 1);
     assert!(matches!(poll_once(small.as_mut(), &w2), Poll::Ready(Ok(_))));
 }
 
@@ -141,7 +124,7 @@ fn closing_fails_queued_and_later_acquires_but_not_held_permits() {
     assert!(poll_once(queued.as_mut(), &waker).is_pending());
     sem.close();
     assert!(sem.is_closed());
-    assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    assert_eq!(common::waker::wakes(&woken), 1);
     assert!(matches!(
         poll_once(queued.as_mut(), &waker),
         Poll::Ready(Err(AcquireError { .. }))
@@ -166,7 +149,7 @@ fn closing_wakes_every_waiter() {
         assert!(poll_once(w.as_mut(), &waker).is_pending());
     }
     sem.close();
-    assert_eq!(woken.0.load(Ordering::SeqCst), 100);
+    assert_eq!(common::waker::wakes(&woken), 100);
 }
 
 /// A release that serves more waiters than fit in one wake batch.
@@ -179,7 +162,7 @@ fn a_large_release_serves_every_waiter_it_covers() {
         assert!(poll_once(w.as_mut(), &waker).is_pending());
     }
     sem.add_permits(90);
-    assert_eq!(woken.0.load(Ordering::SeqCst), 90);
+    assert_eq!(common::waker::wakes(&woken), 90);
     // Keep the permits: dropping one would serve the next waiter.
     let polls: Vec<_> = waiters
         .iter_mut()

@@ -3,35 +3,14 @@
 
 mod common;
 
+use common::waker::{counting_waker, poll_once, wakes};
 use common::{both_flavours, DropCounter};
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Waker};
 use vigil::sync::{oneshot, Semaphore, SetOnce, SetOnceError};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let count = Arc::new(CountingWaker::default());
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &CountingWaker) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
 
 #[test]
 fn set_then_get() {
@@ -66,7 +45,7 @@ fn wait_returns_at_once_when_already_set() {
 #[test]
 fn a_pending_wait_is_woken_by_set_from_another_thread() {
     let cell = Arc::new(SetOnce::new());
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     let mut wait = pin!(cell.wait());
     assert!(poll_once(wait.as_mut(), &waker).is_pending());
     assert_eq!(wakes(&count), 0);
@@ -119,7 +98,7 @@ fn every_waiter_is_woken_once() {
     let counters: Vec<_> = waits
         .iter_mut()
         .map(|w| {
-            let (count, waker) = counting();
+            let (count, waker) = counting_waker();
             assert!(poll_once(w.as_mut(), &waker).is_pending());
             (count, waker)
         })
@@ -172,7 +151,7 @@ fn many_waiting_tasks_all_get_the_value() {
 #[test]
 fn a_dropped_wait_does_not_disturb_the_others() {
     let cell = SetOnce::new();
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     let mut kept = pin!(cell.wait());
     assert!(poll_once(kept.as_mut(), &waker).is_pending());
     {

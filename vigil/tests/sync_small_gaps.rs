@@ -5,36 +5,13 @@
 
 mod common;
 
+use common::waker::{counting_waker, poll_once, wakes};
 use common::{both_flavours, current_thread, panic_message};
-use std::future::Future;
 use std::pin::{pin, Pin};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Poll, Waker};
 use vigil::sync::oneshot::{self, error::TryRecvError};
 use vigil::sync::{watch, Notify, OwnedNotified, Semaphore};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting() -> (Arc<CountingWaker>, Waker) {
-    let count = Arc::new(CountingWaker::default());
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &CountingWaker) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
 
 fn owned(notify: &Arc<Notify>) -> Pin<Box<OwnedNotified>> {
     Box::pin(notify.clone().notified_owned())
@@ -45,7 +22,7 @@ fn owned(notify: &Arc<Notify>) -> Pin<Box<OwnedNotified>> {
 #[test]
 fn owned_notified_is_woken_by_notify_one() {
     let notify = Arc::new(Notify::new());
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     let mut fut = owned(&notify);
     assert!(poll_once(fut.as_mut(), &waker).is_pending());
     notify.notify_one();
@@ -92,7 +69,7 @@ fn owned_notified_enable_registers_without_polling() {
 #[test]
 fn dropped_owned_notified_passes_its_notification_on() {
     let notify = Arc::new(Notify::new());
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     let mut first = owned(&notify);
     let mut second = owned(&notify);
     assert!(poll_once(first.as_mut(), Waker::noop()).is_pending());
@@ -118,7 +95,7 @@ fn dropped_owned_notified_passes_its_notification_on() {
 #[test]
 fn dropped_waiting_owned_notified_leaves_the_queue() {
     let notify = Arc::new(Notify::new());
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     let mut gone = owned(&notify);
     let mut stays = owned(&notify);
     assert!(poll_once(gone.as_mut(), Waker::noop()).is_pending());
@@ -203,7 +180,7 @@ mod auto_traits {
 #[test]
 fn receiver_terminates_when_it_yields_a_value() {
     let (tx, mut rx) = oneshot::channel();
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     assert!(!rx.is_terminated());
     assert!(rx.is_empty());
     assert!(poll_once(Pin::new(&mut rx), &waker).is_pending());
@@ -300,7 +277,7 @@ fn the_channel_closes_when_the_last_sender_goes() {
     assert!(!rx.is_closed(), "a clone still lives");
     assert_eq!(rx.has_changed(), Ok(false));
     // A waiter stays pending while a sender lives, and sees its value.
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     {
         let mut changed = pin!(rx.changed());
         assert!(poll_once(changed.as_mut(), &waker).is_pending());
@@ -409,7 +386,7 @@ fn split_moves_permits_into_a_new_guard() {
 fn a_split_permit_serves_a_waiter() {
     let sem = Semaphore::new(2);
     let mut permit = sem.try_acquire_many(2).unwrap();
-    let (count, waker) = counting();
+    let (count, waker) = counting_waker();
     let mut acquire = pin!(sem.acquire());
     assert!(poll_once(acquire.as_mut(), &waker).is_pending());
     drop(permit.split(1).unwrap());

@@ -4,35 +4,13 @@
 
 mod common;
 
-use std::future::Future;
+use common::waker::{counting_waker, poll_once, wakes};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use vigil::sync::watch::{self, error::SendError};
-
-/// A waker that counts its wakes.
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let w = Arc::new(CountingWaker(AtomicUsize::new(0)));
-    (w.clone(), Waker::from(w))
-}
-
-fn wakes(w: &CountingWaker) -> usize {
-    w.0.load(Ordering::SeqCst)
-}
-
-fn poll_once<F: Future + ?Sized>(f: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    f.poll(&mut Context::from_waker(waker))
-}
 
 #[test]
 fn send_publishes_and_borrow_and_update_marks_seen() {

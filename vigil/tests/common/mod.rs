@@ -2,6 +2,8 @@
 // Each test crate uses a different subset.
 #![allow(dead_code)]
 
+pub mod waker;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
