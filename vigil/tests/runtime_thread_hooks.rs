@@ -206,3 +206,98 @@ fn enable_io_is_accepted() {
         .unwrap();
     assert_eq!(rt.block_on(async { 5 }), 5);
 }
+
+#[test]
+fn park_counts_and_busy_time_follow_the_workers() {
+    let (parked_tx, parked_rx) = mpsc::channel::<()>();
+    let parked_tx = Mutex::new(parked_tx);
+    let rt = vigil::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .on_thread_park(move || {
+            let _ = parked_tx.lock().unwrap().send(());
+        })
+        .build()
+        .unwrap();
+    let wait_for_park = || {
+        parked_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the worker never parked");
+    };
+    wait_for_park();
+    let before = rt.metrics();
+    assert!(before.worker_park_count(0) >= 1);
+    // Keep the only worker busy for 30 ms of wall-clock time.
+    rt.block_on(async {
+        vigil::spawn(async {
+            let start = std::time::Instant::now();
+            while start.elapsed() < std::time::Duration::from_millis(30) {
+                std::hint::spin_loop();
+            }
+        })
+        .await
+        .unwrap();
+    });
+    // Drain the parks signalled so far, then wait for the one after the
+    // task: the busy time is added when the worker parks.
+    while parked_rx.try_recv().is_ok() {}
+    let after = loop {
+        let m = rt.metrics();
+        if m.worker_park_count(0) > before.worker_park_count(0) {
+            break m;
+        }
+        wait_for_park();
+    };
+    let busy = after.worker_total_busy_duration(0) - before.worker_total_busy_duration(0);
+    assert!(
+        busy >= std::time::Duration::from_millis(30),
+        "30 ms of polling counted as {busy:?} busy"
+    );
+    assert!(after.worker_park_unpark_count(0) > before.worker_park_unpark_count(0));
+    assert_eq!(
+        after.workers()[0].busy_duration(),
+        after.worker_total_busy_duration(0)
+    );
+}
+
+#[test]
+fn current_thread_counts_only_idle_waits_as_parks() {
+    let rt = vigil::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    // Yielding tasks make the thread turn the driver without waiting: no park.
+    rt.block_on(async {
+        for _ in 0..100 {
+            vigil::task::yield_now().await;
+        }
+    });
+    let yielded = rt.metrics().worker_park_count(0);
+    // Waiting for another thread is a park.
+    let (tx, rx) = vigil::sync::oneshot::channel();
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let sender = std::thread::spawn(move || {
+        ready_rx.recv().unwrap();
+        tx.send(()).unwrap();
+    });
+    rt.block_on(async move {
+        let mut rx = std::pin::pin!(rx);
+        // Poll once so the receiver is registered, then let the sender go.
+        assert!(futures_poll_once(rx.as_mut()).is_none());
+        ready_tx.send(()).unwrap();
+        rx.await.unwrap();
+    });
+    sender.join().unwrap();
+    let m = rt.metrics();
+    assert!(yielded < 100, "yields counted as parks: {yielded}");
+    assert!(
+        m.worker_park_count(0) > yielded,
+        "the idle wait was not a park"
+    );
+}
+
+/// Polls `fut` once with a no-op waker: `Some` if it completed.
+fn futures_poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> Option<F::Output> {
+    match fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(v) => Some(v),
+        std::task::Poll::Pending => None,
+    }
+}

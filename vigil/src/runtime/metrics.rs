@@ -7,6 +7,7 @@
 
 use super::watch::ReportKind;
 use std::fmt;
+use std::time::Duration;
 
 /// A snapshot of a runtime's counters.
 ///
@@ -42,6 +43,8 @@ pub struct Metrics {
 pub struct WorkerMetrics {
     pub(crate) polls: u64,
     pub(crate) parks: u64,
+    pub(crate) unparks: u64,
+    pub(crate) busy: Duration,
     pub(crate) steals: u64,
     pub(crate) overflows: u64,
     pub(crate) local_queue_depth: usize,
@@ -53,10 +56,21 @@ impl WorkerMetrics {
         self.polls
     }
 
-    /// Times the worker went to sleep (or, on a current-thread runtime,
-    /// turned the driver).
+    /// Times the worker ran out of work and went to sleep.
     pub fn parks(&self) -> u64 {
         self.parks
+    }
+
+    /// Times the worker woke from sleeping (one less than
+    /// [`parks`](Self::parks) while it sleeps).
+    pub fn unparks(&self) -> u64 {
+        self.unparks
+    }
+
+    /// Time the worker spent awake (running tasks, looking for work,
+    /// polling the driver without waiting), up to its last park.
+    pub fn busy_duration(&self) -> Duration {
+        self.busy
     }
 
     /// Successful steals from other workers' queues.
@@ -104,6 +118,36 @@ impl Metrics {
     /// Parks on all workers.
     pub fn total_parks(&self) -> u64 {
         self.workers.iter().map(|w| w.parks).sum()
+    }
+
+    /// Times worker `worker` went to sleep (Tokio's name for
+    /// [`WorkerMetrics::parks`]).
+    ///
+    /// # Panics
+    /// If `worker` is not below [`num_workers`](Self::num_workers).
+    #[track_caller]
+    pub fn worker_park_count(&self, worker: usize) -> u64 {
+        self.workers[worker].parks
+    }
+
+    /// Parks plus unparks of worker `worker`, as Tokio counts them: an odd
+    /// number means the worker is asleep.
+    ///
+    /// # Panics
+    /// If `worker` is not below [`num_workers`](Self::num_workers).
+    #[track_caller]
+    pub fn worker_park_unpark_count(&self, worker: usize) -> u64 {
+        self.workers[worker].parks + self.workers[worker].unparks
+    }
+
+    /// Time worker `worker` spent awake, up to its last park (Tokio's name
+    /// for [`WorkerMetrics::busy_duration`]).
+    ///
+    /// # Panics
+    /// If `worker` is not below [`num_workers`](Self::num_workers).
+    #[track_caller]
+    pub fn worker_total_busy_duration(&self, worker: usize) -> Duration {
+        self.workers[worker].busy
     }
 
     /// Tasks in the global (injection) queue: woken or spawned from outside
@@ -169,14 +213,19 @@ impl fmt::Display for Metrics {
         )?;
         writeln!(
             f,
-            "{:>6} {:>12} {:>10} {:>10} {:>10} {:>7}",
-            "worker", "polls", "parks", "steals", "overflows", "queue"
+            "{:>6} {:>12} {:>10} {:>10} {:>10} {:>7} {:>12}",
+            "worker", "polls", "parks", "steals", "overflows", "queue", "busy ms"
         )?;
         for (i, w) in self.workers.iter().enumerate() {
             writeln!(
                 f,
-                "{i:>6} {:>12} {:>10} {:>10} {:>10} {:>7}",
-                w.polls, w.parks, w.steals, w.overflows, w.local_queue_depth
+                "{i:>6} {:>12} {:>10} {:>10} {:>10} {:>7} {:>12.1}",
+                w.polls,
+                w.parks,
+                w.steals,
+                w.overflows,
+                w.local_queue_depth,
+                w.busy.as_secs_f64() * 1e3
             )?;
         }
         Ok(())

@@ -118,6 +118,12 @@ impl Runtime {
         &self.handle
     }
 
+    /// A snapshot of the runtime's counters: [`Handle::metrics`] of its
+    /// handle.
+    pub fn metrics(&self) -> Metrics {
+        self.handle.metrics()
+    }
+
     /// Makes this runtime the current one for this thread until the guard is
     /// dropped, so `vigil::spawn` and timers work outside `block_on`.
     pub fn enter(&self) -> EnterGuard<'_> {

@@ -312,13 +312,14 @@ impl Handle {
         // the core must stay reachable (not borrowed) while parked.
         let idles = timeout != Some(Duration::ZERO);
         if idles {
+            self.poll_slot.parking();
             self.config.hooks.before_park();
         }
         driver.park(&self.driver, timeout);
         if idles {
+            self.poll_slot.unparked();
             self.config.hooks.after_unpark();
         }
-        PollSlot::bump(&self.poll_slot.parks);
         self.watchdog.refresh_clock();
         if let Some(monitor) = self.monitor.get() {
             monitor.notify_active(&self.poll_slot);
@@ -372,6 +373,8 @@ impl Handle {
         WorkerMetrics {
             polls: self.poll_slot.polls(),
             parks: self.poll_slot.parks.load(Ordering::Relaxed),
+            unparks: self.poll_slot.unparks.load(Ordering::Relaxed),
+            busy: Duration::from_nanos(self.poll_slot.busy_nanos.load(Ordering::Relaxed)),
             steals: 0,
             overflows: 0,
             local_queue_depth: self.queue_depth.load(Ordering::Relaxed),

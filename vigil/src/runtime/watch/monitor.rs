@@ -39,7 +39,13 @@ pub(crate) struct PollSlot {
     /// polling thread, written only by it) rather than next to what other
     /// threads read often.
     pub(crate) parks: AtomicU64,
+    pub(crate) unparks: AtomicU64,
     pub(crate) steals: AtomicU64,
+    /// Time spent out of the park before the last park, in nanoseconds.
+    pub(crate) busy_nanos: AtomicU64,
+    /// When the thread last left its park, in nanoseconds since `epoch`.
+    unparked_at: AtomicU64,
+    epoch: Instant,
 }
 
 impl PollSlot {
@@ -51,8 +57,29 @@ impl PollSlot {
             wakes: AtomicU64::new(0),
             worker,
             parks: AtomicU64::new(0),
+            unparks: AtomicU64::new(0),
             steals: AtomicU64::new(0),
+            busy_nanos: AtomicU64::new(0),
+            unparked_at: AtomicU64::new(0),
+            epoch: Instant::now(),
         }
+    }
+
+    /// The thread is about to sleep: counts the park and the busy time
+    /// since it last woke. Called by the slot's thread only.
+    pub(crate) fn parking(&self) {
+        Self::bump(&self.parks);
+        let now = self.epoch.elapsed().as_nanos() as u64;
+        let busy = now.saturating_sub(self.unparked_at.load(Ordering::Relaxed));
+        let total = self.busy_nanos.load(Ordering::Relaxed);
+        self.busy_nanos.store(total + busy, Ordering::Relaxed);
+    }
+
+    /// The thread woke from sleeping. Called by the slot's thread only.
+    pub(crate) fn unparked(&self) {
+        Self::bump(&self.unparks);
+        let now = self.epoch.elapsed().as_nanos() as u64;
+        self.unparked_at.store(now, Ordering::Relaxed);
     }
 
     #[inline]

@@ -350,6 +350,10 @@ impl Handle {
             .map(|r| WorkerMetrics {
                 polls: r.poll_slot.polls(),
                 parks: r.poll_slot.parks.load(Ordering::Relaxed),
+                unparks: r.poll_slot.unparks.load(Ordering::Relaxed),
+                busy: std::time::Duration::from_nanos(
+                    r.poll_slot.busy_nanos.load(Ordering::Relaxed),
+                ),
                 steals: r.poll_slot.steals.load(Ordering::Relaxed),
                 overflows: r.steal.overflows(),
                 local_queue_depth: r.steal.len(),

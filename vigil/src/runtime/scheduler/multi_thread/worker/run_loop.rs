@@ -227,7 +227,7 @@ impl Context {
         }
         let mut parker = core.parker.take().expect("parker missing");
         let remote = &handle.remotes[index];
-        PollSlot::bump(&remote.poll_slot.parks);
+        remote.poll_slot.parking();
         handle.config.hooks.before_park();
         loop {
             // Tasks that timers wake while we sit in the driver land in our
@@ -255,6 +255,7 @@ impl Context {
             }
         }
         core.parker = Some(parker);
+        remote.poll_slot.unparked();
         handle.config.hooks.after_unpark();
         if core.run_queue.len() > 0 {
             // Tasks woken while we slept are more than we run next: share.
