@@ -261,7 +261,12 @@ fn park_counts_and_busy_time_follow_the_workers() {
 
 #[test]
 fn current_thread_counts_only_idle_waits_as_parks() {
+    let (parked_tx, parked_rx) = mpsc::channel::<()>();
+    let parked_tx = Mutex::new(parked_tx);
     let rt = vigil::runtime::Builder::new_current_thread()
+        .on_thread_park(move || {
+            let _ = parked_tx.lock().unwrap().send(());
+        })
         .build()
         .unwrap();
     // Yielding tasks make the thread turn the driver without waiting: no park.
@@ -271,20 +276,16 @@ fn current_thread_counts_only_idle_waits_as_parks() {
         }
     });
     let yielded = rt.metrics().worker_park_count(0);
-    // Waiting for another thread is a park.
+    while parked_rx.try_recv().is_ok() {}
+    // Waiting for another thread, which answers only once this one has
+    // gone to sleep, is a park.
     let (tx, rx) = vigil::sync::oneshot::channel();
-    let (ready_tx, ready_rx) = mpsc::channel::<()>();
     let sender = std::thread::spawn(move || {
-        ready_rx.recv().unwrap();
+        // Bounded: without a park, answer anyway and let the check fail.
+        let _ = parked_rx.recv_timeout(std::time::Duration::from_secs(30));
         tx.send(()).unwrap();
     });
-    rt.block_on(async move {
-        let mut rx = std::pin::pin!(rx);
-        // Poll once so the receiver is registered, then let the sender go.
-        assert!(futures_poll_once(rx.as_mut()).is_none());
-        ready_tx.send(()).unwrap();
-        rx.await.unwrap();
-    });
+    rt.block_on(rx).unwrap();
     sender.join().unwrap();
     let m = rt.metrics();
     assert!(yielded < 100, "yields counted as parks: {yielded}");
@@ -292,12 +293,4 @@ fn current_thread_counts_only_idle_waits_as_parks() {
         m.worker_park_count(0) > yielded,
         "the idle wait was not a park"
     );
-}
-
-/// Polls `fut` once with a no-op waker: `Some` if it completed.
-fn futures_poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> Option<F::Output> {
-    match fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(v) => Some(v),
-        std::task::Poll::Pending => None,
-    }
 }
