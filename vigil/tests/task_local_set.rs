@@ -589,8 +589,17 @@ fn a_busy_set_driven_by_a_task_is_not_taken_for_a_spinning_task() {
                         task::yield_now().await;
                     }
                 });
+                // Busy for at least 100 ms and more than 10 runs of the
+                // local task (on a slow machine, such as under Valgrind, the
+                // timer alone may fire after only a few).
+                let s = spins.clone();
                 local
-                    .run_until(vigil::time::sleep(Duration::from_millis(100)))
+                    .run_until(async move {
+                        vigil::time::sleep(Duration::from_millis(100)).await;
+                        while s.get() <= 10 {
+                            task::yield_now().await;
+                        }
+                    })
                     .await;
                 spins.get()
             })
