@@ -427,11 +427,10 @@ impl<T> Receiver<T> {
             return true;
         }
         self.inner.value.with(|v| {
-            // SAFETY: `COMPLETE` was seen with `Acquire`, so the sender's
-            // write is visible and the sender no longer touches the slot.
-            // The only other user is this receiver, which writes the slot
-            // (`take_value`) only through `&mut self`: none exists while we
-            // hold `&self`, so a shared read cannot race a write.
+            // `COMPLETE` seen with `Acquire`: the sender's write is visible
+            // and it no longer touches the slot; this receiver writes it
+            // only through `&mut self`, which cannot exist beside `&self`.
+            // SAFETY: so this shared read races no write.
             unsafe { &*v }.is_none()
         })
     }

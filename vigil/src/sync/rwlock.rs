@@ -254,13 +254,12 @@ macro_rules! guard_impls {
         impl<$($gen)*> Deref for $guard {
             type Target = $target;
             fn deref(&self) -> &$target {
-                // SAFETY: `ptr` is the locked value, or what a mapping
-                // closure reached through a borrow of it under the permits
-                // this guard still holds. Either stays valid while the lock
-                // lives (it is borrowed for the guard's lifetime or kept
-                // alive by the guard's `Arc`) and the value is not written
-                // by others while those permits (at least a reader's, which
-                // keeps writers out) are held.
+                // `ptr` is the locked value, or what a mapping closure
+                // reached through a borrow of it under the permits this
+                // guard holds; the lock outlives the guard (borrowed, or
+                // kept by its `Arc`), and writers stay out while a reader's
+                // permits are held.
+                // SAFETY: so `ptr` is valid and unwritten for `&self`'s life.
                 unsafe { &*Self::ptr(self) }
             }
         }

@@ -188,12 +188,10 @@ impl<T> SetOnce<T> {
             return None;
         }
         let value = self.value.with(|ptr| {
-            // SAFETY: `set` was seen true with `Acquire`, so the value was
-            // fully written before (by the setter's `Release` store) and is
-            // initialised. Nobody writes the cell again while `&self`
-            // exists: `set` only writes while the flag is false, and only
-            // `&mut self` methods (drop, `into_inner`) touch it afterwards.
-            // So a shared reference for the lifetime of `&self` is sound.
+            // The flag was seen set with `Acquire`, pairing with the
+            // setter's `Release`; `set` writes only while the flag is
+            // clear, and only `&mut self` methods touch the cell after.
+            // SAFETY: so the value is initialised and unwritten for `&self`'s life.
             unsafe { (*ptr).assume_init_ref() }
         });
         Some(value)
