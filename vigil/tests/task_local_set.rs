@@ -16,7 +16,6 @@ use std::thread::{self, ThreadId};
 use std::time::Duration;
 use vigil::sync::oneshot;
 use vigil::task::{self, JoinSet, LocalSet};
-use vigil::watchdog::{Config as WatchdogConfig, Report, ReportKind};
 
 /// Runs `f` on a thread of its own and fails the test if it has not
 /// returned within 30 seconds: a lost wake or a starved future hangs
@@ -552,94 +551,4 @@ fn ids_are_distinct_and_debug_names_the_set() {
     assert!(debug.contains(&a.id().to_string()), "{debug}");
     let guard = a.enter();
     assert!(format!("{guard:?}").contains("LocalEnterGuard"));
-}
-
-/// A current-thread runtime whose watchdog reports into the returned list:
-/// spins after 10 spurious polls over 10 ms, polls blocked for 50 ms.
-fn watched_runtime() -> (vigil::runtime::Runtime, Arc<Mutex<Vec<Report>>>) {
-    let reports = Arc::new(Mutex::new(Vec::new()));
-    let sink = reports.clone();
-    let rt = vigil::runtime::Builder::new_current_thread()
-        .watchdog(
-            WatchdogConfig::new()
-                .spin_threshold(10)
-                .spin_duration(Duration::from_millis(10))
-                .blocked_poll_threshold(Duration::from_millis(50)),
-        )
-        .on_watchdog(move |report| sink.lock().unwrap().push(report.clone()))
-        .build()
-        .unwrap();
-    (rt, reports)
-}
-
-#[test]
-fn a_busy_set_driven_by_a_task_is_not_taken_for_a_spinning_task() {
-    within(|| {
-        let (rt, reports) = watched_runtime();
-        let spins = rt.block_on(async {
-            // A task of the runtime drives the set: each of its polls runs
-            // the always-ready local task once and asks to be polled again.
-            task::spawn_local(async {
-                let local = LocalSet::new();
-                let spins = Rc::new(Cell::new(0u32));
-                let s = spins.clone();
-                local.spawn_local(async move {
-                    loop {
-                        s.set(s.get() + 1);
-                        task::yield_now().await;
-                    }
-                });
-                // Busy for at least 100 ms and more than 10 runs of the
-                // local task (on a slow machine, such as under Valgrind, the
-                // timer alone may fire after only a few).
-                let s = spins.clone();
-                local
-                    .run_until(async move {
-                        vigil::time::sleep(Duration::from_millis(100)).await;
-                        while s.get() <= 10 {
-                            task::yield_now().await;
-                        }
-                    })
-                    .await;
-                spins.get()
-            })
-            .await
-            .unwrap()
-        });
-        assert!(spins > 10, "the local task ran only {spins} times");
-        let reports = reports.lock().unwrap();
-        assert!(reports.is_empty(), "{reports:?}");
-    });
-}
-
-#[test]
-fn a_blocking_local_task_shows_as_the_driving_task_s_blocked_poll() {
-    within(|| {
-        let (rt, reports) = watched_runtime();
-        let driver_id = rt.block_on(async {
-            let driver = task::spawn_local(async {
-                let local = LocalSet::new();
-                local
-                    .run_until(async {
-                        task::spawn_local(async {
-                            // Blocks the thread, which is what is measured.
-                            thread::sleep(Duration::from_millis(300));
-                        })
-                        .await
-                        .unwrap();
-                    })
-                    .await;
-            });
-            let id = driver.id();
-            driver.await.unwrap();
-            id
-        });
-        let reports = reports.lock().unwrap();
-        let blocked: Vec<_> = reports
-            .iter()
-            .filter(|r| r.kind() == ReportKind::BlockedPoll)
-            .collect();
-        assert_eq!(blocked.len(), 1, "{reports:?}");
-        assert_eq!(blocked[0].task_id(), driver_id, "{reports:?}");
-    });
 }

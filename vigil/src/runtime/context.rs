@@ -82,6 +82,13 @@ pub(crate) fn try_current() -> Option<scheduler::Handle> {
         .flatten()
 }
 
+/// Whether `handle` is this thread's current runtime.
+pub(crate) fn is_current(handle: &scheduler::Handle) -> bool {
+    CONTEXT
+        .try_with(|c| c.handle.borrow().as_ref().is_some_and(|h| h.ptr_eq(handle)))
+        .unwrap_or(false)
+}
+
 /// Marks this thread as driving a runtime until the guard drops; panics if
 /// it already is (blocking here would freeze the runtime's tasks).
 pub(crate) struct DrivingGuard {
@@ -255,8 +262,15 @@ pub(crate) fn begin_poll(task: NonNull<Header>, id: crate::runtime::task::Id) ->
             // SAFETY: a slot pointer is set only by `set_poll_slot`, whose
             // guard keeps the slot alive and clears the pointer before it is
             // dropped.
-            if let Some(s) = unsafe { slot.as_ref() } {
-                s.begin(task, id);
+            match unsafe { slot.as_ref() } {
+                Some(s) => s.begin(task, id),
+                None => {
+                    // SAFETY: a slot set aside by `enter_nested_polls` is
+                    // alive until its guard restores it.
+                    if let Some(s) = unsafe { c.nested_slot.get().as_ref() } {
+                        s.begin_nested(task, id);
+                    }
+                }
             }
             PollGuard { prev, count }
         })
@@ -280,8 +294,15 @@ impl PollGuard {
             .try_with(|c| {
                 // SAFETY: as in `begin_poll`: a slot pointer in the context
                 // is kept alive by its `set_poll_slot` guard.
-                if let Some(s) = unsafe { c.poll_slot.get().as_ref() } {
-                    s.end();
+                match unsafe { c.poll_slot.get().as_ref() } {
+                    Some(s) => s.end(),
+                    None => {
+                        // SAFETY: as in `begin_poll`: a slot set aside is
+                        // alive until its guard restores it.
+                        if let Some(s) = unsafe { c.nested_slot.get().as_ref() } {
+                            s.end_nested();
+                        }
+                    }
                 }
                 c.current_task.set(self.prev);
                 c.poll_flags.replace(0)
@@ -357,8 +378,10 @@ pub(crate) struct NestedPollsGuard {
 /// * If the outer poll is on the blocked-poll monitor's slot, the slot is
 ///   set aside, so the nested polls neither begin nor end a poll on it (the
 ///   slot counts one poll at a time): the monitor goes on timing the outer
-///   poll, which a nested poll that blocks does block. While a slot is set
-///   aside, this thread must not give its worker core away
+///   poll, which a nested poll that blocks does block. The nested polls
+///   only name their task on the slot, so that a block is blamed on the
+///   nested task running at the time. While a slot is set aside, this
+///   thread must not give its worker core away
 ///   ([`nested_poll_slot_aside`] tells `block_in_place`), since the slot
 ///   goes with the core.
 pub(crate) fn enter_nested_polls() -> NestedPollsGuard {

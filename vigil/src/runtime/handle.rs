@@ -2,7 +2,7 @@ use super::context;
 use super::dump::{Dump, TaskDump};
 use super::metrics::Metrics;
 use super::scheduler;
-use super::task::{TaskMeta, TaskOptions};
+use super::task::{OwnedTasks, TaskMeta, TaskOptions};
 use super::watch::ReportKind;
 use crate::task::JoinHandle;
 use std::fmt;
@@ -194,12 +194,17 @@ impl Handle {
     /// and time since its last poll. Its `Display` is a table. Taking a dump
     /// locks each shard of the task list briefly, one after the other; the
     /// runtime keeps running meanwhile.
+    ///
+    /// The tasks of a live [`LocalSet`](crate::task::LocalSet) that this
+    /// runtime has driven are listed too.
     pub fn dump(&self) -> Dump {
         let watchdog = self.inner.watchdog();
         let mut tasks = Vec::new();
-        self.inner.for_each_owned(&mut |owned| {
+        let mut collect = |owned: &OwnedTasks| {
             owned.for_each(|header| tasks.push(TaskDump::of(header, watchdog)));
-        });
+        };
+        self.inner.for_each_owned(&mut collect);
+        watchdog.for_each_adopted(&mut collect);
         tasks.sort_by_key(|t| t.id());
         Dump { tasks }
     }

@@ -89,6 +89,33 @@ impl Builder {
         Ok(super::spawn_local_inner(future, self.options))
     }
 
+    /// Spawns a `!Send` future on `local_set`, whether or not it is being
+    /// driven; see [`LocalSet::spawn_local`](super::LocalSet::spawn_local).
+    ///
+    /// ```
+    /// use vigil::task::{Builder, LocalSet};
+    ///
+    /// let rt = vigil::runtime::Builder::new_current_thread().build().unwrap();
+    /// let local = LocalSet::new();
+    /// let handle = Builder::new()
+    ///     .name("local-worker")
+    ///     .spawn_local_on(async { std::rc::Rc::new(5) }, &local)
+    ///     .unwrap();
+    /// assert_eq!(*local.block_on(&rt, handle).unwrap(), 5);
+    /// ```
+    #[track_caller]
+    pub fn spawn_local_on<F>(
+        self,
+        future: F,
+        local_set: &super::LocalSet,
+    ) -> io::Result<JoinHandle<F::Output>>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Ok(local_set.spawn_with(future, self.options))
+    }
+
     /// Runs a blocking closure on the current runtime's blocking pool.
     ///
     /// # Panics

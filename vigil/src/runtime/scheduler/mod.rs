@@ -62,6 +62,15 @@ impl Handle {
         }
     }
 
+    /// Whether both are handles of the same runtime.
+    pub(crate) fn ptr_eq(&self, other: &Handle) -> bool {
+        match (self, other) {
+            (Handle::CurrentThread(a), Handle::CurrentThread(b)) => Arc::ptr_eq(a, b),
+            (Handle::MultiThread(a), Handle::MultiThread(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
     pub(crate) fn watchdog(&self) -> &Watchdog {
         match self {
             Handle::CurrentThread(h) => &h.watchdog,

@@ -21,6 +21,16 @@
 //!
 //! Nothing here takes a lock or makes a system call on the path of a
 //! healthy poll; see [`task_watch`] for the few stores each poll costs.
+//!
+//! # Tasks of other schedulers
+//!
+//! A [`LocalSet`](crate::task::LocalSet) runs its tasks inside the poll of
+//! whatever drives it, with a scheduler of its own. Its tasks are watched
+//! by the watchdog of the runtime that first drives the set, one by one
+//! like the runtime's own (each report names the local task, not the task
+//! that drives the set). The set *adopts* that watchdog: it is listed here
+//! (weakly) so that [`Handle::dump`](crate::runtime::Handle::dump) shows its
+//! tasks too.
 
 mod config;
 pub(crate) mod monitor;
@@ -32,16 +42,23 @@ pub use config::{Config, Policy};
 pub use report::{Report, ReportKind};
 
 use crate::driver;
-use crate::runtime::task::Id;
+use crate::runtime::task::{Id, OwnedTasks};
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 /// The user's report callback.
 pub(crate) type Callback = Arc<dyn Fn(&Report) + Send + Sync + 'static>;
+
+/// A scheduler other than the runtime's whose tasks a runtime's watchdog
+/// watches (a `LocalSet`): its task list, for the dump.
+pub(crate) trait AdoptedTasks: Send + Sync {
+    /// Calls `f` with each list of the scheduler's live tasks.
+    fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks));
+}
 
 /// The watchdog state of one runtime, shared by its scheduler and monitor.
 pub(crate) struct Watchdog {
@@ -60,6 +77,9 @@ pub(crate) struct Watchdog {
     /// Reports for tasks the monitor asked to cancel; the cancelled task's
     /// join handle takes its report from here.
     aborts: Mutex<HashMap<Id, Report>>,
+    /// Schedulers whose tasks this watchdog watches too (live `LocalSet`s
+    /// this runtime drove); dead entries are pruned on every adoption.
+    adopted: Mutex<Vec<Weak<dyn AdoptedTasks>>>,
 }
 
 impl Watchdog {
@@ -99,6 +119,7 @@ impl Watchdog {
             coarse_ms: AtomicU32::new(0),
             throttle: throttle::Throttle::new(driver),
             aborts: Mutex::new(HashMap::new()),
+            adopted: Mutex::new(Vec::new()),
         }
     }
 
@@ -151,6 +172,26 @@ impl Watchdog {
     /// The report kept by [`stash_abort`](Self::stash_abort), if any.
     pub(crate) fn take_abort(&self, id: Id) -> Option<Report> {
         self.aborts.lock().unwrap().remove(&id)
+    }
+
+    /// Starts watching the tasks of another scheduler (see the module docs).
+    pub(crate) fn adopt(&self, tasks: Weak<dyn AdoptedTasks>) {
+        let mut adopted = self.adopted.lock().unwrap();
+        adopted.retain(|t| t.strong_count() > 0);
+        adopted.push(tasks);
+    }
+
+    /// Calls `f` with each task list of the adopted schedulers still alive.
+    pub(crate) fn for_each_adopted(&self, f: &mut dyn FnMut(&OwnedTasks)) {
+        // Upgraded under the lock, walked after it: a set dropped meanwhile
+        // is dropped by our reference, outside the lock.
+        let live: Vec<_> = {
+            let adopted = self.adopted.lock().unwrap();
+            adopted.iter().filter_map(Weak::upgrade).collect()
+        };
+        for tasks in &live {
+            tasks.for_each_owned(f);
+        }
     }
 
     /// Runtime shutdown: releases throttled tasks.

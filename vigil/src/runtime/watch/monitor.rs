@@ -8,9 +8,11 @@
 //! every quarter of the threshold: a slot whose odd number has not changed
 //! since a sample taken at least `threshold` ago belongs to a poll that has
 //! run at least that long. It is reported once, with the task looked up in
-//! the runtime's owned-task list (under that list's lock, where the task is
-//! sure to be alive), and the scheduler is asked to rescue the rest of the
-//! worker's work.
+//! the runtime's owned-task lists or those of the `LocalSet`s it watches
+//! (under that list's lock, where the task is sure to be alive), and the
+//! scheduler is asked to rescue the rest of the worker's work. A poll that
+//! runs a `LocalSet` names on the slot the local task it is polling, and a
+//! block is blamed on that task.
 //!
 //! When no slot changes for two samples in a row the runtime is idle and the
 //! monitor sleeps until a thread leaves its park; an idle runtime costs no
@@ -32,6 +34,10 @@ pub(crate) struct PollSlot {
     seq: AtomicU64,
     task: AtomicPtr<Header>,
     task_id: AtomicU64,
+    /// The task polled inside that poll right now, if any (a `LocalSet`'s
+    /// task, run by the task on the slot): the one a block is blamed on.
+    nested_task: AtomicPtr<Header>,
+    nested_task_id: AtomicU64,
     /// Bumped each time the thread leaves its park.
     wakes: AtomicU64,
     worker: usize,
@@ -54,6 +60,8 @@ impl PollSlot {
             seq: AtomicU64::new(0),
             task: AtomicPtr::new(ptr::null_mut()),
             task_id: AtomicU64::new(0),
+            nested_task: AtomicPtr::new(ptr::null_mut()),
+            nested_task_id: AtomicU64::new(0),
             wakes: AtomicU64::new(0),
             worker,
             parks: AtomicU64::new(0),
@@ -94,6 +102,21 @@ impl PollSlot {
     pub(crate) fn end(&self) {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Release);
+    }
+
+    /// A poll of `task` starts inside the poll in progress (which goes on
+    /// counting as one poll: the sequence number does not move).
+    #[inline]
+    pub(crate) fn begin_nested(&self, task: NonNull<Header>, id: Id) {
+        self.nested_task_id.store(id.as_u64(), Ordering::Relaxed);
+        self.nested_task.store(task.as_ptr(), Ordering::Release);
+    }
+
+    /// The nested poll ended (the poll around it, if itself nested, is
+    /// no longer tracked: a block is blamed on the outermost task then).
+    #[inline]
+    pub(crate) fn end_nested(&self) {
+        self.nested_task.store(ptr::null_mut(), Ordering::Release);
     }
 
     /// Whether a poll is in progress on this slot. Exact only on the
@@ -331,6 +354,8 @@ fn blocked<S: Supervised>(
     let watchdog = target.watchdog();
     let task = slot.task.load(Ordering::Relaxed);
     let id = slot.task_id.load(Ordering::Relaxed);
+    let nested = slot.nested_task.load(Ordering::Acquire);
+    let nested_id = slot.nested_task_id.load(Ordering::Relaxed);
     // The task pointer is only trusted if the poll is still the same one.
     if slot.seq.load(Ordering::Acquire) != seq {
         return;
@@ -338,14 +363,29 @@ fn blocked<S: Supervised>(
     let Some(task) = NonNull::new(task) else {
         return;
     };
+    // Blame the nested poll if it is still going on, else the poll around
+    // it. A pointer is never dereferenced before the list finds it
+    // registered under `id`, so a stale or torn pair finds nothing.
     let mut found = None;
-    target.for_each_owned(&mut |owned| {
-        if found.is_none() {
-            found = owned.with_task(task, id, |header, raw| {
-                describe(watchdog, slot, lasted, header, raw)
-            });
+    let candidates = [
+        NonNull::new(nested).map(|t| (t, nested_id)),
+        Some((task, id)),
+    ];
+    for (task, id) in candidates.into_iter().flatten() {
+        let mut search = |owned: &OwnedTasks| {
+            if found.is_none() {
+                found = owned.with_task(task, id, |header, raw| {
+                    describe(watchdog, slot, lasted, header, raw)
+                });
+            }
+        };
+        target.for_each_owned(&mut search);
+        // A `LocalSet`'s task.
+        watchdog.for_each_adopted(&mut search);
+        if found.is_some() {
+            break;
         }
-    });
+    }
     let Some(Some((report, keep))) = found else {
         return;
     };

@@ -99,6 +99,17 @@ use std::task::{Context as TaskContext, Poll};
 /// [aborted](JoinHandle::abort)) from another thread when its output is
 /// `Send`.
 ///
+/// # Watched like the runtime's tasks
+///
+/// The first runtime to drive the set watches its tasks with its
+/// [watchdog](crate::watchdog), one by one: a local task that wakes itself
+/// without progress, loses its waker or blocks its thread is reported
+/// under its own id, name and spawn location, and the runtime's policy (or
+/// the task's) applies to it alone; the set's other tasks keep running.
+/// [`Handle::dump`](crate::runtime::Handle::dump) lists the set's tasks
+/// for as long as the set lives. While another runtime drives the set
+/// (the first one gone, say), its tasks are not watched.
+///
 /// # Dropping the set
 ///
 /// Dropping a `LocalSet` cancels every task that has not completed: each
@@ -122,12 +133,12 @@ use std::task::{Context as TaskContext, Poll};
 ///
 /// # Limits
 ///
-/// The runtime's watchdog does not watch a set's tasks one by one: their
-/// polls are part of the poll of whatever drives the set (when a task of
-/// the runtime drives it, a local task that blocks is reported as that
-/// task's blocked poll). They are not listed by
-/// [`Handle::dump`](crate::runtime::Handle::dump) nor counted by
+/// A set's tasks are not counted by
 /// [`Handle::num_alive_tasks`](crate::runtime::Handle::num_alive_tasks).
+/// Blocked polls are watched on the threads the runtime watches: a set
+/// driven by a current-thread runtime (from `block_on` or from one of its
+/// tasks) has a local task that blocks reported by name; the thread that
+/// calls a multi-thread runtime's `block_on` is not watched.
 /// [`block_in_place`](crate::task::block_in_place) panics in a local task
 /// that a worker thread polls inside one of its own tasks.
 ///
@@ -221,7 +232,20 @@ impl LocalSet {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let meta = TaskMeta::new(TaskOptions::default(), std::panic::Location::caller());
+        self.spawn_with(future, TaskOptions::default())
+    }
+
+    /// [`spawn_local`](Self::spawn_local) with a [`task::Builder`]'s
+    /// options (name, watchdog policy).
+    ///
+    /// [`task::Builder`]: crate::task::Builder
+    #[track_caller]
+    pub(crate) fn spawn_with<F>(&self, future: F, options: TaskOptions) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let meta = TaskMeta::new(options, std::panic::Location::caller());
         self.context.spawn(future, meta)
     }
 

@@ -3,16 +3,16 @@
 
 use crate::loom::sync::Mutex;
 use crate::runtime::context;
-use crate::runtime::scheduler::inject::Inject;
+use crate::runtime::scheduler::{self, inject::Inject};
 use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
-use crate::runtime::watch::Watchdog;
+use crate::runtime::watch::{AdoptedTasks, Watchdog};
 use crate::runtime::Id;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock};
 use std::task::Waker;
 use std::thread::ThreadId;
 
@@ -51,6 +51,13 @@ pub(crate) struct Shared {
     remote: Inject<Arc<Shared>>,
     /// The waker of whatever last polled the set.
     waker: Mutex<Option<Waker>>,
+    /// The runtime that first drove the set: its watchdog watches the
+    /// set's tasks (unset until then, and in loom models).
+    runtime: OnceLock<scheduler::Handle>,
+    /// That runtime drives the set right now (set by the owner thread at
+    /// every run). A set driven by another runtime later is not watched:
+    /// the first one's throttle timer may be gone with it.
+    watched: AtomicBool,
 }
 
 /// This thread's innermost current set.
@@ -109,6 +116,8 @@ impl Context {
                 live: AtomicUsize::new(0),
                 remote: Inject::new(),
                 waker: Mutex::new(None),
+                runtime: OnceLock::new(),
+                watched: AtomicBool::new(false),
             }),
             owner: std::thread::current().id(),
             queue: RefCell::new(VecDeque::new()),
@@ -170,6 +179,11 @@ impl Context {
             std::thread::current().id(),
             "a LocalSet ran on a thread other than its own"
         );
+        let watched = match self.shared.runtime.get() {
+            Some(bound) => context::is_current(bound),
+            None => self.adopt_runtime(),
+        };
+        self.shared.watched.store(watched, Relaxed);
         // The tasks are polled inside the poll of whatever drives the set.
         let _nested = context::enter_nested_polls();
         {
@@ -190,6 +204,21 @@ impl Context {
         !self.queue.borrow().is_empty()
             || !self.deferred.borrow().is_empty()
             || !self.shared.remote.is_empty()
+    }
+
+    /// The first run inside a runtime: that runtime's watchdog watches the
+    /// set's tasks from now on, and lists them in its dumps. Returns
+    /// whether it does (not outside a runtime).
+    #[cold]
+    fn adopt_runtime(&self) -> bool {
+        let Some(handle) = context::try_current() else {
+            return false;
+        };
+        let shared: Arc<dyn AdoptedTasks> = self.shared.clone();
+        handle.watchdog().adopt(Arc::downgrade(&shared));
+        // Only the owner thread sets it: it was empty.
+        let _ = self.shared.runtime.set(handle);
+        true
     }
 
     fn next_task(&self) -> Option<Notified<Arc<Shared>>> {
@@ -292,9 +321,19 @@ impl Schedule for Arc<Shared> {
         linked
     }
 
-    /// The set's tasks are watched as part of the poll that drives the set.
+    /// The watchdog of the runtime that first drove the set, while that
+    /// runtime drives it (only the owner thread asks: it polls the tasks).
     fn watchdog(&self) -> &Watchdog {
-        Watchdog::off()
+        match self.runtime.get() {
+            Some(handle) if self.watched.load(Relaxed) => handle.watchdog(),
+            _ => Watchdog::off(),
+        }
+    }
+}
+
+impl AdoptedTasks for Shared {
+    fn for_each_owned(&self, f: &mut dyn FnMut(&OwnedTasks)) {
+        f(&self.owned);
     }
 }
 
