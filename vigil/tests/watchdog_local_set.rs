@@ -16,7 +16,8 @@ use vigil::runtime::Handle;
 use vigil::task::{self, LocalSet};
 use vigil::watchdog::{Config, Policy, ReportKind};
 use watchdog_support::{
-    exclusive, no_blocked, runtime, sensitive, shared, within, Flavour, Forgetful, Spinner, BOTH,
+    exclusive, no_blocked, runtime, sensitive, shared, within, Flavour, Forgetful, Reports,
+    Spinner, BOTH,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -24,99 +25,87 @@ const LIMIT: Duration = Duration::from_secs(10);
 #[test]
 fn a_spinning_local_task_is_reported_by_name_and_the_set_keeps_running() {
     let _cores = shared();
-    for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
-        within(LIMIT, move || {
-            let local = LocalSet::new();
-            local.block_on(&rt, async {
-                let (spinner, polls) = Spinner::new();
-                let builder = task::Builder::new().name("local-spinner");
-                let (handle, line) = (builder.spawn_local(spinner).unwrap(), line!());
-                let seen = reports
-                    .wait_for(Duration::from_secs(5), |r| r.kind() == ReportKind::Spinning)
-                    .await
-                    .expect("no spinning report");
-                let report = &seen.report;
-                eprintln!("{flavour:?}: {report}");
-                assert_eq!(report.task_id(), handle.id());
-                assert_eq!(report.task_name(), Some("local-spinner"));
-                assert_eq!(report.location().file(), file!());
-                assert_eq!(report.location().line(), line);
-                assert_eq!(report.policy(), Policy::Warn);
-                assert!(report.spurious_wakes() >= 100, "{report}");
-                // The rest of the set and of the runtime still run.
-                let not_send = Rc::new(41);
-                let answer = task::spawn_local(async move { *not_send + 1 })
-                    .await
-                    .unwrap();
-                assert_eq!(answer, 42);
-                vigil::spawn(async {}).await.unwrap();
-                vigil::time::sleep(Duration::from_millis(5)).await;
-                assert!(polls.load(Relaxed) > 100);
-                handle.abort();
-                assert!(handle.await.unwrap_err().is_cancelled());
-            });
-            let spins = reports.of_kind(ReportKind::Spinning);
-            assert_eq!(
-                spins.len(),
-                1,
-                "reported more than once: {:?}",
-                reports.all()
-            );
-        });
-    }
+    on_a_set_in_each_flavour(no_blocked(sensitive()), |flavour, reports| async move {
+        let (spinner, polls) = Spinner::new();
+        let builder = task::Builder::new().name("local-spinner");
+        let (handle, line) = (builder.spawn_local(spinner).unwrap(), line!());
+        let seen = reports
+            .wait_for(Duration::from_secs(5), |r| r.kind() == ReportKind::Spinning)
+            .await
+            .expect("no spinning report");
+        let report = &seen.report;
+        eprintln!("{flavour:?}: {report}");
+        assert_eq!(report.task_id(), handle.id());
+        assert_eq!(report.task_name(), Some("local-spinner"));
+        assert_eq!(report.location().file(), file!());
+        assert_eq!(report.location().line(), line);
+        assert_eq!(report.policy(), Policy::Warn);
+        assert!(report.spurious_wakes() >= 100, "{report}");
+        // The rest of the set and of the runtime still run.
+        let not_send = Rc::new(41);
+        let answer = task::spawn_local(async move { *not_send + 1 })
+            .await
+            .unwrap();
+        assert_eq!(answer, 42);
+        vigil::spawn(async {}).await.unwrap();
+        vigil::time::sleep(Duration::from_millis(5)).await;
+        assert!(polls.load(Relaxed) > 100);
+        handle.abort();
+        assert!(handle.await.unwrap_err().is_cancelled());
+        let spins = reports.of_kind(ReportKind::Spinning);
+        assert_eq!(
+            spins.len(),
+            1,
+            "reported more than once: {:?}",
+            reports.all()
+        );
+    });
 }
 
 #[test]
 fn a_spinning_local_task_is_cancelled_under_the_abort_policy() {
     let _cores = shared();
-    for flavour in BOTH {
-        let (rt, _reports) = runtime(flavour, no_blocked(sensitive().policy(Policy::Abort)));
-        within(LIMIT, move || {
-            let local = LocalSet::new();
-            local.block_on(&rt, async {
-                let (spinner, _polls) = Spinner::new();
-                let handle = local_spawn_named("doomed", spinner);
-                let id = handle.id();
-                let err = handle.await.expect_err("the spinner ended normally");
-                eprintln!("{flavour:?}: {err}");
-                assert!(err.is_cancelled(), "{err}");
-                assert_eq!(err.id(), id);
-                let report = err.watchdog_report().expect("no report in the error");
-                assert_eq!(report.kind(), ReportKind::Spinning);
-                assert_eq!(report.task_name(), Some("doomed"));
-            });
-        });
-    }
+    on_a_set_in_each_flavour(
+        no_blocked(sensitive().policy(Policy::Abort)),
+        |flavour, _reports| async move {
+            let (spinner, _polls) = Spinner::new();
+            let handle = local_spawn_named("doomed", spinner);
+            let id = handle.id();
+            let err = handle.await.expect_err("the spinner ended normally");
+            eprintln!("{flavour:?}: {err}");
+            assert!(err.is_cancelled(), "{err}");
+            assert_eq!(err.id(), id);
+            let report = err.watchdog_report().expect("no report in the error");
+            assert_eq!(report.kind(), ReportKind::Spinning);
+            assert_eq!(report.task_name(), Some("doomed"));
+        },
+    );
 }
 
 #[test]
 fn a_spinning_local_task_is_throttled_and_still_polled_under_the_throttle_policy() {
     let _cores = shared();
-    for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, no_blocked(sensitive().policy(Policy::Throttle)));
-        within(LIMIT, move || {
-            let local = LocalSet::new();
-            local.block_on(&rt, async {
-                let (spinner, polls) = Spinner::new();
-                let handle = local_spawn_named("throttled", spinner);
-                reports
-                    .wait_for(Duration::from_secs(5), |r| r.kind() == ReportKind::Spinning)
-                    .await
-                    .expect("no spinning report");
-                // Throttled polls come back through the set's remote queue,
-                // from whichever thread releases them.
-                let before = polls.load(Relaxed);
-                while polls.load(Relaxed) < before + 3 {
-                    vigil::time::sleep(Duration::from_millis(1)).await;
-                }
-                assert_eq!(task::spawn_local(async { 5 }).await.unwrap(), 5);
-                handle.abort();
-                assert!(handle.await.unwrap_err().is_cancelled());
-            });
+    on_a_set_in_each_flavour(
+        no_blocked(sensitive().policy(Policy::Throttle)),
+        |_flavour, reports| async move {
+            let (spinner, polls) = Spinner::new();
+            let handle = local_spawn_named("throttled", spinner);
+            reports
+                .wait_for(Duration::from_secs(5), |r| r.kind() == ReportKind::Spinning)
+                .await
+                .expect("no spinning report");
+            // Throttled polls come back through the set's remote queue,
+            // from whichever thread releases them.
+            let before = polls.load(Relaxed);
+            while polls.load(Relaxed) < before + 3 {
+                vigil::time::sleep(Duration::from_millis(1)).await;
+            }
+            assert_eq!(task::spawn_local(async { 5 }).await.unwrap(), 5);
+            handle.abort();
+            assert!(handle.await.unwrap_err().is_cancelled());
             assert_eq!(reports.of_kind(ReportKind::Spinning).len(), 1);
-        });
-    }
+        },
+    );
 }
 
 #[test]
@@ -145,54 +134,42 @@ fn builder_spawn_local_on_names_the_task_and_sets_its_own_policy() {
 #[test]
 fn a_local_task_that_lost_its_waker_is_reported() {
     let _cores = shared();
-    for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, no_blocked(Config::new()));
-        within(LIMIT, move || {
-            let local = LocalSet::new();
-            local.block_on(&rt, async {
-                let (handle, line) = (local_spawn_named("forgetful", Forgetful), line!());
-                let seen = reports
-                    .wait_for(Duration::from_secs(5), |_| true)
-                    .await
-                    .expect("no lost-waker report");
-                let report = &seen.report;
-                eprintln!("{flavour:?}: {report}");
-                assert_eq!(report.kind(), ReportKind::LostWaker, "{report}");
-                assert_eq!(report.task_id(), handle.id());
-                assert_eq!(report.task_name(), Some("forgetful"));
-                assert_eq!(report.location().line(), line);
-                handle.abort();
-            });
-        });
-    }
+    on_a_set_in_each_flavour(no_blocked(Config::new()), |flavour, reports| async move {
+        let (handle, line) = (local_spawn_named("forgetful", Forgetful), line!());
+        let seen = reports
+            .wait_for(Duration::from_secs(5), |_| true)
+            .await
+            .expect("no lost-waker report");
+        let report = &seen.report;
+        eprintln!("{flavour:?}: {report}");
+        assert_eq!(report.kind(), ReportKind::LostWaker, "{report}");
+        assert_eq!(report.task_id(), handle.id());
+        assert_eq!(report.task_name(), Some("forgetful"));
+        assert_eq!(report.location().line(), line);
+        handle.abort();
+    });
 }
 
 #[test]
 fn a_local_task_waiting_on_a_timer_or_a_channel_is_not_reported() {
     let _cores = shared();
-    for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
-        within(LIMIT, move || {
-            let local = LocalSet::new();
-            local.block_on(&rt, async {
-                let (tx, rx) = vigil::sync::oneshot::channel::<u32>();
-                let waiter = task::spawn_local(async move { rx.await.unwrap() });
-                let sleeper = task::spawn_local(async {
-                    for _ in 0..20 {
-                        vigil::time::sleep(Duration::from_millis(1)).await;
-                        task::yield_now().await;
-                    }
-                });
-                sleeper.await.unwrap();
-                // Sent from another thread: the local task is woken remotely.
-                vigil::task::spawn_blocking(move || tx.send(7).unwrap())
-                    .await
-                    .unwrap();
-                assert_eq!(waiter.await.unwrap(), 7);
-            });
-            reports.assert_none("local tasks that wait properly");
+    on_a_set_in_each_flavour(no_blocked(sensitive()), |_flavour, reports| async move {
+        let (tx, rx) = vigil::sync::oneshot::channel::<u32>();
+        let waiter = task::spawn_local(async move { rx.await.unwrap() });
+        let sleeper = task::spawn_local(async {
+            for _ in 0..20 {
+                vigil::time::sleep(Duration::from_millis(1)).await;
+                task::yield_now().await;
+            }
         });
-    }
+        sleeper.await.unwrap();
+        // Sent from another thread: the local task is woken remotely.
+        vigil::task::spawn_blocking(move || tx.send(7).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(waiter.await.unwrap(), 7);
+        reports.assert_none("local tasks that wait properly");
+    });
 }
 
 #[test]
@@ -372,6 +349,23 @@ fn the_dump_lists_the_tasks_of_a_set_while_it_lives() {
                 dump.tasks().iter().all(|t| t.id() != id),
                 "task spawned at line {line} still listed after the set was dropped:\n{dump}"
             );
+        });
+    }
+}
+
+/// Runs `test` on a fresh set driven by `block_on`, once on a runtime of
+/// each flavour whose watchdog has `config` (the test gets the flavour and
+/// the runtime's reports).
+fn on_a_set_in_each_flavour<T, F>(config: Config, test: T)
+where
+    T: Fn(Flavour, Reports) -> F + Clone + Send + 'static,
+    F: std::future::Future<Output = ()>,
+{
+    for flavour in BOTH {
+        let (rt, reports) = runtime(flavour, config.clone());
+        let test = test.clone();
+        within(LIMIT, move || {
+            LocalSet::new().block_on(&rt, test(flavour, reports))
         });
     }
 }
