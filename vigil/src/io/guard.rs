@@ -184,6 +184,17 @@ pub(crate) fn check_read_len(n: usize, len: usize) -> io::Result<usize> {
     }
 }
 
+/// Checks a single `poll_write`'s count against the buffer it was given,
+/// for the futures that write once per call (`write_buf`).
+#[inline]
+pub(crate) fn check_write_len(n: usize, len: usize) -> io::Result<usize> {
+    if n <= len {
+        Ok(n)
+    } else {
+        Err(over_reported_write(n, len))
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn over_reported_read(n: usize, len: usize) -> io::Error {

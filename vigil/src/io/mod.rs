@@ -44,8 +44,9 @@
 //! as `write_all` into a busy loop that never yields, the worst kind of hang
 //! to diagnose. So every loop in this module (`read_exact`, `read_to_end`,
 //! `read_to_string`, `read_until`, `read_line`, `lines`, `write_all`,
-//! `flush`, `shutdown`, `copy`, `copy_buf`, `copy_bidirectional`, and
-//! `BufWriter`'s flush) judges each result through one small guard:
+//! `write_all_buf`, `flush`, `shutdown`, `copy`, `copy_buf`,
+//! `copy_bidirectional`, and `BufWriter`'s flush) judges each result
+//! through one small guard:
 //!
 //! * `Err(Interrupted)` is retried, as in `std`, but at most 64 times in a
 //!   row; then the error says the stream keeps being interrupted.
@@ -59,7 +60,8 @@
 //!
 //! The guard's own errors have kind `Other`, so a caller that retries
 //! `Interrupted` does not start the spin again. Single-operation futures
-//! (`read`, `write`, `fill_buf`) pass results through unchanged.
+//! (`read`, `read_buf`, `write`, `write_buf`, `fill_buf`) pass results
+//! through unchanged.
 //!
 //! # Cooperative budget
 //!
@@ -77,7 +79,9 @@
 //!
 //! Each `async` method documents what happens if its future is dropped
 //! before it completes (in a `select!`, or on a timeout). In short: `read`,
-//! `write`, `fill_buf`, `read_until` and [`Lines::next_line`] lose nothing;
+//! `read_buf`, `write`, `write_buf`, `fill_buf`, `read_until` and
+//! [`Lines::next_line`] lose nothing, and `write_all_buf` leaves its buffer
+//! advanced by exactly what was written;
 //! `read_exact`, `read_to_string`, `read_line`, `write_all`, `copy` and
 //! `copy_bidirectional` may lose or partly perform work.
 
@@ -91,6 +95,7 @@ pub(crate) mod guard;
 mod join;
 mod pipe;
 mod simplex;
+pub(crate) mod spare;
 mod splice;
 mod split;
 mod stdio;

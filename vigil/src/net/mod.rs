@@ -7,6 +7,7 @@
 //! blocking pool ([`lookup_host`]).
 
 mod addr;
+mod datagram_buf;
 mod split_halves;
 mod stream_io;
 pub mod tcp;

@@ -12,9 +12,9 @@
 //! `WriteHalf`, `OwnedReadHalf`, `OwnedWriteHalf`, `ReuniteError` and the
 //! crate-private `split` and `into_split` that the stream's own methods
 //! call. Each half also forwards the stream's methods for its direction
-//! (readiness, `try_read`/`try_write` and their vectored forms, the
-//! addresses), written once by [`read_half_methods!`] and
-//! [`write_half_methods!`].
+//! (readiness, `try_read`/`try_write`, their vectored forms and
+//! `try_read_buf`, the addresses), written once by [`read_half_methods!`]
+//! and [`write_half_methods!`].
 
 /// Defines the halves of `$stream` (whose module is `super`); `$what` names
 /// the kind of stream in error messages ("TCP", "Unix"), `$addr` is the type
@@ -183,6 +183,17 @@ macro_rules! read_half_methods {
             /// `WouldBlock` if no data is ready.
             pub fn try_read(&self, buf: &mut [u8]) -> ::std::io::Result<usize> {
                 AsRef::<$stream>::as_ref(self).try_read(buf)
+            }
+
+            #[doc = concat!("Reads into the spare capacity of a `BufMut` without waiting; see [`", stringify!($stream), "::try_read_buf`].")]
+            ///
+            /// # Errors
+            /// `WouldBlock` if no data is ready.
+            pub fn try_read_buf<B: ::bytes::BufMut + ?Sized>(
+                &self,
+                buf: &mut B,
+            ) -> ::std::io::Result<usize> {
+                AsRef::<$stream>::as_ref(self).try_read_buf(buf)
             }
 
             #[doc = concat!("Reads into several buffers without waiting; see [`", stringify!($stream), "::try_read_vectored`].")]

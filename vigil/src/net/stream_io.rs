@@ -197,6 +197,25 @@ macro_rules! impl_stream_socket {
                 })
             }
 
+            /// Reads into the spare capacity of `buf` (a [`bytes::BufMut`]
+            /// such as `BytesMut`) without waiting, and advances `buf` past
+            /// what arrived; returns how many bytes that was. `Ok(0)` is end
+            /// of file (or no room in `buf`). The kernel writes straight into
+            /// the spare capacity: nothing is zeroed or copied first.
+            ///
+            /// # Errors
+            /// `WouldBlock` if no read readiness is cached (await
+            /// [`readable`](Self::readable) first) or the kernel has nothing
+            /// queued after all; the latter also clears the readiness.
+            pub fn try_read_buf<B: ::bytes::BufMut + ?Sized>(
+                &self,
+                buf: &mut B,
+            ) -> ::std::io::Result<usize> {
+                self.io.try_io($crate::driver::io::Interest::READABLE, |s| {
+                    $crate::io::spare::recv(::std::os::fd::AsRawFd::as_raw_fd(s), buf)
+                })
+            }
+
             /// Writes several buffers in order as one system call
             /// (`sendmsg(2)` with `MSG_NOSIGNAL`, so a gone peer is an
             /// `EPIPE` error and never a signal) without waiting; returns how

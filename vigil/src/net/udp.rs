@@ -14,6 +14,7 @@
 //! direction remembers only the task that polled it last.
 
 use crate::driver::io::{Direction, Interest, PollEvented, Ready};
+use crate::io::spare;
 use crate::net::addr::{each_addr, resolve, ToSocketAddrs};
 use std::fmt;
 use std::io;
@@ -495,11 +496,32 @@ impl UdpSocket {
 
 /// The sender of the first datagram queued on `socket`, left queued.
 fn peek_sender_of(socket: &std::net::UdpSocket) -> io::Result<SocketAddr> {
-    socket2::SockRef::from(socket)
-        .peek_sender()?
-        .as_socket()
+    ip_sender(socket2::SockRef::from(socket).peek_sender()?)
+}
+
+/// One datagram and its sender into the spare capacity of `buf`, straight
+/// from the kernel (`socket2`'s `recv_from` gives the address as a
+/// `SockAddr`, which converts without a copy of the data).
+fn recv_buf_from_of<B: bytes::BufMut + ?Sized>(
+    socket: &std::net::UdpSocket,
+    buf: &mut B,
+) -> io::Result<(usize, SocketAddr)> {
+    let socket = socket2::SockRef::from(socket);
+    // SAFETY: `socket2`'s `recv_from` is `recvfrom(2)` on the slice: on
+    // `Ok((n, _))` the kernel stored exactly `n` received bytes at its
+    // start, and nothing else is written.
+    let (n, from) = unsafe { spare::fill_uninit(buf, |spare| socket.recv_from(spare)) }?;
+    Ok((n, ip_sender(from)?))
+}
+
+/// A sender's address as an IP socket address (which a UDP socket's
+/// always is).
+fn ip_sender(from: socket2::SockAddr) -> io::Result<SocketAddr> {
+    from.as_socket()
         .ok_or_else(|| io::Error::other("the kernel gave no IP address for the sender"))
 }
+
+crate::net::datagram_buf::datagram_buf_methods!(UdpSocket, SocketAddr, recv_buf_from_of);
 
 impl TryFrom<std::net::UdpSocket> for UdpSocket {
     type Error = io::Error;

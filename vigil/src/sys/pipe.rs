@@ -3,6 +3,7 @@
 
 use super::{cvt, cvt_size};
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// A non-blocking, close-on-exec pipe: `(read end, write end)`.
@@ -48,6 +49,16 @@ pub(crate) fn splice(from: RawFd, to: RawFd, len: usize) -> io::Result<usize> {
 /// an eventfd): `Ok(0)` is end of file, `WouldBlock` means empty.
 pub(crate) fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the call.
+    cvt_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
+}
+
+/// As [`read`], into a buffer that need not be initialised. On `Ok(n)`,
+/// the first `n` bytes of `buf` hold what was read and nothing else was
+/// written.
+pub(crate) fn read_uninit(fd: RawFd, buf: &mut [MaybeUninit<u8>]) -> io::Result<usize> {
+    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the call;
+    // `MaybeUninit<u8>` has the layout of `u8`, and `read(2)` only stores
+    // the bytes it read, so the memory being uninitialised is fine.
     cvt_size(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
 }
 

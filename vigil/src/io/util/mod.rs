@@ -17,9 +17,11 @@ pub use buf_read::{AsyncBufReadExt, FillBuf, ReadLine, ReadUntil};
 pub use chain::Chain;
 pub use lines::{Lines, Split};
 pub use numbers::{ReadNumber, WriteNumber};
-pub use read::{AsyncReadExt, Read, ReadExact, ReadToEnd, ReadToString, ReadVectored};
+pub use read::{AsyncReadExt, Read, ReadBuf, ReadExact, ReadToEnd, ReadToString, ReadVectored};
 pub use seek::{AsyncSeekExt, Seek};
 pub use take::Take;
-pub use write::{AsyncWriteExt, Flush, Shutdown, Write, WriteAll, WriteVectored};
+pub use write::{
+    AsyncWriteExt, Flush, Shutdown, Write, WriteAll, WriteAllBuf, WriteBuf, WriteVectored,
+};
 
 pub(crate) use write::{poll_close_guarded, poll_flush_guarded};

@@ -3,7 +3,9 @@
 use super::numbers::{self, ReadNumber};
 use super::{Chain, Take};
 use crate::io::guard::ProgressGuard;
+use crate::io::spare;
 use crate::runtime::coop::poll_proceed;
+use bytes::BufMut;
 use futures_io::AsyncRead;
 use std::future::Future;
 use std::io::{self, IoSliceMut};
@@ -56,6 +58,42 @@ pub trait AsyncReadExt: AsyncRead {
         Self: Unpin,
     {
         ReadVectored { reader: self, bufs }
+    }
+
+    /// Reads some bytes into the spare capacity of `buf` (a
+    /// [`bytes::BufMut`] such as `BytesMut` or `Vec<u8>`), advances it past
+    /// them and returns how many; `0` means end of file, or that `buf` has
+    /// no room left. One call of `poll_read`, results passed on unchanged,
+    /// as [`read`](AsyncReadExt::read).
+    ///
+    /// `AsyncRead` takes initialised bytes, so at most 16 KiB of the spare
+    /// capacity are zero-filled and offered to each read (a growable
+    /// buffer such as `BytesMut` or `Vec` first makes room if it is full).
+    /// A count larger than what was offered is an `InvalidData` error, and
+    /// `buf` is not advanced.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use vigil::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # vigil::block_on(async {
+    /// let (mut a, mut b) = vigil::io::duplex(64);
+    /// a.write_all(b"hello").await?;
+    /// let mut buf = BytesMut::with_capacity(1024);
+    /// let n = b.read_buf(&mut buf).await?;
+    /// assert_eq!(&buf[..n], b"hello");
+    /// # Ok::<_, std::io::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Cancel safe: `buf` is advanced only in the poll that returns the
+    /// count, so dropping the future before it completes loses nothing.
+    fn read_buf<'a, B>(&'a mut self, buf: &'a mut B) -> ReadBuf<'a, Self, B>
+    where
+        Self: Unpin,
+        B: BufMut + ?Sized,
+    {
+        ReadBuf { reader: self, buf }
     }
 
     /// Reads exactly `buf.len()` bytes and returns that count, as Tokio's
@@ -181,6 +219,40 @@ impl<R: AsyncRead + Unpin + ?Sized> Future for Read<'_, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         Pin::new(&mut *this.reader).poll_read(cx, this.buf)
+    }
+}
+
+/// The future of [`AsyncReadExt::read_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct ReadBuf<'a, R: ?Sized, B: ?Sized> {
+    reader: &'a mut R,
+    buf: &'a mut B,
+}
+
+impl<R: AsyncRead + Unpin + ?Sized, B: BufMut + ?Sized> Future for ReadBuf<'_, R, B> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if !this.buf.has_remaining_mut() {
+            return Poll::Ready(Ok(0));
+        }
+        let mut reader = Pin::new(&mut *this.reader);
+        let mut pending = false;
+        let read = spare::fill_zeroed(this.buf, spare::MAX_ZEROED, |bytes| {
+            match reader.as_mut().poll_read(cx, bytes) {
+                Poll::Ready(res) => res.map(|n| (n, ())),
+                Poll::Pending => {
+                    pending = true;
+                    Ok((0, ()))
+                }
+            }
+        });
+        if pending {
+            return Poll::Pending;
+        }
+        Poll::Ready(read.map(|(n, ())| n))
     }
 }
 

@@ -1,8 +1,9 @@
 //! `AsyncWriteExt` and the futures its methods return.
 
 use super::numbers::{self, WriteNumber};
-use crate::io::guard::ProgressGuard;
+use crate::io::guard::{self, ProgressGuard};
 use crate::runtime::coop::poll_proceed;
+use bytes::Buf;
 use futures_io::AsyncWrite;
 use std::future::Future;
 use std::io::{self, IoSlice};
@@ -11,10 +12,11 @@ use std::task::{ready, Context, Poll};
 
 /// Convenience methods for every [`AsyncWrite`], as `async` methods.
 ///
-/// `write_all` retries `Interrupted` a bounded number of times, fails with
-/// `WriteZero` when the writer accepts nothing, refuses to spin on a writer
-/// that returns `WouldBlock` as `Ready`, and spends the task's cooperative
-/// budget once per write; see the [module docs](crate::io).
+/// `write_all` and `write_all_buf` retry `Interrupted` a bounded number of
+/// times, fail with `WriteZero` when the writer accepts nothing, refuse to
+/// spin on a writer that returns `WouldBlock` as `Ready`, and spend the
+/// task's cooperative budget once per write; see the
+/// [module docs](crate::io).
 ///
 /// ```
 /// use vigil::io::{AsyncReadExt, AsyncWriteExt};
@@ -66,6 +68,61 @@ pub trait AsyncWriteExt: AsyncWrite {
         Self: Unpin,
     {
         WriteAll {
+            writer: self,
+            buf,
+            guard: ProgressGuard::new(),
+        }
+    }
+
+    /// Writes some of `buf` (a [`bytes::Buf`] such as `Bytes`, `BytesMut`
+    /// or a `Chain` of them), advances it past what was taken and returns
+    /// how many bytes that was. One call of `poll_write` with
+    /// [`buf.chunk()`](bytes::Buf::chunk), results passed on unchanged;
+    /// `Ok(0)` without a call if `buf` is empty.
+    ///
+    /// # Cancel safety
+    /// Cancel safe: `buf` is advanced only in the poll that wrote the
+    /// bytes, so if the future is dropped before it completes nothing was
+    /// written and `buf` is as it was.
+    fn write_buf<'a, B>(&'a mut self, buf: &'a mut B) -> WriteBuf<'a, Self, B>
+    where
+        Self: Unpin,
+        B: Buf + ?Sized,
+    {
+        WriteBuf { writer: self, buf }
+    }
+
+    /// Writes all of `buf`, advancing it as bytes are taken; each write
+    /// offers up to 64 of its chunks at once (`poll_write_vectored`), so a
+    /// chain of buffers goes out in few system calls. Fails with
+    /// `WriteZero` if the writer stops accepting bytes.
+    ///
+    /// ```
+    /// use bytes::{Buf, Bytes};
+    /// use vigil::io::{AsyncReadExt, AsyncWriteExt};
+    ///
+    /// # vigil::block_on(async {
+    /// let (mut a, mut b) = vigil::io::duplex(64);
+    /// let mut message = Bytes::from_static(b"head,").chain(Bytes::from_static(b"body"));
+    /// a.write_all_buf(&mut message).await?;
+    /// assert!(!message.has_remaining());
+    /// let mut got = [0; 9];
+    /// b.read_exact(&mut got).await?;
+    /// assert_eq!(&got, b"head,body");
+    /// # Ok::<_, std::io::Error>(()) }).unwrap();
+    /// ```
+    ///
+    /// # Cancel safety
+    /// Unlike [`write_all`](AsyncWriteExt::write_all), nothing is lost:
+    /// if the future is dropped early, `buf` has been advanced by exactly
+    /// the bytes written, so calling `write_all_buf` again with the same
+    /// `buf` continues where it stopped.
+    fn write_all_buf<'a, B>(&'a mut self, buf: &'a mut B) -> WriteAllBuf<'a, Self, B>
+    where
+        Self: Unpin,
+        B: Buf + ?Sized,
+    {
+        WriteAllBuf {
             writer: self,
             buf,
             guard: ProgressGuard::new(),
@@ -144,6 +201,64 @@ impl<W: AsyncWrite + Unpin + ?Sized> Future for Write<'_, W> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         Pin::new(&mut *this.writer).poll_write(cx, this.buf)
+    }
+}
+
+/// The future of [`AsyncWriteExt::write_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct WriteBuf<'a, W: ?Sized, B: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a mut B,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized, B: Buf + ?Sized> Future for WriteBuf<'_, W, B> {
+    type Output = io::Result<usize>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if !this.buf.has_remaining() {
+            return Poll::Ready(Ok(0));
+        }
+        let chunk = this.buf.chunk();
+        let n = ready!(Pin::new(&mut *this.writer).poll_write(cx, chunk))?;
+        let n = guard::check_write_len(n, chunk.len())?;
+        this.buf.advance(n);
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// The future of [`AsyncWriteExt::write_all_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct WriteAllBuf<'a, W: ?Sized, B: ?Sized> {
+    writer: &'a mut W,
+    buf: &'a mut B,
+    guard: ProgressGuard,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized, B: Buf + ?Sized> Future for WriteAllBuf<'_, W, B> {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        /// The most chunks offered to one vectored write.
+        const MAX_CHUNKS: usize = 64;
+        let this = self.get_mut();
+        let mut writer = Pin::new(&mut *this.writer);
+        while this.buf.has_remaining() {
+            let mut slices = [IoSlice::new(&[]); MAX_CHUNKS];
+            let count = this.buf.chunks_vectored(&mut slices);
+            let slices = &slices[..count];
+            let offered = slices.iter().map(|s| s.len()).sum();
+            let poll = writer.as_mut().poll_write_vectored(cx, slices);
+            let Some(n) = ready!(this.guard.write(poll, offered))? else {
+                continue;
+            };
+            // The guard refused any count beyond `offered`.
+            this.buf.advance(n);
+            ready!(poll_proceed(cx));
+        }
+        Poll::Ready(Ok(()))
     }
 }
 

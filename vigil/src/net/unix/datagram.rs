@@ -274,6 +274,8 @@ impl UnixDatagram {
     }
 }
 
+crate::net::datagram_buf::datagram_buf_methods!(UnixDatagram, SocketAddr, recv_buf_from_of);
+
 impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
     type Error = io::Error;
 
@@ -299,4 +301,16 @@ impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.io.get_ref().fmt(f)
     }
+}
+
+/// One datagram and its sender into the spare capacity of `buf`, zeroed
+/// first and offered whole so the datagram is not cut short: `std`'s
+/// `recv_from` builds the sender's address (unnamed and abstract Unix
+/// addresses cannot be built outside `std`), and it takes initialised
+/// bytes.
+fn recv_buf_from_of<B: bytes::BufMut + ?Sized>(
+    socket: &std::os::unix::net::UnixDatagram,
+    buf: &mut B,
+) -> io::Result<(usize, SocketAddr)> {
+    crate::io::spare::fill_zeroed(buf, usize::MAX, |bytes| socket.recv_from(bytes))
 }

@@ -140,6 +140,20 @@ impl Receiver {
             .try_io(Interest::READABLE, |mut file| file.read_vectored(bufs))
     }
 
+    /// Reads what the pipe holds into the spare capacity of `buf` (a
+    /// [`bytes::BufMut`] such as `BytesMut`) without waiting, and advances
+    /// `buf` past it; returns how many bytes that was. `Ok(0)` is end of
+    /// file (or no room in `buf`). The kernel writes straight into the
+    /// spare capacity: nothing is zeroed or copied first.
+    ///
+    /// # Errors
+    /// As [`try_read`](Receiver::try_read).
+    pub fn try_read_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> io::Result<usize> {
+        self.io.try_io(Interest::READABLE, |file| {
+            crate::io::spare::read(file.as_raw_fd(), buf)
+        })
+    }
+
     /// Runs `f` once if the pipe was reported readable, for a read that
     /// vigil has no method for (`splice`, `tee`, `FIONREAD`, ...) on
     /// [`as_raw_fd`](AsRawFd::as_raw_fd). If `f` returns `WouldBlock`, the
