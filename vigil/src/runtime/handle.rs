@@ -3,11 +3,13 @@ use super::dump::{Dump, TaskDump};
 use super::metrics::Metrics;
 use super::scheduler;
 use super::task::{OwnedTasks, TaskMeta, TaskOptions};
+use super::watch::block_on::BlockOnWatch;
 use super::watch::ReportKind;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::panic::Location;
 
 /// A cloneable reference to a runtime, to spawn onto it from anywhere.
 ///
@@ -142,7 +144,8 @@ impl Handle {
             scheduler::Handle::MultiThread(_) => {
                 let _driving = context::enter_driving();
                 let _current = context::set_handle(&self.inner);
-                super::park_thread::block_on(std::pin::pin!(future))
+                let watch = BlockOnWatch::new(self.inner.watchdog(), Location::caller());
+                super::park_thread::block_on_watched(std::pin::pin!(future), watch)
             }
         }
     }

@@ -84,6 +84,12 @@ impl Runtime {
     /// output. On a current-thread runtime, the runtime's tasks run on this
     /// thread while it waits.
     ///
+    /// The watchdog watches `future` as it does a task, reporting it with
+    /// this call's location ([`Report::is_block_on`](crate::watchdog::Report::is_block_on)):
+    /// a poll of it that blocks a current-thread runtime's thread, and a
+    /// `Pending` after which no clone of its waker is left (the call could
+    /// never return).
+    ///
     /// # Panics
     /// If called from a thread that is already running a vigil runtime
     /// (inside a task or another `block_on`): that would block the runtime.

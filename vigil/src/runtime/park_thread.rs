@@ -5,6 +5,7 @@
 //! current-thread `block_on` that waits for another thread to release the
 //! scheduler.
 
+use crate::runtime::watch::block_on::BlockOnWatch;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,7 +45,20 @@ impl Wake for ThreadWaker {
 }
 
 /// Polls `future` whenever it is woken, sleeping in between.
-pub(crate) fn block_on<F: Future>(mut future: Pin<&mut F>) -> F::Output {
+pub(crate) fn block_on<F: Future>(future: Pin<&mut F>) -> F::Output {
+    run(future, None)
+}
+
+/// As [`block_on`], for the future of a runtime's `block_on`, which the
+/// runtime's watchdog watches for a lost waker (see `watch::block_on`).
+pub(crate) fn block_on_watched<F: Future>(
+    future: Pin<&mut F>,
+    watch: BlockOnWatch<'_>,
+) -> F::Output {
+    run(future, Some(watch))
+}
+
+fn run<F: Future>(mut future: Pin<&mut F>, mut watch: Option<BlockOnWatch<'_>>) -> F::Output {
     let state = ThreadWaker::new();
     let waker = Waker::from(state.clone());
     let mut cx = Context::from_waker(&waker);
@@ -53,6 +67,10 @@ pub(crate) fn block_on<F: Future>(mut future: Pin<&mut F>) -> F::Output {
             let _budget = crate::runtime::coop::start_poll();
             if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                 return out;
+            }
+            if let Some(watch) = &mut watch {
+                // `state` and `waker` are this loop's own references.
+                watch.check_lost_waker(&state, 2, &state.woken);
             }
         }
         // `park` may return spuriously; the flag tells a real wake.

@@ -15,12 +15,14 @@ use crate::runtime::config::Config;
 use crate::runtime::context;
 use crate::runtime::metrics::WorkerMetrics;
 use crate::runtime::task::{self, JoinHandle, Notified, OwnedTasks, RawTask, Schedule, TaskMeta};
+use crate::runtime::watch::block_on::BlockOnWatch;
 use crate::runtime::watch::monitor::{Monitor, PollSlot, Supervised};
 use crate::runtime::watch::Watchdog;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -180,6 +182,7 @@ impl Handle {
     /// tasks while it waits.
     #[track_caller]
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let site = Location::caller();
         let _driving = context::enter_driving();
         let _guard = context::set_handle(&super::Handle::CurrentThread(self.clone()));
         if let Some(&owner) = self.local_owner.get() {
@@ -197,7 +200,7 @@ impl Handle {
         });
         loop {
             if let Some(core) = self.take_core() {
-                return self.run_with_core(core, future.as_mut());
+                return self.run_with_core(core, future.as_mut(), site);
             }
             // Another thread drives the scheduler. Poll our own future, and
             // take the core over as soon as it is released.
@@ -223,6 +226,7 @@ impl Handle {
         self: &Arc<Self>,
         core: Box<Core>,
         future: Pin<&mut F>,
+        site: &'static Location<'static>,
     ) -> F::Output {
         let cx = super::Context::CurrentThread(Context {
             handle: self.clone(),
@@ -245,25 +249,37 @@ impl Handle {
         let super::Context::CurrentThread(inner) = &cx else {
             unreachable!()
         };
-        context::set_scheduler(&cx, || self.run(inner, future))
+        context::set_scheduler(&cx, || self.run(inner, future, site))
     }
 
-    fn run<F: Future>(self: &Arc<Self>, cx: &Context, mut future: Pin<&mut F>) -> F::Output {
+    /// The `block_on` loop: polls `future` (the watchdog watching it as
+    /// the future of the `block_on` called at `site`) whenever it is woken,
+    /// runs a batch of tasks, and parks in the driver.
+    fn run<F: Future>(
+        self: &Arc<Self>,
+        cx: &Context,
+        mut future: Pin<&mut F>,
+        site: &'static Location<'static>,
+    ) -> F::Output {
         let block_on_waker = std::sync::Arc::new(BlockOnWaker {
             woken: AtomicBool::new(true),
             unpark: UnparkTarget::Driver(self.driver.clone()),
         });
         let waker = Waker::from(block_on_waker.clone());
         let mut task_cx = TaskContext::from_waker(&waker);
+        let mut watch = BlockOnWatch::new(&self.watchdog, site);
         let event_interval = self.config.event_interval;
         loop {
             if block_on_waker.woken.swap(false, Ordering::AcqRel) {
                 // The block_on future gets a budget like a task, so an
                 // always-ready resource in it cannot starve the tasks.
                 let _budget = crate::runtime::coop::start_poll();
-                if let Poll::Ready(out) = future.as_mut().poll(&mut task_cx) {
+                let slot = Some(&*self.poll_slot);
+                if let Poll::Ready(out) = watch.poll(slot, future.as_mut(), &mut task_cx) {
                     return out;
                 }
+                // `block_on_waker` and `waker` are this loop's own references.
+                watch.check_lost_waker(&block_on_waker, 2, &block_on_waker.woken);
             }
             let mut ran = 0;
             // Run a batch of tasks even if the block_on future was woken

@@ -25,6 +25,11 @@ impl Id {
         Id(NonZeroU64::new(id).expect("task ids exhausted"))
     }
 
+    /// The id whose numeric value is `n` (`None` for 0, which no id has).
+    pub(crate) fn from_u64(n: u64) -> Option<Id> {
+        NonZeroU64::new(n).map(Id)
+    }
+
     /// The numeric value of the id.
     pub fn as_u64(&self) -> u64 {
         self.0.get()

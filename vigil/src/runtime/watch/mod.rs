@@ -31,7 +31,11 @@
 //! that drives the set). The set *adopts* that watchdog: it is listed here
 //! (weakly) so that [`Handle::dump`](crate::runtime::Handle::dump) shows its
 //! tasks too.
+//!
+//! The future passed to `block_on` is not a task either; [`block_on`]
+//! explains what is watched of it.
 
+pub(crate) mod block_on;
 mod config;
 pub(crate) mod monitor;
 mod report;
@@ -45,7 +49,7 @@ use crate::driver;
 use crate::runtime::task::{Id, OwnedTasks};
 use std::collections::HashMap;
 use std::fmt;
-use std::panic::{self, AssertUnwindSafe};
+use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
@@ -161,6 +165,24 @@ impl Watchdog {
         if let Some(callback) = &self.callback {
             let _ = panic::catch_unwind(AssertUnwindSafe(|| callback(report)));
         }
+    }
+
+    /// The report of `kind` about the future of the `block_on` called at
+    /// `site` (standing for it: `id`), unless the runtime's policy is
+    /// `Ignore`.
+    pub(crate) fn block_on_report(
+        &self,
+        id: Id,
+        site: &'static Location<'static>,
+        kind: ReportKind,
+    ) -> Option<Report> {
+        let policy = self.config.policy;
+        if policy == Policy::Ignore {
+            return None;
+        }
+        let mut report = Report::new(kind, id, None, site, policy);
+        report.block_on = true;
+        Some(report)
     }
 
     /// Keeps `report` for the join handle of a task the watchdog cancels

@@ -22,6 +22,7 @@
 
 use super::{Policy, ReportKind, Watchdog};
 use crate::runtime::task::{Header, Id, OwnedTasks, RawTask};
+use std::panic::Location;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
@@ -32,8 +33,13 @@ use std::time::{Duration, Instant};
 pub(crate) struct PollSlot {
     /// Odd while a poll runs; `seq / 2` is the number of polls so far.
     seq: AtomicU64,
+    /// The task being polled; null while the poll is a `block_on`'s future
+    /// (see [`begin_block_on`](Self::begin_block_on)).
     task: AtomicPtr<Header>,
     task_id: AtomicU64,
+    /// Where the `block_on` whose future is polled was called (meaningful
+    /// only while `task` is null).
+    site: AtomicPtr<Location<'static>>,
     /// The task polled inside that poll right now, if any (a `LocalSet`'s
     /// task, run by the task on the slot): the one a block is blamed on.
     nested_task: AtomicPtr<Header>,
@@ -47,6 +53,9 @@ pub(crate) struct PollSlot {
     pub(crate) parks: AtomicU64,
     pub(crate) unparks: AtomicU64,
     pub(crate) steals: AtomicU64,
+    /// Polls of a `block_on`'s future, which count on the sequence number
+    /// but are not task polls.
+    block_on_polls: AtomicU64,
     /// Time spent out of the park before the last park, in nanoseconds.
     pub(crate) busy_nanos: AtomicU64,
     /// When the thread last left its park, in nanoseconds since `epoch`.
@@ -60,6 +69,7 @@ impl PollSlot {
             seq: AtomicU64::new(0),
             task: AtomicPtr::new(ptr::null_mut()),
             task_id: AtomicU64::new(0),
+            site: AtomicPtr::new(ptr::null_mut()),
             nested_task: AtomicPtr::new(ptr::null_mut()),
             nested_task_id: AtomicU64::new(0),
             wakes: AtomicU64::new(0),
@@ -67,6 +77,7 @@ impl PollSlot {
             parks: AtomicU64::new(0),
             unparks: AtomicU64::new(0),
             steals: AtomicU64::new(0),
+            block_on_polls: AtomicU64::new(0),
             busy_nanos: AtomicU64::new(0),
             unparked_at: AtomicU64::new(0),
             epoch: Instant::now(),
@@ -94,6 +105,19 @@ impl PollSlot {
     pub(crate) fn begin(&self, task: NonNull<Header>, id: Id) {
         self.task.store(task.as_ptr(), Ordering::Relaxed);
         self.task_id.store(id.as_u64(), Ordering::Relaxed);
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq.wrapping_add(1), Ordering::Release);
+    }
+
+    /// A poll of the future of the `block_on` called at `site` starts; `id`
+    /// stands for it in reports (it is not a task).
+    #[inline]
+    pub(crate) fn begin_block_on(&self, id: Id, site: &'static Location<'static>) {
+        self.task.store(ptr::null_mut(), Ordering::Relaxed);
+        self.task_id.store(id.as_u64(), Ordering::Relaxed);
+        self.site
+            .store(ptr::from_ref(site).cast_mut(), Ordering::Relaxed);
+        Self::bump(&self.block_on_polls);
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq.wrapping_add(1), Ordering::Release);
     }
@@ -136,9 +160,11 @@ impl PollSlot {
         self.seq.load(Ordering::Acquire)
     }
 
-    /// Polls started on this thread so far.
+    /// Task polls started on this thread so far.
     pub(crate) fn polls(&self) -> u64 {
-        self.seq.load(Ordering::Relaxed).div_ceil(2)
+        // Read from other threads, the two may be a poll apart.
+        let all = self.seq.load(Ordering::Relaxed).div_ceil(2);
+        all.saturating_sub(self.block_on_polls.load(Ordering::Relaxed))
     }
 }
 
@@ -354,23 +380,19 @@ fn blocked<S: Supervised>(
     let watchdog = target.watchdog();
     let task = slot.task.load(Ordering::Relaxed);
     let id = slot.task_id.load(Ordering::Relaxed);
+    let site = slot.site.load(Ordering::Relaxed);
     let nested = slot.nested_task.load(Ordering::Acquire);
     let nested_id = slot.nested_task_id.load(Ordering::Relaxed);
-    // The task pointer is only trusted if the poll is still the same one.
+    // The pointers are only trusted if the poll is still the same one.
     if slot.seq.load(Ordering::Acquire) != seq {
         return;
     }
-    let Some(task) = NonNull::new(task) else {
-        return;
-    };
+    let outer = NonNull::new(task).map(|task| (task, id));
     // Blame the nested poll if it is still going on, else the poll around
     // it. A pointer is never dereferenced before the list finds it
     // registered under `id`, so a stale or torn pair finds nothing.
     let mut found = None;
-    let candidates = [
-        NonNull::new(nested).map(|t| (t, nested_id)),
-        Some((task, id)),
-    ];
+    let candidates = [NonNull::new(nested).map(|t| (t, nested_id)), outer];
     for (task, id) in candidates.into_iter().flatten() {
         let mut search = |owned: &OwnedTasks| {
             if found.is_none() {
@@ -385,6 +407,22 @@ fn blocked<S: Supervised>(
         if found.is_some() {
             break;
         }
+    }
+    if found.is_none() && outer.is_none() {
+        // The poll is a `block_on`'s future, not a task's.
+        // SAFETY: `site` is null or was stored from a
+        // `&'static Location<'static>` by `begin_block_on`.
+        let site = unsafe { site.as_ref() };
+        let block_on = site.zip(Id::from_u64(id));
+        found = block_on.map(|(site, id)| {
+            watchdog
+                .block_on_report(id, site, ReportKind::BlockedPoll)
+                .map(|mut report| {
+                    report.duration = lasted;
+                    report.worker = Some(slot.worker);
+                    (report, None)
+                })
+        });
     }
     let Some(Some((report, keep))) = found else {
         return;

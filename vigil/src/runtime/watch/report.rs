@@ -70,6 +70,8 @@ pub struct Report {
     pub(crate) spurious_wakes: u64,
     /// Blocked poll: which worker (0 for the current-thread runtime).
     pub(crate) worker: Option<usize>,
+    /// The future of a `block_on`, not a task.
+    pub(crate) block_on: bool,
 }
 
 impl Report {
@@ -78,7 +80,9 @@ impl Report {
         self.kind
     }
 
-    /// The task's id.
+    /// The task's id. For the future of a `block_on`
+    /// ([`is_block_on`](Self::is_block_on)), an id of its own that no task
+    /// has, the same in every report about that call.
     pub fn task_id(&self) -> Id {
         self.task_id
     }
@@ -89,9 +93,21 @@ impl Report {
         self.task_name.as_deref()
     }
 
-    /// Where the task was spawned.
+    /// Where the task was spawned; for the future of a `block_on`, where
+    /// `block_on` was called (for `#[vigil::main]` and `#[vigil::test]`,
+    /// the function they mark).
     pub fn location(&self) -> &'static Location<'static> {
         self.location
+    }
+
+    /// Whether the report is about the future passed to `block_on` (the
+    /// body of `#[vigil::main]` or `#[vigil::test]`) rather than a task.
+    /// Such a future is watched for blocked polls on the current-thread
+    /// runtime, where its thread is also the tasks' thread, and for a lost
+    /// waker on both runtimes. It is never throttled or cancelled: the
+    /// report is all the policy does.
+    pub fn is_block_on(&self) -> bool {
+        self.block_on
     }
 
     /// The policy the runtime applied.
@@ -144,6 +160,7 @@ impl Report {
             cpu_time: Duration::ZERO,
             spurious_wakes: 0,
             worker: None,
+            block_on: false,
         }
     }
 }
@@ -164,11 +181,19 @@ impl fmt::Display for Millis {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "vigil watchdog: task {}", self.task_id)?;
-        if let Some(name) = &self.task_name {
-            write!(f, " \"{name}\"")?;
+        if self.block_on {
+            write!(
+                f,
+                "vigil watchdog: the future of block_on called at {} (id {})",
+                self.location, self.task_id
+            )?;
+        } else {
+            write!(f, "vigil watchdog: task {}", self.task_id)?;
+            if let Some(name) = &self.task_name {
+                write!(f, " \"{name}\"")?;
+            }
+            write!(f, " spawned at {}", self.location)?;
         }
-        write!(f, " spawned at {}", self.location)?;
         match self.kind {
             ReportKind::Spinning => write!(
                 f,
@@ -197,13 +222,26 @@ impl fmt::Display for Report {
                      by their async equivalents.",
                 )?
             }
-            ReportKind::LostWaker => f.write_str(
-                " returned Pending but kept no waker: nothing can ever wake it again, it will \
-                 only end if it is aborted or the runtime shuts down. A future must hand \
-                 cx.waker() to whatever will complete it before returning Pending.",
-            )?,
+            ReportKind::LostWaker => {
+                f.write_str(
+                    " returned Pending but kept no waker: nothing can ever wake it again, ",
+                )?;
+                f.write_str(if self.block_on {
+                    "so the block_on call will never return."
+                } else {
+                    "it will only end if it is aborted or the runtime shuts down."
+                })?;
+                f.write_str(
+                    " A future must hand cx.waker() to whatever will complete it before \
+                     returning Pending.",
+                )?
+            }
         }
         let action = match self.policy {
+            _ if self.block_on => {
+                "reported only (a block_on future is not a task: it is never \
+                                   throttled or cancelled)"
+            }
             Policy::Warn | Policy::Ignore => "reported only",
             Policy::Throttle if self.kind == ReportKind::Spinning => {
                 "throttled to one poll per millisecond until it makes progress"
