@@ -42,6 +42,7 @@ pub(crate) mod driver;
 pub mod fs;
 pub mod io;
 pub mod net;
+mod pin_macro;
 pub mod process;
 pub mod runtime;
 pub mod signal;

@@ -55,6 +55,44 @@ fn directories_are_created_listed_and_removed() {
 }
 
 #[test]
+fn dir_builder_sets_the_mode_and_creates_parents_only_when_recursive() {
+    for (name, rt) in engines() {
+        let dir = TempDir::new("dir-builder");
+        rt.block_on(async {
+            let one = dir.join("one");
+            fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&one)
+                .await
+                .unwrap();
+            let mode = fs::metadata(&one).await.unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{name}");
+            let err = fs::DirBuilder::new().create(&one).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{name}");
+            let deep = dir.join("x/y/z");
+            let err = fs::DirBuilder::new().create(&deep).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::NotFound, "{name}");
+
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true).mode(0o750);
+            builder.create(&deep).await.unwrap();
+            builder.create(&deep).await.unwrap();
+            for path in [dir.join("x"), deep] {
+                let mode = fs::metadata(&path).await.unwrap().permissions().mode();
+                assert_eq!(mode & 0o777, 0o750 & !umask(), "{name}: {path:?}");
+            }
+        });
+    }
+}
+
+/// The process's file-mode creation mask, from `/proc/self/status`.
+fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+    u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+}
+
+#[test]
 fn read_dir_is_a_stream_and_batches_large_directories() {
     for (name, rt) in engines() {
         let dir = TempDir::new("stream");

@@ -59,6 +59,7 @@
 //! ```
 
 mod backend;
+mod dir_builder;
 mod file;
 mod file_state;
 mod file_times;
@@ -67,6 +68,7 @@ mod open_options;
 mod read_dir;
 mod read_path;
 
+pub use dir_builder::DirBuilder;
 pub use file::File;
 pub use file_times::FileTimes;
 pub use functions::{

@@ -19,6 +19,10 @@ pub struct Handle {
     pub(crate) inner: scheduler::Handle,
 }
 
+// As for `Runtime`.
+impl std::panic::UnwindSafe for Handle {}
+impl std::panic::RefUnwindSafe for Handle {}
+
 /// Returned by [`Handle::try_current`] outside a runtime.
 #[derive(Debug)]
 pub struct TryCurrentError {

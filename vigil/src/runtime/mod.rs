@@ -56,6 +56,12 @@ pub struct Runtime {
     is_shut_down: bool,
 }
 
+// A panic inside `block_on` or a task leaves the runtime usable (tasks'
+// panics are caught; `block_on` returns its core and ends its poll on the
+// way out), so a runtime may be used across `catch_unwind`, as Tokio's.
+impl std::panic::UnwindSafe for Runtime {}
+impl std::panic::RefUnwindSafe for Runtime {}
+
 pub(crate) enum RuntimeKind {
     CurrentThread,
     MultiThread(Vec<std::thread::JoinHandle<()>>),

@@ -91,6 +91,13 @@ impl From<std::os::raw::c_int> for SignalKind {
     }
 }
 
+impl From<SignalKind> for std::os::raw::c_int {
+    /// The signal's number, as [`SignalKind::as_raw_value`].
+    fn from(kind: SignalKind) -> std::os::raw::c_int {
+        kind.as_raw_value()
+    }
+}
+
 impl fmt::Debug for SignalKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("SignalKind").field(&self.0).finish()

@@ -30,6 +30,11 @@ pub struct JoinSet<T> {
     ready: Arc<Ready>,
 }
 
+// A panic between two calls leaves the set consistent: `ready` is only
+// changed under its mutex, and the handles are unwind safe themselves.
+impl<T> std::panic::UnwindSafe for JoinSet<T> {}
+impl<T> std::panic::RefUnwindSafe for JoinSet<T> {}
+
 /// Which entries were woken, and who waits on the set.
 struct Ready {
     inner: Mutex<ReadyInner>,

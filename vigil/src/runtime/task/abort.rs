@@ -8,6 +8,10 @@ pub struct AbortHandle {
     raw: RawTask,
 }
 
+// As for `JoinHandle`: only the task's atomic state is touched.
+impl std::panic::UnwindSafe for AbortHandle {}
+impl std::panic::RefUnwindSafe for AbortHandle {}
+
 impl AbortHandle {
     /// Takes over a reference the caller already counted, after marking
     /// the task `ABORTABLE` (see `State::set_abortable`).

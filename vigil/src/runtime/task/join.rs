@@ -26,6 +26,13 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> Unpin for JoinHandle<T> {}
 
+// A panic while a handle is in use leaves nothing half-updated: the task's
+// state changes only through its atomic state word, and a task's own
+// panic is caught and becomes its output. So handles may cross
+// `catch_unwind`, as Tokio's do.
+impl<T> std::panic::UnwindSafe for JoinHandle<T> {}
+impl<T> std::panic::RefUnwindSafe for JoinHandle<T> {}
+
 impl<T> JoinHandle<T> {
     pub(crate) fn new(raw: RawTask) -> JoinHandle<T> {
         JoinHandle {
