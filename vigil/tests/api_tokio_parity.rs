@@ -1,6 +1,7 @@
 //! Small pieces of Tokio's API that code ported from Tokio expects to
-//! find: `pin!` by name, the signal number of a `SignalKind`, and runtime
-//! handles that may cross `catch_unwind`.
+//! find: `pin!` by name, the signal number of a `SignalKind`, runtime
+//! handles that may cross `catch_unwind`, `OnceCell` equality, and the
+//! pipes of a child spawned by `std`.
 
 use std::panic::{catch_unwind, resume_unwind};
 use std::time::Duration;
@@ -70,4 +71,36 @@ fn runtimes_and_task_handles_cross_catch_unwind() {
     assert_eq!(out, 5);
     let six = rt.block_on(set.join_next()).unwrap().unwrap();
     assert_eq!(six, 6);
+}
+
+#[test]
+fn once_cells_compare_by_value() {
+    use vigil::sync::OnceCell;
+    assert_eq!(OnceCell::<u8>::new(), OnceCell::new());
+    assert_eq!(OnceCell::from(3), OnceCell::new_with(Some(3)));
+    assert_ne!(OnceCell::from(3), OnceCell::from(4));
+    assert_ne!(OnceCell::from(3), OnceCell::new());
+}
+
+#[test]
+fn child_pipes_of_a_std_child_are_adopted() {
+    use vigil::io::{AsyncReadExt, AsyncWriteExt};
+    use vigil::process::{ChildStdin, ChildStdout};
+    let rt = Builder::new_current_thread().build().unwrap();
+    let mut child = std::process::Command::new("cat")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let echoed = rt.block_on(async {
+        let mut stdin = ChildStdin::from_std(child.stdin.take().unwrap())?;
+        let mut stdout = ChildStdout::from_std(child.stdout.take().unwrap())?;
+        stdin.write_all(b"through cat").await?;
+        drop(stdin);
+        let mut out = String::new();
+        stdout.read_to_string(&mut out).await?;
+        std::io::Result::Ok(out)
+    });
+    assert!(child.wait().unwrap().success());
+    assert_eq!(echoed.unwrap(), "through cat");
 }

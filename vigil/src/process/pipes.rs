@@ -25,8 +25,13 @@ macro_rules! pipe_end {
         }
 
         impl $name {
-            /// Wraps the pipe `std` created (switched to non-blocking mode).
-            pub(crate) fn from_std(std: $std) -> io::Result<$name> {
+            /// Wraps the pipe of a child that `std::process::Command`
+            /// spawned (switched to non-blocking mode and registered with
+            /// the current runtime's reactor).
+            ///
+            /// # Errors
+            /// Outside a runtime, or if the reactor refuses the descriptor.
+            pub fn from_std(std: $std) -> io::Result<$name> {
                 let fd = OwnedFd::from(std);
                 sys::set_nonblocking(fd.as_raw_fd(), true)?;
                 // `std` made a pipe, close-on-exec, with this end's access:

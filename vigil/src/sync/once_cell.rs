@@ -222,6 +222,16 @@ impl<T: Clone> Clone for OnceCell<T> {
     }
 }
 
+/// Two cells are equal when both are empty or both hold equal values (an
+/// initialiser still running counts as empty).
+impl<T: PartialEq> PartialEq for OnceCell<T> {
+    fn eq(&self, other: &OnceCell<T>) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl<T: Eq> Eq for OnceCell<T> {}
+
 impl<T: fmt::Debug> fmt::Debug for OnceCell<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OnceCell")
