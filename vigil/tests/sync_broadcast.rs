@@ -1,6 +1,7 @@
 //! `vigil::sync::broadcast`: fan-out in order, lagging and recovery,
 //! exactly-once drops, closing from either side, waking and cancellation
-//! of `recv`, and behaviour under load and under the cooperative budget.
+//! of `recv`, weak senders, and behaviour under load and under the
+//! cooperative budget.
 
 mod common;
 
@@ -533,4 +534,41 @@ fn broadcast_streams_receive_from_another_task() {
             assert_eq!(got, (0..1000).collect::<Vec<_>>(), "{flavour}");
         });
     }
+}
+
+#[test]
+fn weak_senders_do_not_keep_the_channel_open() {
+    vigil::block_on(async {
+        let (tx, mut rx) = broadcast::channel::<u32>(4);
+        let weak = tx.downgrade();
+        let weak2 = weak.clone();
+        assert_eq!((tx.strong_count(), tx.weak_count()), (1, 2));
+        assert_eq!((rx.sender_strong_count(), rx.sender_weak_count()), (1, 2));
+        let upgraded = weak.upgrade().expect("a sender is alive");
+        assert_eq!(weak.strong_count(), 2);
+        upgraded.send(7).unwrap();
+        drop(upgraded);
+        assert_eq!(rx.recv().await.unwrap(), 7);
+        drop(weak2);
+        assert_eq!(weak.weak_count(), 1);
+        drop(tx);
+        // The last strong sender is gone: closed, whatever weak ones remain.
+        assert!(weak.upgrade().is_none());
+        assert_eq!(rx.recv().await, Err(RecvError::Closed));
+        assert_eq!(rx.sender_weak_count(), 1);
+        drop(weak);
+        assert_eq!(rx.sender_weak_count(), 0);
+    });
+}
+
+#[test]
+fn a_sender_made_alone_refuses_values_until_someone_subscribes() {
+    vigil::block_on(async {
+        let tx = broadcast::Sender::<u32>::new(2);
+        assert_eq!(tx.receiver_count(), 0);
+        assert!(tx.send(1).is_err());
+        let mut rx = tx.subscribe();
+        assert_eq!(tx.send(2).unwrap(), 1);
+        assert_eq!(rx.recv().await.unwrap(), 2);
+    });
 }

@@ -45,8 +45,10 @@ use error::{RecvError, SendError, TryRecvError};
 
 pub mod error;
 mod stream;
+mod weak;
 
 pub use stream::BroadcastStream;
+pub use weak::WeakSender;
 
 /// Creates a broadcast channel holding up to `capacity` unread values
 /// (rounded up to a power of two); returns a sender and a first receiver.
@@ -91,6 +93,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             slots,
             tail: 0,
             senders: 1,
+            weak_senders: 0,
             receivers: 1,
             recv_waiters: WaitList::new(),
             closed_waiters: WaitList::new(),
@@ -112,6 +115,8 @@ struct State<T> {
     /// Position of the next value to be sent.
     tail: u64,
     senders: usize,
+    /// Live [`WeakSender`]s, which do not keep the channel open.
+    weak_senders: usize,
     receivers: usize,
     recv_waiters: WaitList<Option<Waker>>,
     closed_waiters: WaitList<Option<Waker>>,
