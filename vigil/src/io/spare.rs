@@ -67,9 +67,9 @@ pub(crate) unsafe fn fill_uninit<B: BufMut + ?Sized, R>(
 
 /// Zero-fills the start of `buf`'s spare capacity (at most `limit` bytes:
 /// [`MAX_ZEROED`] for a byte stream, which may return the rest on the next
-/// read; all of it for a datagram, which would be cut short), offers it
-/// to `read`, and on `Ok((n, extra))`
-/// advances `buf` by `n`. A `buf` with no room left offers an empty slice.
+/// read; all of it for a datagram, which would be cut short), offers it to
+/// `read`, and on `Ok((n, extra))` advances `buf` by `n`. A `buf` with no
+/// room left offers an empty slice.
 pub(crate) fn fill_zeroed<B: BufMut + ?Sized, R>(
     buf: &mut B,
     limit: usize,
