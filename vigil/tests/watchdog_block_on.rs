@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use vigil::runtime::{Builder, Runtime};
 use vigil::watchdog::{Config, Policy, Report, ReportKind};
-use watchdog_support::{exclusive, runtime, within, Flavour, BOTH};
+use watchdog_support::{builder, exclusive, runtime, within, Flavour, BOTH};
 
 const THRESHOLD: Duration = Duration::from_millis(50);
 const LIMIT: Duration = Duration::from_secs(20);
@@ -24,15 +24,7 @@ const LIMIT: Duration = Duration::from_secs(20);
 fn reporting(flavour: Flavour, config: Config) -> (Runtime, mpsc::Receiver<Report>) {
     let (tx, rx) = mpsc::channel();
     let tx = Mutex::new(tx);
-    let mut builder = match flavour {
-        Flavour::CurrentThread => Builder::new_current_thread(),
-        Flavour::MultiThread(n) => {
-            let mut b = Builder::new_multi_thread();
-            b.worker_threads(n);
-            b
-        }
-    };
-    let rt = builder
+    let rt = builder(flavour)
         .watchdog(config)
         .on_watchdog(move |report| {
             let _ = tx.lock().unwrap().send(report.clone());

@@ -109,20 +109,24 @@ impl Reports {
 pub fn runtime(flavour: Flavour, config: Config) -> (Runtime, Reports) {
     let reports = Reports::default();
     let sink = reports.clone();
-    let mut builder = match flavour {
+    let rt = builder(flavour)
+        .watchdog(config)
+        .on_watchdog(move |report| sink.push(report))
+        .build()
+        .unwrap();
+    (rt, reports)
+}
+
+/// A runtime builder of `flavour`.
+pub fn builder(flavour: Flavour) -> Builder {
+    match flavour {
         Flavour::CurrentThread => Builder::new_current_thread(),
         Flavour::MultiThread(n) => {
             let mut b = Builder::new_multi_thread();
             b.worker_threads(n);
             b
         }
-    };
-    let rt = builder
-        .watchdog(config)
-        .on_watchdog(move |report| sink.push(report))
-        .build()
-        .unwrap();
-    (rt, reports)
+    }
 }
 
 /// A watchdog made sensitive, so that a test expecting silence means
