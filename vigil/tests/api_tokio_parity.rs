@@ -1,7 +1,9 @@
 //! Small pieces of Tokio's API that code ported from Tokio expects to
 //! find: `pin!` by name, the signal number of a `SignalKind`, runtime
-//! handles that may cross `catch_unwind`, `OnceCell` equality, and the
-//! pipes of a child spawned by `std`.
+//! handles that may cross `catch_unwind`, `OnceCell` equality, the pipes
+//! of a child spawned by `std`, files and open options built from `std`
+//! or raw descriptors, the standard streams' descriptors, why there is no
+//! current runtime, and owned mutex guards taken from synchronous code.
 
 use std::panic::{catch_unwind, resume_unwind};
 use std::time::Duration;
@@ -103,4 +105,124 @@ fn child_pipes_of_a_std_child_are_adopted() {
     });
     assert!(child.wait().unwrap().success());
     assert_eq!(echoed.unwrap(), "through cat");
+}
+
+/// A path in the temporary directory unique to this process and `tag`.
+fn temp_path(tag: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("vigil-parity-{tag}-{}", std::process::id()))
+}
+
+#[test]
+fn files_are_adopted_from_owned_and_raw_descriptors() {
+    use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+    use vigil::io::{AsyncReadExt, AsyncWriteExt};
+    let path = temp_path("fd");
+    std::fs::write(&path, b"adopted").unwrap();
+    vigil::block_on(async {
+        let owned = OwnedFd::from(std::fs::File::open(&path).unwrap());
+        let mut file = vigil::fs::File::from(owned);
+        let mut text = String::new();
+        file.read_to_string(&mut text).await.unwrap();
+        assert_eq!(text, "adopted");
+
+        let raw = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .into_raw_fd();
+        // SAFETY: `raw` was just released by its `std::fs::File`; the
+        // vigil file is its only owner from here on.
+        let mut file = unsafe { vigil::fs::File::from_raw_fd(raw) };
+        assert_eq!(file.as_raw_fd(), raw);
+        file.write_all(b" twice").await.unwrap();
+        file.flush().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"adopted twice");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn open_options_taken_over_from_std_keep_their_settings() {
+    use vigil::io::AsyncWriteExt;
+    let path = temp_path("options");
+    let mut std_options = std::fs::OpenOptions::new();
+    std_options.write(true).create_new(true);
+    let options = vigil::fs::OpenOptions::from(std_options);
+    vigil::block_on(async {
+        let mut file = options.open(&path).await.unwrap();
+        file.write_all(b"new").await.unwrap();
+        file.flush().await.unwrap();
+        // `create_new` came along: a second open finds the file there.
+        let err = options.open(&path).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        // A setter changes the kept std options too.
+        let mut append = options.clone();
+        append.create_new(false).append(true);
+        let mut file = append.open(&path).await.unwrap();
+        file.write_all(b"er").await.unwrap();
+        file.flush().await.unwrap();
+    });
+    assert_eq!(std::fs::read(&path).unwrap(), b"newer");
+    std::fs::remove_file(&path).unwrap();
+}
+
+#[test]
+fn standard_streams_expose_their_descriptors() {
+    use std::os::fd::{AsFd, AsRawFd};
+    assert_eq!(vigil::io::stdin().as_raw_fd(), 0);
+    assert_eq!(vigil::io::stdout().as_raw_fd(), 1);
+    assert_eq!(vigil::io::stderr().as_fd().as_raw_fd(), 2);
+}
+
+#[test]
+fn no_current_runtime_says_why() {
+    use vigil::runtime::Handle;
+    let err = Handle::try_current().unwrap_err();
+    assert!(err.is_missing_context() && !err.is_thread_local_destroyed());
+
+    // A thread-local destroyed after the runtime context asks for it.
+    struct AskOnDrop(std::sync::mpsc::Sender<(bool, bool)>);
+    impl Drop for AskOnDrop {
+        fn drop(&mut self) {
+            let err = Handle::try_current().unwrap_err();
+            let _ = self
+                .0
+                .send((err.is_missing_context(), err.is_thread_local_destroyed()));
+        }
+    }
+    thread_local! {
+        static ASK: std::cell::RefCell<Option<AskOnDrop>> = const { std::cell::RefCell::new(None) };
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Registered first, so destroyed after the runtime context, which
+        // the block_on below registers.
+        ASK.with(|ask| *ask.borrow_mut() = Some(AskOnDrop(tx)));
+        vigil::block_on(async {});
+    })
+    .join()
+    .unwrap();
+    assert_eq!(rx.recv().unwrap(), (false, true));
+}
+
+#[test]
+fn an_owned_guard_is_taken_from_a_plain_thread() {
+    use std::sync::Arc;
+    let lock = Arc::new(vigil::sync::Mutex::new(1));
+    let held = lock.clone().blocking_lock_owned();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = {
+        let lock = lock.clone();
+        std::thread::spawn(move || {
+            tx.send(()).unwrap();
+            let mut guard = lock.blocking_lock_owned();
+            *guard += 1;
+            // The guard owns its mutex: it can outlive this closure's borrow.
+            guard
+        })
+    };
+    rx.recv().unwrap();
+    drop(held);
+    let guard = waiter.join().unwrap();
+    assert_eq!(*guard, 2);
 }

@@ -9,7 +9,7 @@ use crate::driver::uring::ops;
 use crate::sync::Mutex;
 use std::fs::{Metadata, Permissions};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::Arc;
@@ -403,6 +403,23 @@ impl AsRawFd for File {
 impl AsFd for File {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.std.as_fd()
+    }
+}
+
+impl FromRawFd for File {
+    /// # Safety
+    /// `fd` must be an open file descriptor that nothing else owns or will
+    /// close, as for [`std::fs::File::from_raw_fd`].
+    unsafe fn from_raw_fd(fd: RawFd) -> File {
+        // SAFETY: the caller hands over sole ownership of an open `fd`,
+        // which is this function's contract.
+        File::from_std(unsafe { std::fs::File::from_raw_fd(fd) })
+    }
+}
+
+impl From<OwnedFd> for File {
+    fn from(fd: OwnedFd) -> File {
+        File::from_std(std::fs::File::from(fd))
     }
 }
 

@@ -35,6 +35,10 @@ pub struct OpenOptions {
     create_new: bool,
     mode: u32,
     custom_flags: i32,
+    /// Set when built from a `std::fs::OpenOptions`, whose settings cannot
+    /// be read back: it is kept, updated by every setter, and opens the
+    /// file on the blocking pool.
+    std: Option<std::fs::OpenOptions>,
 }
 
 impl Default for OpenOptions {
@@ -59,58 +63,83 @@ impl OpenOptions {
             create_new: false,
             mode: 0o666,
             custom_flags: 0,
+            std: None,
         }
+    }
+
+    /// Applies a setting to the kept `std::fs::OpenOptions`, if any.
+    fn mirror(&mut self, set: impl FnOnce(&mut std::fs::OpenOptions)) -> &mut Self {
+        if let Some(std) = &mut self.std {
+            set(std);
+        }
+        self
     }
 
     /// Open for reading.
     pub fn read(&mut self, read: bool) -> &mut Self {
         self.read = read;
-        self
+        self.mirror(|std| {
+            std.read(read);
+        })
     }
 
     /// Open for writing.
     pub fn write(&mut self, write: bool) -> &mut Self {
         self.write = write;
-        self
+        self.mirror(|std| {
+            std.write(write);
+        })
     }
 
     /// Every write goes to the end of the file (implies writing).
     pub fn append(&mut self, append: bool) -> &mut Self {
         self.append = append;
-        self
+        self.mirror(|std| {
+            std.append(append);
+        })
     }
 
     /// Truncate an existing file to length 0 (needs write access).
     pub fn truncate(&mut self, truncate: bool) -> &mut Self {
         self.truncate = truncate;
-        self
+        self.mirror(|std| {
+            std.truncate(truncate);
+        })
     }
 
     /// Create the file if it does not exist (needs write or append).
     pub fn create(&mut self, create: bool) -> &mut Self {
         self.create = create;
-        self
+        self.mirror(|std| {
+            std.create(create);
+        })
     }
 
     /// Create the file, failing with `AlreadyExists` if it exists
     /// (atomically; `create` and `truncate` are then ignored).
     pub fn create_new(&mut self, create_new: bool) -> &mut Self {
         self.create_new = create_new;
-        self
+        self.mirror(|std| {
+            std.create_new(create_new);
+        })
     }
 
     /// Permission bits for a newly created file (default `0o666`, before
     /// the umask), as `std::os::unix::fs::OpenOptionsExt::mode`.
     pub fn mode(&mut self, mode: u32) -> &mut Self {
         self.mode = mode;
-        self
+        self.mirror(|std| {
+            std::os::unix::fs::OpenOptionsExt::mode(std, mode);
+        })
     }
 
     /// Extra `open(2)` flags (the access-mode bits are ignored), as
     /// `std::os::unix::fs::OpenOptionsExt::custom_flags`.
     pub fn custom_flags(&mut self, flags: i32) -> &mut Self {
         self.custom_flags = flags;
-        self
+        self.mirror(|std| {
+            std::os::unix::fs::OpenOptionsExt::custom_flags(std, flags);
+        })
     }
 
     /// Opens `path` with these options.
@@ -126,12 +155,12 @@ impl OpenOptions {
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref();
         match backend::current()? {
-            Backend::Uring(driver) => {
+            Backend::Uring(driver) if self.std.is_none() => {
                 let flags = self.flags()?;
                 let fd = ops::open(driver, backend::c_path(path)?, flags, self.mode).await?;
                 Ok(File::from_std(std::fs::File::from(fd)))
             }
-            Backend::Blocking => {
+            Backend::Uring(_) | Backend::Blocking => {
                 let std_options = self.to_std();
                 let path = path.to_owned();
                 let std = backend::blocking(move || std_options.open(path)).await?;
@@ -175,6 +204,9 @@ impl OpenOptions {
 
     fn to_std(&self) -> std::fs::OpenOptions {
         use std::os::unix::fs::OpenOptionsExt;
+        if let Some(std) = &self.std {
+            return std.clone();
+        }
         let mut std = std::fs::OpenOptions::new();
         std.read(self.read)
             .write(self.write)
@@ -185,5 +217,17 @@ impl OpenOptions {
             .mode(self.mode)
             .custom_flags(self.custom_flags);
         std
+    }
+}
+
+/// Takes over a `std::fs::OpenOptions` as it is. Its settings cannot be read
+/// back, so a file opened with it (and with any setting changed afterwards)
+/// is opened on the blocking pool rather than through io_uring.
+impl From<std::fs::OpenOptions> for OpenOptions {
+    fn from(std: std::fs::OpenOptions) -> OpenOptions {
+        OpenOptions {
+            std: Some(std),
+            ..OpenOptions::new()
+        }
     }
 }

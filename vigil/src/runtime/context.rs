@@ -76,10 +76,24 @@ impl Drop for SetHandleGuard {
 
 /// The current runtime handle, if this thread is inside one.
 pub(crate) fn try_current() -> Option<scheduler::Handle> {
-    CONTEXT
-        .try_with(|c| c.handle.borrow().clone())
-        .ok()
-        .flatten()
+    current().ok()
+}
+
+/// Why [`current`] found no runtime.
+pub(crate) enum NoCurrent {
+    /// The thread is not inside a runtime.
+    Missing,
+    /// The thread is exiting and its context is gone.
+    Destroyed,
+}
+
+/// The current runtime handle, or why there is none.
+pub(crate) fn current() -> Result<scheduler::Handle, NoCurrent> {
+    match CONTEXT.try_with(|c| c.handle.borrow().clone()) {
+        Ok(Some(handle)) => Ok(handle),
+        Ok(None) => Err(NoCurrent::Missing),
+        Err(_) => Err(NoCurrent::Destroyed),
+    }
 }
 
 /// Whether `handle` is this thread's current runtime.

@@ -26,12 +26,33 @@ impl std::panic::RefUnwindSafe for Handle {}
 /// Returned by [`Handle::try_current`] outside a runtime.
 #[derive(Debug)]
 pub struct TryCurrentError {
-    _priv: (),
+    thread_local_destroyed: bool,
+}
+
+impl TryCurrentError {
+    /// `true` if the thread simply is not inside a runtime (no `block_on`,
+    /// no task, no [`Handle::enter`] guard).
+    pub fn is_missing_context(&self) -> bool {
+        !self.thread_local_destroyed
+    }
+
+    /// `true` if the call came while the thread was exiting, after its
+    /// runtime context (a thread-local) had been destroyed: from another
+    /// thread-local's destructor, for example.
+    pub fn is_thread_local_destroyed(&self) -> bool {
+        self.thread_local_destroyed
+    }
 }
 
 impl fmt::Display for TryCurrentError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("this thread is not inside a vigil runtime")
+        if self.thread_local_destroyed {
+            f.write_str(
+                "the runtime context of this thread was already destroyed (the thread is exiting)",
+            )
+        } else {
+            f.write_str("this thread is not inside a vigil runtime")
+        }
     }
 }
 
@@ -80,9 +101,15 @@ impl Handle {
 
     /// The handle of the runtime this thread is running in, if any.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
-        context::try_current()
-            .map(|inner| Handle { inner })
-            .ok_or(TryCurrentError { _priv: () })
+        match context::current() {
+            Ok(inner) => Ok(Handle { inner }),
+            Err(context::NoCurrent::Missing) => Err(TryCurrentError {
+                thread_local_destroyed: false,
+            }),
+            Err(context::NoCurrent::Destroyed) => Err(TryCurrentError {
+                thread_local_destroyed: true,
+            }),
+        }
     }
 
     /// Spawns a task on this runtime. The task starts running right away on

@@ -110,6 +110,17 @@ impl<T: ?Sized> Mutex<T> {
         crate::sync::blocking::wait(self.lock())
     }
 
+    /// [`lock_owned`](Mutex::lock_owned) for synchronous code: blocks the
+    /// thread until the lock is free.
+    ///
+    /// # Panics
+    ///
+    /// On a thread that runs vigil tasks (use the async method there).
+    #[track_caller]
+    pub fn blocking_lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        crate::sync::blocking::wait(self.lock_owned())
+    }
+
     /// Takes the lock if it is free and nobody is queued for it.
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         self.sem

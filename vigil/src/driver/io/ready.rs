@@ -6,7 +6,11 @@ use std::fmt;
 use std::ops;
 
 /// Readiness of an I/O resource, as last reported by the OS.
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
+///
+/// A set of flags: combine with `|`, intersect with `&`, remove with `-`.
+/// The order (`Ord`) is that of the underlying bits, useful only for
+/// keeping readiness in sorted collections.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Ready(u8);
 
 const READABLE: u8 = 0b00_0001;
@@ -114,6 +118,19 @@ impl ops::BitOr for Ready {
     }
 }
 
+impl ops::BitOrAssign for Ready {
+    fn bitor_assign(&mut self, rhs: Ready) {
+        self.0 |= rhs.0;
+    }
+}
+
+impl ops::BitAnd for Ready {
+    type Output = Ready;
+    fn bitand(self, rhs: Ready) -> Ready {
+        Ready(self.0 & rhs.0)
+    }
+}
+
 impl ops::Sub for Ready {
     type Output = Ready;
     fn sub(self, rhs: Ready) -> Ready {
@@ -135,8 +152,14 @@ impl fmt::Debug for Ready {
 }
 
 /// What readiness a caller waits for.
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// Each interest also covers the closing of its side (`READABLE` wakes on
+/// the peer's end of stream too), and every interest is woken by an error.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Interest(u8);
+
+/// The bits a caller names; the closed-side bits follow from them.
+const NAMED: u8 = READABLE | WRITABLE | PRIORITY | ERROR;
 
 impl Interest {
     /// Wait until readable (or the read side closed).
@@ -145,6 +168,22 @@ impl Interest {
     pub const WRITABLE: Interest = Interest(WRITABLE | WRITE_CLOSED);
     /// Wait for priority data.
     pub const PRIORITY: Interest = Interest(PRIORITY | READ_CLOSED);
+    /// Wait for an error condition only. Errors are reported with every
+    /// other interest anyway; this is for waiting on nothing else (for
+    /// example the error queue of a socket).
+    pub const ERROR: Interest = Interest(ERROR);
+
+    /// The interest in exactly the `named` bits, with their closed sides.
+    const fn from_named(named: u8) -> Interest {
+        let mut bits = named;
+        if named & (READABLE | PRIORITY) != 0 {
+            bits |= READ_CLOSED;
+        }
+        if named & WRITABLE != 0 {
+            bits |= WRITE_CLOSED;
+        }
+        Interest(bits)
+    }
 
     /// Both interests.
     pub const fn add(self, other: Interest) -> Interest {
@@ -166,6 +205,22 @@ impl Interest {
         self.0 & PRIORITY != 0
     }
 
+    /// `true` if this includes [`Interest::ERROR`].
+    pub const fn is_error(self) -> bool {
+        self.0 & ERROR != 0
+    }
+
+    /// `self` without the interests in `other`, or `None` if nothing is
+    /// left (`READABLE | WRITABLE` minus `WRITABLE` is `READABLE`).
+    pub const fn remove(self, other: Interest) -> Option<Interest> {
+        let named = self.0 & !other.0 & NAMED;
+        if named == 0 {
+            None
+        } else {
+            Some(Interest::from_named(named))
+        }
+    }
+
     fn mask(self) -> u8 {
         self.0
     }
@@ -175,6 +230,12 @@ impl ops::BitOr for Interest {
     type Output = Interest;
     fn bitor(self, rhs: Interest) -> Interest {
         self.add(rhs)
+    }
+}
+
+impl ops::BitOrAssign for Interest {
+    fn bitor_assign(&mut self, rhs: Interest) {
+        *self = self.add(rhs);
     }
 }
 
@@ -190,6 +251,50 @@ impl fmt::Debug for Interest {
         if self.is_priority() {
             parts.push("PRIORITY");
         }
+        if self.is_error() {
+            parts.push("ERROR");
+        }
         f.write_str(&parts.join(" | "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removing_an_interest_keeps_the_closed_side_of_what_is_left() {
+        let both = Interest::READABLE | Interest::PRIORITY;
+        assert_eq!(both.remove(Interest::PRIORITY), Some(Interest::READABLE));
+        assert_eq!(both.remove(Interest::READABLE), Some(Interest::PRIORITY));
+        let rw = Interest::READABLE | Interest::WRITABLE;
+        assert_eq!(rw.remove(Interest::WRITABLE), Some(Interest::READABLE));
+        assert_eq!(Interest::WRITABLE.remove(Interest::WRITABLE), None);
+        assert_eq!(
+            Interest::ERROR.remove(Interest::READABLE),
+            Some(Interest::ERROR)
+        );
+        let mut grown = Interest::READABLE;
+        grown |= Interest::ERROR;
+        assert!(grown.is_readable() && grown.is_error() && !grown.is_writable());
+        assert_eq!(format!("{grown:?}"), "READABLE | ERROR");
+    }
+
+    #[test]
+    fn an_error_interest_sees_only_errors() {
+        let ready = Ready::READABLE | Ready::WRITABLE;
+        assert!(ready.intersection(Interest::ERROR).is_empty());
+        assert!((ready | Ready::ERROR)
+            .intersection(Interest::ERROR)
+            .is_error());
+    }
+
+    #[test]
+    fn ready_sets_combine() {
+        let mut ready = Ready::READABLE;
+        ready |= Ready::WRITABLE;
+        assert_eq!(ready & Ready::WRITABLE, Ready::WRITABLE);
+        assert!((ready & Ready::ERROR).is_empty());
+        assert!(Ready::EMPTY < Ready::READABLE);
     }
 }

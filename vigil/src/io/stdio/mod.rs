@@ -30,7 +30,7 @@ pub use reader::Stdin;
 pub use writer::{Stderr, Stdout};
 
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
 
 /// At most this many bytes per operation.
@@ -46,6 +46,38 @@ impl AsRawFd for StdFd {
         self.0
     }
 }
+
+impl AsFd for StdFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        // SAFETY: a `StdFd` is one of descriptors 0, 1 and 2, which vigil
+        // never closes, so the descriptor outlives any borrow of it (std's
+        // own `Stdin::as_fd` rests on the same fact).
+        unsafe { BorrowedFd::borrow_raw(self.0) }
+    }
+}
+
+/// `AsRawFd` and `AsFd` for a standard-stream handle, through its `StdFd`.
+macro_rules! std_fd_traits {
+    ($name:ident, |$this:ident| $fd:expr) => {
+        impl std::os::fd::AsRawFd for $name {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                let $this = self;
+                $fd.as_raw_fd()
+            }
+        }
+
+        impl std::os::fd::AsFd for $name {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                let $this = self;
+                std::os::fd::AsFd::as_fd(&$fd)
+            }
+        }
+    };
+}
+
+std_fd_traits!(Stdin, |stdin| stdin.fd);
+std_fd_traits!(Stdout, |stdout| stdout.w.fd);
+std_fd_traits!(Stderr, |stderr| stderr.w.fd);
 
 /// Who performs the next operation.
 enum Engine {

@@ -29,7 +29,7 @@ use std::task::{ready, Context, Poll};
 /// and its bytes come out of the next read. Dropping the handle cancels
 /// an io_uring read (bytes it had already taken are lost).
 pub struct Stdin {
-    fd: StdFd,
+    pub(super) fd: StdFd,
     state: State,
 }
 

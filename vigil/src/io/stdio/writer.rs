@@ -16,8 +16,8 @@ use std::task::{ready, Context, Poll};
 /// which owns the buffer until the whole of it is written (through
 /// io_uring, a [`WriteQueue`] at the current position, which sends the
 /// rest of a short write itself).
-struct Writer {
-    fd: StdFd,
+pub(super) struct Writer {
+    pub(super) fd: StdFd,
     state: State,
 }
 
@@ -126,7 +126,7 @@ macro_rules! std_writer {
     ($(#[$attr:meta])* $name:ident) => {
         $(#[$attr])*
         pub struct $name {
-            w: Writer,
+            pub(super) w: Writer,
         }
 
         impl $name {
