@@ -1,8 +1,8 @@
 //! [`BufReader`]: fewer, larger reads.
 
 use super::guard::check_read_len;
-use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-use std::io::{self, IoSlice};
+use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -16,6 +16,11 @@ pin_project_lite::pin_project! {
     ///
     /// A read into a caller's buffer at least as large as this buffer, while
     /// this buffer is empty, goes straight to the inner reader.
+    ///
+    /// Over a seekable reader it is [`AsyncSeek`] too, with positions as the
+    /// caller sees them (the buffered bytes accounted for). A relative seek
+    /// that lands inside the buffer keeps the buffer (so `stream_position`
+    /// costs no refill); any other seek empties it.
     ///
     /// ```
     /// use vigil::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -127,6 +132,64 @@ impl<R: AsyncRead> AsyncBufRead for BufReader<R> {
     fn consume(self: Pin<&mut Self>, amt: usize) {
         let this = self.project();
         *this.pos = (*this.pos + amt).min(*this.cap);
+    }
+}
+
+impl<R> BufReader<R> {
+    /// Forgets the buffered bytes (after the inner reader moved).
+    fn discard_buffer(self: Pin<&mut Self>) {
+        let this = self.project();
+        *this.pos = 0;
+        *this.cap = 0;
+    }
+}
+
+impl<R: AsyncSeek> AsyncSeek for BufReader<R> {
+    fn poll_seek(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        // The inner reader is `unread` bytes ahead of the caller.
+        let unread = (self.cap - self.pos) as i64;
+        let SeekFrom::Current(offset) = pos else {
+            let at = ready!(self.as_mut().project().inner.poll_seek(cx, pos))?;
+            self.discard_buffer();
+            return Poll::Ready(Ok(at));
+        };
+        let target = self.pos as i64 + offset;
+        if (0..=self.cap as i64).contains(&target) {
+            // Inside the buffer: only ask where the inner reader is.
+            let inner_at = ready!(self
+                .as_mut()
+                .project()
+                .inner
+                .poll_seek(cx, SeekFrom::Current(0)))?;
+            let this = self.project();
+            *this.pos = target as usize;
+            return Poll::Ready(Ok(inner_at - (*this.cap - *this.pos) as u64));
+        }
+        let at = match offset.checked_sub(unread) {
+            Some(relative) => ready!(self
+                .as_mut()
+                .project()
+                .inner
+                .poll_seek(cx, SeekFrom::Current(relative)))?,
+            None => {
+                // `offset - unread` overflows: step back to the caller's
+                // position first. Once the buffer is discarded, a repeated
+                // poll (after `Pending`) goes straight to the second seek.
+                ready!(self
+                    .as_mut()
+                    .project()
+                    .inner
+                    .poll_seek(cx, SeekFrom::Current(-unread)))?;
+                self.as_mut().discard_buffer();
+                ready!(self.as_mut().project().inner.poll_seek(cx, pos))?
+            }
+        };
+        self.discard_buffer();
+        Poll::Ready(Ok(at))
     }
 }
 

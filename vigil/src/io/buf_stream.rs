@@ -2,8 +2,8 @@
 
 use super::buf_reader::DEFAULT_BUF_SIZE;
 use super::{BufReader, BufWriter};
-use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-use std::io::{self, IoSlice};
+use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+use std::io::{self, IoSlice, SeekFrom};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -14,6 +14,10 @@ pin_project_lite::pin_project! {
     /// as in Tokio. Written data stays in the buffer until it fills or
     /// [`flush`](crate::io::AsyncWriteExt::flush) is called, so flush before
     /// waiting for an answer.
+    ///
+    /// Over a seekable stream (a [`File`](crate::fs::File)) it is
+    /// [`AsyncSeek`] as well: a seek writes out pending writes and then
+    /// seeks as [`BufReader`] does.
     ///
     /// ```
     /// use vigil::io::{AsyncBufReadExt, AsyncWriteExt, BufStream};
@@ -100,6 +104,16 @@ impl<S: AsyncRead + AsyncWrite> AsyncBufRead for BufStream<S> {
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
         self.project().inner.consume(amt)
+    }
+}
+
+impl<S: AsyncWrite + AsyncSeek> AsyncSeek for BufStream<S> {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        self.project().inner.poll_seek(cx, pos)
     }
 }
 

@@ -4,8 +4,8 @@ use super::buf_reader::DEFAULT_BUF_SIZE;
 use super::guard::ProgressGuard;
 use super::util::{poll_close_guarded, poll_flush_guarded};
 use crate::runtime::coop::poll_proceed;
-use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-use std::io::{self, IoSliceMut};
+use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+use std::io::{self, IoSliceMut, SeekFrom};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
@@ -14,6 +14,9 @@ pin_project_lite::pin_project! {
     /// ones. The buffer is written out when it would overflow, and on
     /// `flush` and `shutdown` (`poll_flush`, `poll_close`). A write at least
     /// as large as the buffer bypasses it. Reads pass straight through.
+    ///
+    /// Over a seekable writer it is [`AsyncSeek`] too: a seek first writes
+    /// the buffer out (at the position it was meant for), then moves.
     ///
     /// Buffered bytes are lost if the `BufWriter` is dropped before a flush:
     /// call [`flush`](crate::io::AsyncWriteExt::flush) or
@@ -154,6 +157,17 @@ impl<W: AsyncWrite> AsyncWrite for BufWriter<W> {
         ready!(self.as_mut().poll_write_out(cx))?;
         let this = self.project();
         poll_close_guarded(this.inner, cx, this.guard)
+    }
+}
+
+impl<W: AsyncWrite + AsyncSeek> AsyncSeek for BufWriter<W> {
+    fn poll_seek(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        ready!(self.as_mut().poll_write_out(cx))?;
+        self.project().inner.poll_seek(cx, pos)
     }
 }
 
