@@ -1,21 +1,23 @@
 //! The future passed to `block_on` (the body of `#[vigil::main]` and
 //! `#[vigil::test]`), watched by the runtime's watchdog although it is not
 //! a task: a blocked poll on the current-thread runtime, whose tasks share
-//! its thread; a lost waker on both runtimes; reported with the `block_on`
-//! call site and never throttled or cancelled.
+//! its thread; a lost waker and spinning on both runtimes; reported with
+//! the `block_on` call site and never throttled or cancelled.
 
 mod watchdog_support;
 
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
+use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use vigil::runtime::{Builder, Runtime};
 use vigil::watchdog::{Config, Policy, Report, ReportKind};
-use watchdog_support::{builder, exclusive, runtime, within, Flavour, BOTH};
+use watchdog_support::{builder, exclusive, no_blocked, runtime, sensitive, shared, within};
+use watchdog_support::{Flavour, BOTH};
 
 const THRESHOLD: Duration = Duration::from_millis(50);
 const LIMIT: Duration = Duration::from_secs(20);
@@ -213,6 +215,94 @@ fn a_block_on_future_that_keeps_its_waker_is_not_reported() {
                 }
             })
             .await;
+        });
+        reports.assert_none(&format!("{flavour:?}"));
+    }
+}
+
+#[test]
+fn a_spinning_block_on_future_is_reported_while_tasks_keep_running() {
+    let _cores = shared();
+    for flavour in BOTH {
+        // Within a limit: were the spin never reported, the future would
+        // spin forever.
+        let (report, ticks, line) = within(LIMIT, move || {
+            let (rt, reports) = reporting(flavour, no_blocked(sensitive()));
+            let line = line!() + 1;
+            let (report, ticks) = rt.block_on(async {
+                // A task on timers, which must finish while the future
+                // spins (the future waits for it).
+                let ticked = Arc::new(AtomicBool::new(false));
+                let ticker = vigil::spawn({
+                    let ticked = ticked.clone();
+                    async move {
+                        for _ in 0..5 {
+                            vigil::time::sleep(Duration::from_millis(1)).await;
+                        }
+                        ticked.store(true, Ordering::Release);
+                        5
+                    }
+                });
+                // Spins (wakes itself, does nothing) until it is reported
+                // and the ticker is done.
+                let mut report = None;
+                let report = poll_fn(|cx| {
+                    if report.is_none() {
+                        report = reports.try_recv().ok();
+                    }
+                    if report.is_some() && ticked.load(Ordering::Acquire) {
+                        return Poll::Ready(report.take().unwrap());
+                    }
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                })
+                .await;
+                (report, ticker.await.unwrap())
+            });
+            (report, ticks, line)
+        });
+        assert_eq!(ticks, 5, "{flavour:?}");
+        assert_eq!(report.kind(), ReportKind::Spinning, "{flavour:?}: {report}");
+        assert!(report.is_block_on(), "{flavour:?}");
+        assert_eq!(report.location().line(), line, "{flavour:?}");
+        assert!(report.spurious_wakes() >= 100, "{flavour:?}: {report}");
+        assert!(report.duration() >= Duration::from_millis(100), "{report}");
+        let text = report.to_string();
+        assert!(
+            text.contains("the future of block_on called at") && text.contains("is spinning"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn a_block_on_future_that_yields_or_is_fed_by_another_thread_is_not_reported() {
+    let _cores = shared();
+    for flavour in BOTH {
+        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
+        rt.block_on(async {
+            // Yields on purpose, well past the thresholds.
+            let until = std::time::Instant::now() + Duration::from_millis(250);
+            while std::time::Instant::now() < until {
+                vigil::task::yield_now().await;
+            }
+            // Woken by a busy producer on another thread, often while it
+            // is being polled; every wake brings a message.
+            let (tx, mut rx) = vigil::sync::mpsc::unbounded_channel();
+            let producer = std::thread::spawn(move || {
+                let until = std::time::Instant::now() + Duration::from_millis(250);
+                let mut sent = 0u64;
+                while std::time::Instant::now() < until {
+                    tx.send(sent).unwrap();
+                    sent += 1;
+                }
+                sent
+            });
+            let mut received = 0u64;
+            while rx.recv().await.is_some() {
+                received += 1;
+            }
+            assert_eq!(received, producer.join().unwrap());
         });
         reports.assert_none(&format!("{flavour:?}"));
     }

@@ -331,6 +331,14 @@ impl Drop for PollGuard {
     }
 }
 
+/// Replaces this thread's poll flags (for a poll that is not a task's: the
+/// future of a `block_on`); returns the previous ones.
+pub(crate) fn replace_poll_flags(flags: u8) -> u8 {
+    CONTEXT
+        .try_with(|c| c.poll_flags.replace(flags))
+        .unwrap_or(0)
+}
+
 /// Records a fact about the current poll (if a task is being polled).
 #[inline]
 pub(crate) fn raise_poll_flag(flag: u8) {

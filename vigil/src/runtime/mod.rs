@@ -92,9 +92,10 @@ impl Runtime {
     ///
     /// The watchdog watches `future` as it does a task, reporting it with
     /// this call's location ([`Report::is_block_on`](crate::watchdog::Report::is_block_on)):
-    /// a poll of it that blocks a current-thread runtime's thread, and a
+    /// a poll of it that blocks a current-thread runtime's thread, a
     /// `Pending` after which no clone of its waker is left (the call could
-    /// never return).
+    /// never return), and spinning (waking itself and returning `Pending`
+    /// without progress, poll after poll).
     ///
     /// # Panics
     /// If called from a thread that is already running a vigil runtime

@@ -64,14 +64,18 @@ fn run<F: Future>(mut future: Pin<&mut F>, mut watch: Option<BlockOnWatch<'_>>) 
     let mut cx = Context::from_waker(&waker);
     loop {
         if state.take_woken() {
-            let _budget = crate::runtime::coop::start_poll();
-            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            let Some(watch) = &mut watch else {
+                let _budget = crate::runtime::coop::start_poll();
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+                continue;
+            };
+            if let Poll::Ready(out) = watch.poll(None, future.as_mut(), &mut cx, &state.woken) {
                 return out;
             }
-            if let Some(watch) = &mut watch {
-                // `state` and `waker` are this loop's own references.
-                watch.check_lost_waker(&state, 2, &state.woken);
-            }
+            // `state` and `waker` are this loop's own references.
+            watch.check_lost_waker(&state, 2, &state.woken);
         }
         // `park` may return spuriously; the flag tells a real wake.
         if !state.woken.load(Ordering::Acquire) {

@@ -271,11 +271,12 @@ impl Handle {
         let event_interval = self.config.event_interval;
         loop {
             if block_on_waker.woken.swap(false, Ordering::AcqRel) {
-                // The block_on future gets a budget like a task, so an
-                // always-ready resource in it cannot starve the tasks.
-                let _budget = crate::runtime::coop::start_poll();
+                // The block_on future gets a budget like a task (in
+                // `watch.poll`), so an always-ready resource in it cannot
+                // starve the tasks.
                 let slot = Some(&*self.poll_slot);
-                if let Poll::Ready(out) = watch.poll(slot, future.as_mut(), &mut task_cx) {
+                let woken = &block_on_waker.woken;
+                if let Poll::Ready(out) = watch.poll(slot, future.as_mut(), &mut task_cx, woken) {
                     return out;
                 }
                 // `block_on_waker` and `waker` are this loop's own references.

@@ -18,19 +18,30 @@
 //! * **A lost waker**, on both runtimes: if the future returns `Pending`
 //!   and no clone of `block_on`'s waker survives, nothing can wake it and
 //!   the call never returns ([`BlockOnWatch::check_lost_waker`]).
+//! * **Spinning**, on both runtimes: a future that wakes `block_on`'s
+//!   waker during its own poll and returns `Pending` without having done
+//!   anything the runtime can see is polled again at once, forever, at full
+//!   CPU. A task in that state is visible through its trips through the run
+//!   queue; the block_on future never makes them, so each poll is judged
+//!   here, by the same rules and thresholds as a task's (see
+//!   `task_watch`): the waker was woken before the poll returned, the
+//!   cooperative budget is untouched (no operation completed) and there was
+//!   no `yield_now`. A wake from another thread that lands during the poll
+//!   looks the same, but the poll after it finds what that thread sent and
+//!   spends budget, which brings the score back down.
 //!
-//! Spinning is not watched: `block_on` polls a self-woken future straight
-//! away, without the queue round trip that makes a spinning task visible.
 //! None of this can throttle or cancel the future; the report is all.
 
+use super::task_watch::{decay_spin_score, poll_flags};
 use super::{monitor::PollSlot, ReportKind, Watchdog};
-use crate::runtime::task::Id;
+use crate::runtime::{context, coop, task::Id};
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::atomic::{self, AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 /// The watchdog's view of one `block_on` call.
 pub(crate) struct BlockOnWatch<'a> {
@@ -39,6 +50,22 @@ pub(crate) struct BlockOnWatch<'a> {
     id: Id,
     site: &'static Location<'static>,
     reported_lost: bool,
+    spin: SpinEpisode,
+}
+
+/// The current run of spurious polls of the future (all zero outside one).
+#[derive(Default)]
+struct SpinEpisode {
+    /// As a task's spin score: +1 per spurious poll, decays on others.
+    score: u32,
+    /// Spurious polls since the episode began.
+    spurious: u32,
+    /// When it began.
+    started: Option<Instant>,
+    /// Time inside the polls of the episode (each poll is timed while an
+    /// episode lasts; the first one is not).
+    cpu: Duration,
+    reported: bool,
 }
 
 impl<'a> BlockOnWatch<'a> {
@@ -49,18 +76,23 @@ impl<'a> BlockOnWatch<'a> {
             id: Id::next(),
             site,
             reported_lost: false,
+            spin: SpinEpisode::default(),
         }
     }
 
-    /// Polls `future`; with a `slot`, as the poll in progress on it, which
-    /// the blocked-poll monitor times (the poll ends on the slot even if
-    /// the future panics).
+    /// Polls `future` with a fresh cooperative budget, as a task is polled;
+    /// with a `slot`, as the poll in progress on it, which the blocked-poll
+    /// monitor times (the poll ends on the slot even if the future panics).
+    /// `woken` is the flag a wake of `cx`'s waker sets (and `block_on`
+    /// clears before each poll): set when the poll returns, the future was
+    /// woken during it.
     #[inline]
     pub(crate) fn poll<F: Future + ?Sized>(
-        &self,
+        &mut self,
         slot: Option<&PollSlot>,
         future: Pin<&mut F>,
         cx: &mut Context<'_>,
+        woken: &AtomicBool,
     ) -> Poll<F::Output> {
         struct End<'s>(&'s PollSlot);
         impl Drop for End<'_> {
@@ -68,11 +100,68 @@ impl<'a> BlockOnWatch<'a> {
                 self.0.end();
             }
         }
-        let _end = slot.map(|slot| {
+        let end = slot.map(|slot| {
             slot.begin_block_on(self.id, self.site);
             End(slot)
         });
-        future.poll(cx)
+        let budget = coop::start_poll();
+        let outer_flags = context::replace_poll_flags(0);
+        let timed = (self.spin.score != 0).then(Instant::now);
+        let poll = future.poll(cx);
+        let flags = context::replace_poll_flags(outer_flags);
+        let budget = budget.finish();
+        drop(end);
+        if poll.is_pending() && self.watchdog.checks_spins() {
+            if let Some(started) = timed {
+                self.spin.cpu += started.elapsed();
+            }
+            let spurious = woken.load(Ordering::Acquire)
+                && flags & poll_flags::VOLUNTARY_YIELD == 0
+                && budget.is_untouched();
+            self.judge_pending(spurious);
+        }
+        poll
+    }
+
+    /// Scores a `Pending` poll and reports a spin once the score and the
+    /// episode's length pass the watchdog's thresholds (once per episode).
+    #[cold]
+    fn judge_pending(&mut self, spurious: bool) {
+        let spin = &mut self.spin;
+        if !spurious {
+            if spin.score != 0 {
+                spin.score = decay_spin_score(spin.score);
+                if spin.score == 0 {
+                    *spin = SpinEpisode::default();
+                }
+            }
+            return;
+        }
+        spin.score = spin.score.saturating_add(1);
+        spin.spurious = spin.spurious.saturating_add(1);
+        let started = *spin.started.get_or_insert_with(Instant::now);
+        let config = &self.watchdog.config;
+        if spin.reported || spin.score < config.spin_polls {
+            return;
+        }
+        // Past the threshold, look at the clock every 64 spurious polls.
+        if spin.score != config.spin_polls && spin.spurious % 64 != 0 {
+            return;
+        }
+        let lasted = started.elapsed();
+        if lasted < config.spin_duration {
+            return;
+        }
+        spin.reported = true;
+        let report = self
+            .watchdog
+            .block_on_report(self.id, self.site, ReportKind::Spinning);
+        if let Some(mut report) = report {
+            report.duration = lasted;
+            report.cpu_time = spin.cpu;
+            report.spurious_wakes = u64::from(spin.spurious);
+            self.watchdog.emit(&report);
+        }
     }
 
     /// After a poll that returned `Pending`: reports a lost waker (once per

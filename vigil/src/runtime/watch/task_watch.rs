@@ -175,6 +175,12 @@ pub(crate) enum Verdict {
     Abort,
 }
 
+/// The spin score after a poll that was not spurious: an eighth (and one)
+/// less, so a long spin is not wiped out by one useful poll.
+pub(crate) fn decay_spin_score(score: u32) -> u32 {
+    score.saturating_sub(score / 8 + 1)
+}
+
 fn ms(d: Duration) -> u32 {
     d.as_millis().min(u32::MAX as u128) as u32
 }
@@ -217,7 +223,7 @@ impl Watchdog {
             let nanos = started.elapsed().as_nanos().min(u64::MAX as u128) as u64;
             stats.add_poll_nanos(nanos);
         }
-        if !pending || self.checks & checks::ENABLED == 0 {
+        if !pending || !self.checks_spins() {
             return Verdict::Continue;
         }
         // Woke itself, did not yield on purpose, did nothing the runtime
@@ -254,8 +260,7 @@ impl Watchdog {
     #[inline(never)]
     fn useful_poll_in_streak(&self, header: &Header) {
         let watch = &header.watch;
-        let score = watch.streak.load(Relaxed);
-        let score = score.saturating_sub(score / 8 + 1);
+        let score = decay_spin_score(watch.streak.load(Relaxed));
         watch.streak.store(score, Relaxed);
         if score == 0 {
             watch.clear_flags(REPORTED_SPIN | THROTTLED);
@@ -328,6 +333,12 @@ impl Watchdog {
             u64::from(SAMPLE_EVERY)
         };
         Duration::from_nanos(timed.saturating_mul(scale))
+    }
+
+    /// Whether `Pending` polls are checked for spinning.
+    #[inline]
+    pub(crate) fn checks_spins(&self) -> bool {
+        self.checks & checks::ENABLED != 0
     }
 
     /// Whether `Pending` polls are checked for a lost waker.
