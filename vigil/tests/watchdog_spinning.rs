@@ -853,6 +853,59 @@ fn no_report_for_a_healthy_proxy_under_load() {
     });
 }
 
+/// A leaf future "of another crate" that wakes itself after every poll and
+/// tells vigil, through `task::coop`, whether the poll did an operation.
+fn self_waking_leaf(progress: bool) -> impl std::future::Future<Output = u64> {
+    let start = Instant::now();
+    let mut polls = 0u64;
+    std::future::poll_fn(move |cx| {
+        polls += 1;
+        if start.elapsed() >= RUN {
+            return Poll::Ready(polls);
+        }
+        let restore = std::task::ready!(task::coop::poll_proceed(cx));
+        if progress {
+            restore.made_progress();
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+}
+
+#[test]
+fn no_report_for_a_self_waking_leaf_that_reports_its_progress() {
+    no_report("self-waking leaf using task::coop", || async {
+        let polls = self_waking_leaf(true).await;
+        assert!(polls > 1_000, "only {polls} polls");
+        format!("{polls} polls, each one operation")
+    });
+}
+
+#[test]
+fn a_self_waking_leaf_whose_operations_make_no_progress_is_reported() {
+    let _cores = shared();
+    for flavour in BOTH {
+        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
+        within(LIMIT, move || {
+            rt.block_on(async {
+                let leaf = task::Builder::new()
+                    .name("no progress")
+                    .spawn(self_waking_leaf(false))
+                    .unwrap();
+                let seen = reports
+                    .wait_for(Duration::from_secs(2), |_| true)
+                    .await
+                    .expect("a leaf that only gives its units back was not reported");
+                assert_eq!(seen.report.kind(), ReportKind::Spinning);
+                assert_eq!(seen.report.task_name(), Some("no progress"));
+                leaf.abort();
+                let _ = leaf.await;
+            });
+            drop(rt);
+        });
+    }
+}
+
 #[test]
 fn ignore_policy_silences_a_naive_spinner_and_a_control_is_reported() {
     let _cores = shared();

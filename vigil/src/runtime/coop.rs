@@ -48,6 +48,12 @@ impl Budget {
         }
     }
 
+    /// `true` unless the budget is used up (an unconstrained one never is).
+    #[inline]
+    pub(crate) fn has_remaining(self) -> bool {
+        self.remaining != Some(0)
+    }
+
     /// `true` if the poll neither completed an operation (spent a unit and
     /// kept it) nor ran out of budget: the runtime saw it do nothing.
     #[inline]
@@ -81,6 +87,12 @@ impl Drop for BudgetGuard {
     fn drop(&mut self) {
         context::replace_budget(self.prev);
     }
+}
+
+/// Puts back a budget read before an operation that ended `Pending`
+/// (`task::coop::RestoreOnPending`).
+pub(crate) fn restore(budget: Budget) {
+    context::replace_budget(budget);
 }
 
 /// Gives back the unit spent by the last [`poll_proceed`] when the

@@ -12,7 +12,9 @@
 //! point at your code. [`task_local!`](crate::task_local) declares values
 //! that a task's code can read at any depth, whichever thread polls it.
 //! [`consume_budget`] and [`unconstrained`] take part in, or opt out of,
-//! the cooperative budget that keeps one busy task from starving the rest.
+//! the cooperative budget that keeps one busy task from starving the rest;
+//! [`coop`] has the pieces for writing a future of your own that takes
+//! part in it.
 //!
 //! ```
 //! # vigil::block_on(async {
@@ -26,7 +28,7 @@
 
 mod block_in_place;
 mod builder;
-mod coop;
+pub mod coop;
 mod join_set;
 mod local_set;
 mod task_local;
