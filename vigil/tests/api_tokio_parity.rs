@@ -3,7 +3,9 @@
 //! handles that may cross `catch_unwind`, `OnceCell` equality, the pipes
 //! of a child spawned by `std`, files and open options built from `std`
 //! or raw descriptors, the standard streams' descriptors, why there is no
-//! current runtime, and owned mutex guards taken from synchronous code.
+//! current runtime, owned mutex guards taken from synchronous code, a
+//! `static` reader-writer lock with a reader limit, `empty()` as a writer
+//! and seeker, and a `BufStream` made from buffers already built.
 
 use std::panic::{catch_unwind, resume_unwind};
 use std::time::Duration;
@@ -225,4 +227,67 @@ fn an_owned_guard_is_taken_from_a_plain_thread() {
     drop(held);
     let guard = waiter.join().unwrap();
     assert_eq!(*guard, 2);
+}
+
+#[test]
+fn a_static_rwlock_keeps_its_reader_limit() {
+    use vigil::sync::RwLock;
+    static LIMITED: RwLock<u32> = RwLock::const_with_max_readers(5, 2);
+    vigil::block_on(async {
+        let a = LIMITED.read().await;
+        let b = LIMITED.try_read().unwrap();
+        assert!(LIMITED.try_read().is_err(), "a third reader got in");
+        assert_eq!(*a + *b, 10);
+        drop((a, b));
+        *LIMITED.write().await += 1;
+        assert_eq!(*LIMITED.read().await, 6);
+    });
+}
+
+#[test]
+fn empty_discards_writes_and_seeks_to_zero() {
+    use vigil::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, SeekFrom};
+    vigil::block_on(async {
+        let mut nothing = vigil::io::empty();
+        assert_eq!(nothing.write(b"gone").await.unwrap(), 4);
+        nothing.write_all(b"all gone").await.unwrap();
+        nothing.flush().await.unwrap();
+        assert_eq!(nothing.seek(SeekFrom::End(10)).await.unwrap(), 0);
+        let mut buf = Vec::new();
+        assert_eq!(nothing.read_to_end(&mut buf).await.unwrap(), 0);
+    });
+}
+
+#[test]
+fn buf_streams_are_made_from_buffers_with_their_contents() {
+    use vigil::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    use vigil::io::{BufReader, BufStream, BufWriter};
+    vigil::block_on(async {
+        // Reader outside: a line already buffered survives the conversion.
+        let (near, mut far) = vigil::io::duplex(256);
+        far.write_all(b"first\nsecond\n").await.unwrap();
+        let mut reader = BufReader::new(BufWriter::new(near));
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "first\n");
+        let mut stream = BufStream::from(reader);
+        line.clear();
+        stream.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "second\n");
+
+        // Writer outside: pending writes and buffered reads both survive.
+        far.write_all(b"third\n").await.unwrap();
+        let mut reader = BufReader::new(stream.into_inner());
+        assert_eq!(reader.fill_buf().await.unwrap(), b"third\n");
+        let mut writer = BufWriter::new(reader);
+        writer.write_all(b"pending").await.unwrap();
+        let mut stream = BufStream::from(writer);
+        stream.flush().await.unwrap();
+        let mut sent = [0u8; 7];
+        far.read_exact(&mut sent).await.unwrap();
+        assert_eq!(&sent, b"pending");
+        line.clear();
+        stream.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "third\n");
+    });
 }

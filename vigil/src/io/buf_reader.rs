@@ -136,6 +136,16 @@ impl<R: AsyncRead> AsyncBufRead for BufReader<R> {
 }
 
 impl<R> BufReader<R> {
+    /// The same buffer, with its bytes, around `f(inner)`.
+    pub(super) fn map_inner<R2>(self, f: impl FnOnce(R) -> R2) -> BufReader<R2> {
+        BufReader {
+            inner: f(self.inner),
+            buf: self.buf,
+            pos: self.pos,
+            cap: self.cap,
+        }
+    }
+
     /// Forgets the buffered bytes (after the inner reader moved).
     fn discard_buffer(self: Pin<&mut Self>) {
         let this = self.project();

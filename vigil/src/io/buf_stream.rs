@@ -87,6 +87,30 @@ impl<S> BufStream<S> {
     }
 }
 
+/// Buffers already built, kept with whatever they hold.
+impl<S> From<BufReader<BufWriter<S>>> for BufStream<S> {
+    fn from(inner: BufReader<BufWriter<S>>) -> BufStream<S> {
+        BufStream { inner }
+    }
+}
+
+/// Buffers already built the other way round, kept with whatever they hold
+/// (the read buffer moves outside the write buffer, as in a `BufStream`).
+impl<S> From<BufWriter<BufReader<S>>> for BufStream<S> {
+    fn from(nested: BufWriter<BufReader<S>>) -> BufStream<S> {
+        let mut reader_shell = None;
+        let writer = nested.map_inner(|reader| {
+            let mut stream = None;
+            reader_shell = Some(reader.map_inner(|s| stream = Some(s)));
+            stream.expect("map_inner calls its closure")
+        });
+        let reader_shell = reader_shell.expect("map_inner calls its closure");
+        BufStream {
+            inner: reader_shell.map_inner(|()| writer),
+        }
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite> AsyncRead for BufStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -109,6 +109,18 @@ impl<W> BufWriter<W> {
     }
 }
 
+impl<W> BufWriter<W> {
+    /// The same buffer, with its pending bytes, around `f(inner)`.
+    pub(super) fn map_inner<W2>(self, f: impl FnOnce(W) -> W2) -> BufWriter<W2> {
+        BufWriter {
+            inner: f(self.inner),
+            buf: self.buf,
+            written: self.written,
+            guard: self.guard,
+        }
+    }
+}
+
 impl<W: AsyncWrite> BufWriter<W> {
     /// Writes the whole buffer out to the inner writer (without flushing
     /// the inner writer).

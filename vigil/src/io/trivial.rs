@@ -5,12 +5,15 @@
 //! them yields to the other tasks in time.
 
 use crate::runtime::coop::poll_proceed;
-use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
-use std::io;
+use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
+use std::io::{self, SeekFrom};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
 /// A reader at end of file: every read returns `0`. Made by [`empty`].
+///
+/// It is also a writer that discards everything (as [`Sink`]) and seeks
+/// to nowhere: every seek succeeds at position 0.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Empty {
     _private: (),
@@ -48,6 +51,35 @@ impl AsyncBufRead for Empty {
     }
 
     fn consume(self: Pin<&mut Self>, _amt: usize) {}
+}
+
+impl AsyncWrite for Empty {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(poll_proceed(cx));
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncSeek for Empty {
+    fn poll_seek(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        _pos: SeekFrom,
+    ) -> Poll<io::Result<u64>> {
+        Poll::Ready(Ok(0))
+    }
 }
 
 /// A writer that accepts and discards everything. Made by [`sink`].

@@ -86,6 +86,26 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// Like [`with_max_readers`](RwLock::with_max_readers), usable in a
+    /// `static`.
+    ///
+    /// # Panics
+    ///
+    /// If `max_readers` is 0 or above `u32::MAX >> 3` (at compile time in
+    /// a `static`).
+    #[cfg(not(loom))]
+    pub const fn const_with_max_readers(value: T, max_readers: u32) -> RwLock<T> {
+        assert!(
+            max_readers >= 1 && max_readers <= MAX_READERS,
+            "max_readers must be between 1 and u32::MAX >> 3"
+        );
+        RwLock {
+            max_readers,
+            sem: Semaphore::const_new(max_readers as usize),
+            data: UnsafeCell::new(value),
+        }
+    }
+
     /// The protected value (no locking needed: the lock is consumed).
     pub fn into_inner(self) -> T {
         self.data.into_inner()
