@@ -43,6 +43,8 @@ fn the_io_types_implement_tokio_traits() {
     assert_tokio_io::<vigil::io::DuplexStream>();
     assert_tokio_io::<vigil::io::SimplexStream>();
     assert_tokio_buf_read::<vigil::io::BufReader<vigil::io::DuplexStream>>();
+    assert_tokio_io::<vigil::io::BufWriter<vigil::io::DuplexStream>>();
+    assert_tokio_buf_read::<vigil::io::BufWriter<vigil::io::BufReader<vigil::io::DuplexStream>>>();
     assert_tokio_io::<vigil::io::BufStream<vigil::io::DuplexStream>>();
     assert_tokio_buf_read::<vigil::io::BufStream<vigil::io::DuplexStream>>();
     assert_tokio_write::<vigil::process::ChildStdin>();
@@ -210,6 +212,20 @@ async fn buf_reader_is_tokio_async_buf_read() {
         Some("no newline")
     );
     assert_eq!(lines.next_line().await.unwrap(), None);
+}
+
+#[vigil::test]
+async fn buf_writer_batches_writes_through_tokio_traits() {
+    let (a, mut b) = vigil::io::duplex(64);
+    let mut writer = vigil::io::BufWriter::new(a);
+    // Tokio's `AsyncWriteExt`: the writes stay buffered until the flush.
+    writer.write_all(b"one ").await.unwrap();
+    writer.write_all(b"two").await.unwrap();
+    assert_eq!(writer.buffer(), b"one two");
+    writer.shutdown().await.unwrap();
+    let mut text = String::new();
+    b.read_to_string(&mut text).await.unwrap();
+    assert_eq!(text, "one two");
 }
 
 #[vigil::test]

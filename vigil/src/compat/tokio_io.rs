@@ -4,9 +4,9 @@
 //! (and `&stream`, their halves), `vigil::io::{DuplexStream, SimplexStream}`,
 //! `vigil::fs::File`, the pipes of `vigil::process` (`ChildStdin`, `ChildStdout`, `ChildStderr`)
 //! and of `vigil::net::unix::pipe` (`Sender`, `Receiver`),
-//! and `vigil::io::{BufReader, BufStream}` implement
-//! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for `BufReader`
-//! and `BufStream`, `AsyncSeek` for `File`)
+//! and `vigil::io::{BufReader, BufWriter, BufStream}` implement
+//! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for the three
+//! buffered types, `AsyncSeek` for `File`)
 //! as well as their native `futures-io` traits, so crates written against
 //! Tokio's traits (`tokio-rustls`, `hyper-util`'s `TokioIo`, ...) take them
 //! as they are. The traits come from `tokio` with no features enabled: the
@@ -19,7 +19,7 @@
 //! one family per scope, or call with a path (`tokio::io::AsyncReadExt::read`).
 
 use crate::io::guard::check_read_len;
-use crate::io::{BufReader, BufStream};
+use crate::io::{BufReader, BufStream, BufWriter};
 use crate::net::ReadUninit;
 use std::io;
 use std::pin::Pin;
@@ -124,10 +124,11 @@ impl tokio::io::AsyncSeek for crate::fs::File {
 }
 
 /// Tokio's `AsyncRead`, `AsyncBufRead` and `AsyncWrite` for a generic
-/// buffered type (`BufReader`, `BufStream`), which `for_each_io_type!`
-/// cannot list: `[read bounds] [write bounds] Type`.
+/// buffered type (`BufReader`, `BufWriter`, `BufStream`), which
+/// `for_each_io_type!` cannot list: `[read bounds] [buf-read bounds]
+/// [write bounds] Type`.
 macro_rules! buffered_tokio_io {
-    ([$($read:tt)*] [$($write:tt)*] $t:ty) => {
+    ([$($read:tt)*] [$($buf_read:tt)*] [$($write:tt)*] $t:ty) => {
         impl<$($read)*> tokio::io::AsyncRead for $t {
             fn poll_read(
                 self: Pin<&mut Self>,
@@ -138,7 +139,7 @@ macro_rules! buffered_tokio_io {
             }
         }
 
-        impl<$($read)*> tokio::io::AsyncBufRead for $t {
+        impl<$($buf_read)*> tokio::io::AsyncBufRead for $t {
             fn poll_fill_buf(
                 self: Pin<&mut Self>,
                 cx: &mut Context<'_>,
@@ -157,10 +158,18 @@ macro_rules! buffered_tokio_io {
 
 buffered_tokio_io!(
     [R: futures_io::AsyncRead]
+    [R: futures_io::AsyncRead]
     [R: futures_io::AsyncWrite]
     BufReader<R>
 );
 buffered_tokio_io!(
+    [W: futures_io::AsyncRead]
+    [W: futures_io::AsyncBufRead]
+    [W: futures_io::AsyncWrite]
+    BufWriter<W>
+);
+buffered_tokio_io!(
+    [S: futures_io::AsyncRead + futures_io::AsyncWrite]
     [S: futures_io::AsyncRead + futures_io::AsyncWrite]
     [S: futures_io::AsyncRead + futures_io::AsyncWrite]
     BufStream<S>
