@@ -101,6 +101,13 @@ impl<T> WaitList<T> {
         self.nodes[key].linked
     }
 
+    /// The value at `key`, if a node is there: for a waiter whose node
+    /// another party may have freed (its key then may hold someone else's
+    /// node, which the caller must tell apart by the value).
+    pub(crate) fn get(&self, key: Key) -> Option<&T> {
+        self.nodes.get(key).map(|node| &node.value)
+    }
+
     /// The waiter's value.
     pub(crate) fn get_mut(&mut self, key: Key) -> &mut T {
         &mut self.nodes[key].value

@@ -74,3 +74,49 @@ fn loom_cancelled_acquire_races_release() {
         assert_eq!(sem.available_permits(), 1);
     });
 }
+
+/// More acquires queued than `close` can wake in one batch, while a permit
+/// comes back: `close` unlinks the first batch, lets go of the lock, and
+/// the release may then serve a waiter of the second batch. Whichever
+/// acquire gets the permit, none that was closed takes that grant for its
+/// own (the lock-free look at `served` must not trust it once closed), and
+/// no permit is lost.
+#[test]
+fn loom_close_races_release_across_wake_batches() {
+    use crate::sync::wake_batch::WAKE_BATCH;
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut acquires: Vec<_> = (0..WAKE_BATCH + 1)
+            .map(|_| Box::pin(sem.acquire()))
+            .collect();
+        for acquire in &mut acquires {
+            assert!(acquire.as_mut().poll(&mut cx).is_pending());
+        }
+        let closer = {
+            let sem = sem.clone();
+            loom::thread::spawn(move || sem.close())
+        };
+        let releaser = {
+            let sem = sem.clone();
+            loom::thread::spawn(move || sem.add_permits(1))
+        };
+        closer.join().unwrap();
+        releaser.join().unwrap();
+        // Every acquire is settled: the permit or the error.
+        let mut granted = 0;
+        for acquire in &mut acquires {
+            match acquire.as_mut().poll(&mut cx) {
+                Poll::Ready(Ok(permit)) => {
+                    granted += 1;
+                    drop(permit);
+                }
+                Poll::Ready(Err(_)) => {}
+                Poll::Pending => panic!("an acquire is still waiting after close"),
+            }
+        }
+        assert!(granted <= 1, "{granted} acquires share one permit");
+        drop(acquires);
+        assert_eq!(sem.available_permits(), 1);
+    });
+}

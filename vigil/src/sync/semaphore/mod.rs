@@ -29,6 +29,23 @@
 //! letting the next waiter through); one dropped after it was served but
 //! before it was polled gives its permits back. So cancelling an acquire
 //! never leaks permits. Wakers are woken after the lock is released.
+//!
+//! A served acquire collects its permits without the lock. Each queued
+//! acquire draws a ticket (under the lock, in queue order), and serving the
+//! front frees its node and publishes "every ticket up to this one has left
+//! the queue" in the atomic `served`. Since the queue is only ever served
+//! from the front, a live acquire whose ticket is below `served` was
+//! granted its permits, unless the semaphore closed: `close` unlinks the
+//! waiters with a mark and leaves their nodes for them to collect, and a
+//! later waiter may still be served while it does so. So the lock-free
+//! look trusts `served` only if `CLOSED` is clear when read after it (the
+//! acquire load of `served` makes a close that came before the grant
+//! visible). Otherwise, and whenever the look is negative, the acquire
+//! asks under the lock whether its node is still there (its key holds a
+//! node with its ticket): gone means served. The point is the hand-off
+//! under contention: the releaser holds the lock to serve, and a second
+//! round trip through the lock per hand-off doubled the traffic on its
+//! cache line between workers.
 
 #[cfg(all(test, loom))]
 mod loom_semaphore;
@@ -38,7 +55,7 @@ pub use permit::{AcquireError, OwnedSemaphorePermit, SemaphorePermit, TryAcquire
 
 use super::wait_list::{Key, WaitList};
 use super::wake_batch::Wakers;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::*};
+use crate::loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
 use crate::loom::sync::{Mutex, MutexGuard};
 use crate::runtime::coop;
 use std::fmt;
@@ -81,6 +98,12 @@ pub struct Semaphore {
     word: AtomicUsize,
     /// Waiting acquires; [`QUEUED`] changes only under this lock.
     waiters: Mutex<WaitList<Waiter>>,
+    /// The next ticket to hand out (written only under the lock).
+    tickets: AtomicU64,
+    /// Every ticket below this has left the queue, the last of them by
+    /// being served (written only under the lock, read by served waiters
+    /// without it).
+    served: AtomicU64,
 }
 
 const CLOSED: usize = 1;
@@ -93,16 +116,11 @@ fn permits(word: usize) -> usize {
 
 struct Waiter {
     needed: usize,
-    /// Set when the waiter left the queue because it was served (`Granted`)
-    /// or the semaphore closed (`Closed`).
-    outcome: Option<Outcome>,
+    ticket: u64,
+    /// Unlinked by `close`: the node waits for its acquire to collect it.
+    /// (A served waiter's node is freed when it is served.)
+    closed: bool,
     waker: Option<Waker>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Outcome {
-    Granted,
-    Closed,
 }
 
 impl Semaphore {
@@ -123,6 +141,8 @@ impl Semaphore {
         Semaphore {
             word: AtomicUsize::new(permits << SHIFT),
             waiters: Mutex::new(WaitList::new()),
+            tickets: AtomicU64::new(0),
+            served: AtomicU64::new(0),
         }
     }
 
@@ -133,6 +153,8 @@ impl Semaphore {
         Semaphore {
             word: AtomicUsize::new(permits << SHIFT),
             waiters: Mutex::new(WaitList::new()),
+            tickets: AtomicU64::new(0),
+            served: AtomicU64::new(0),
         }
     }
 
@@ -174,10 +196,11 @@ impl Semaphore {
                     Err(actual) => word = actual,
                 }
             }
-            waiters.pop_front();
-            let waiter = waiters.get_mut(key);
-            waiter.outcome = Some(Outcome::Granted);
-            wakers.push(waiter.waker.take());
+            let waiter = waiters.remove(key);
+            // Publishes the grant: the acquire may now take its permits
+            // without the lock (the release pairs with its acquire load).
+            self.served.store(waiter.ticket + 1, Release);
+            wakers.push(waiter.waker);
         }
     }
 
@@ -196,6 +219,14 @@ impl Semaphore {
             }
             waiters = self.lock();
         }
+    }
+
+    /// `true` if the live waiter holding `ticket` has certainly been
+    /// served, read without the lock (see the module docs); `false` means
+    /// "ask under the lock".
+    #[inline]
+    fn surely_served(&self, ticket: u64) -> bool {
+        self.served.load(Acquire) > ticket && self.word.load(Acquire) & CLOSED == 0
     }
 
     /// Permits free right now.
@@ -265,7 +296,7 @@ impl Semaphore {
                     break;
                 };
                 let waiter = waiters.get_mut(key);
-                waiter.outcome = Some(Outcome::Closed);
+                waiter.closed = true;
                 wakers.push(waiter.waker.take());
             }
             let more = !waiters.is_empty();
@@ -459,8 +490,8 @@ impl fmt::Debug for Semaphore {
 pub struct Acquire<'a> {
     sem: &'a Semaphore,
     needed: usize,
-    /// Our node in the queue, once queued.
-    key: Option<Key>,
+    /// Our node in the queue and our ticket, once queued.
+    queued: Option<(Key, u64)>,
 }
 
 impl<'a> Acquire<'a> {
@@ -473,37 +504,39 @@ impl<'a> Acquire<'a> {
         Acquire {
             sem,
             needed,
-            key: None,
+            queued: None,
         }
     }
 
     fn poll_acquire(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
-        let Some(key) = self.key else {
+        let Some((key, ticket)) = self.queued else {
             match self.sem.try_take(self.needed) {
                 Ok(()) => return Poll::Ready(Ok(())),
                 Err(TryAcquireError::Closed) => return Poll::Ready(Err(AcquireError(()))),
                 Err(TryAcquireError::NoPermits) => return self.enqueue(cx),
             }
         };
-        let mut waiters = self.sem.lock();
-        let waiter = waiters.get_mut(key);
-        match waiter.outcome {
-            None => {
-                match &mut waiter.waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
-                Poll::Pending
-            }
-            Some(outcome) => {
-                waiters.remove(key);
-                self.key = None;
-                Poll::Ready(match outcome {
-                    Outcome::Granted => Ok(()),
-                    Outcome::Closed => Err(AcquireError(())),
-                })
-            }
+        // Served: the permits are ours and the node is gone (no lock).
+        if self.sem.surely_served(ticket) {
+            self.queued = None;
+            return Poll::Ready(Ok(()));
         }
+        let mut waiters = self.sem.lock();
+        if !still_queued(&waiters, key, ticket) {
+            self.queued = None;
+            return Poll::Ready(Ok(()));
+        }
+        let waiter = waiters.get_mut(key);
+        if waiter.closed {
+            waiters.remove(key);
+            self.queued = None;
+            return Poll::Ready(Err(AcquireError(())));
+        }
+        match &mut waiter.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     /// The slow path: under the lock, either take the permits after all (a
@@ -533,13 +566,25 @@ impl<'a> Acquire<'a> {
                 Err(actual) => word = actual,
             }
         }
-        self.key = Some(waiters.push_back(Waiter {
+        // Tickets change only under the lock, which we hold.
+        let ticket = self.sem.tickets.load(Relaxed);
+        self.sem.tickets.store(ticket + 1, Relaxed);
+        let key = waiters.push_back(Waiter {
             needed: self.needed,
-            outcome: None,
+            ticket,
+            closed: false,
             waker: Some(cx.waker().clone()),
-        }));
+        });
+        self.queued = Some((key, ticket));
         Poll::Pending
     }
+}
+
+/// Under the lock: `true` if the waiter with `key` and `ticket` still has
+/// its node (queued, or unlinked by `close`); `false` once it was served,
+/// which frees the node (the key may hold a newer waiter's node by then).
+fn still_queued(waiters: &WaitList<Waiter>, key: Key, ticket: u64) -> bool {
+    waiters.get(key).is_some_and(|w| w.ticket == ticket)
 }
 
 impl<'a> Future for Acquire<'a> {
@@ -562,15 +607,16 @@ impl<'a> Future for Acquire<'a> {
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        let Some(key) = self.key else {
+        let Some((key, ticket)) = self.queued else {
             return;
         };
         // Leaving the queue may let the next waiter through; a grant we
-        // never collected goes back to the pool.
+        // never collected (our node is gone) goes back to the pool.
         self.sem.update(|waiters| {
-            let waiter = waiters.remove(key);
-            if waiter.outcome == Some(Outcome::Granted) {
-                self.sem.word.fetch_add(waiter.needed << SHIFT, AcqRel);
+            if still_queued(waiters, key, ticket) {
+                waiters.remove(key);
+            } else {
+                self.sem.word.fetch_add(self.needed << SHIFT, AcqRel);
             }
         });
     }
@@ -580,7 +626,7 @@ impl fmt::Debug for Acquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
             .field("needed", &self.needed)
-            .field("queued", &self.key.is_some())
+            .field("queued", &self.queued.is_some())
             .finish()
     }
 }
