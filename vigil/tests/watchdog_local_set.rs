@@ -8,7 +8,7 @@
 mod watchdog_support;
 
 use std::cell::Cell;
-use std::future::pending;
+use std::future::{pending, Future};
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
@@ -237,6 +237,41 @@ fn a_blocking_local_task_in_a_set_driven_by_a_task_is_blamed_by_name() {
             assert_eq!(report.task_name(), Some("nested-blocker"));
         });
     }
+}
+
+#[test]
+fn a_block_two_sets_deep_is_blamed_on_the_innermost_task_running() {
+    let _cores = exclusive();
+    let (rt, reports) = runtime(Flavour::CurrentThread, Config::new());
+    let checked = reports.clone();
+    within(LIMIT, move || {
+        let outer = LocalSet::new();
+        let middle_id = outer.block_on(&rt, async {
+            // A task of the outer set drives a set of its own; a task of
+            // that inner set runs and ends, then the middle task blocks in
+            // the same poll.
+            let middle = local_spawn_named("middle", async {
+                let mut inner = std::pin::pin!(LocalSet::new());
+                inner.spawn_local(async {});
+                std::future::poll_fn(|cx| {
+                    // Runs the inner task to its end, nested in this poll.
+                    assert!(inner.as_mut().poll(cx).is_ready());
+                    std::thread::sleep(Duration::from_millis(500));
+                    std::task::Poll::Ready(())
+                })
+                .await;
+            });
+            let id = middle.id();
+            middle.await.unwrap();
+            id
+        });
+        let blocked = checked.of_kind(ReportKind::BlockedPoll);
+        assert_eq!(blocked.len(), 1, "{:?}", checked.all());
+        let report = &blocked[0].report;
+        eprintln!("{report}");
+        assert_eq!(report.task_name(), Some("middle"), "{report}");
+        assert_eq!(report.task_id(), middle_id);
+    });
 }
 
 #[test]

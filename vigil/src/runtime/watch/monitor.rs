@@ -136,11 +136,19 @@ impl PollSlot {
         self.nested_task.store(task.as_ptr(), Ordering::Release);
     }
 
-    /// The nested poll ended (the poll around it, if itself nested, is
-    /// no longer tracked: a block is blamed on the outermost task then).
+    /// The nested poll ended; `enclosing` is the task whose poll it ran
+    /// inside, if any. If that poll is itself nested (a set driven by a
+    /// task of another set), it is named again, so that a block after the
+    /// inner poll ended is still blamed on the innermost task running;
+    /// otherwise the slot's own poll is the one going on.
     #[inline]
-    pub(crate) fn end_nested(&self) {
-        self.nested_task.store(ptr::null_mut(), Ordering::Release);
+    pub(crate) fn end_nested(&self, enclosing: Option<(NonNull<Header>, Id)>) {
+        match enclosing {
+            Some((task, id)) if task.as_ptr() != self.task.load(Ordering::Relaxed) => {
+                self.begin_nested(task, id);
+            }
+            _ => self.nested_task.store(ptr::null_mut(), Ordering::Release),
+        }
     }
 
     /// Whether a poll is in progress on this slot. Exact only on the
