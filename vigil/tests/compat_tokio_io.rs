@@ -276,3 +276,56 @@ fn files_implement_tokio_read_write_and_seek() {
     });
     std::fs::remove_file(&path).unwrap();
 }
+
+#[vigil::test]
+async fn buffered_files_seek_through_tokio_traits() {
+    use std::io::SeekFrom;
+    use std::pin::Pin;
+    use tokio::io::{AsyncSeek, AsyncSeekExt};
+    let path = std::env::temp_dir().join(format!("vigil-tokio-seek-{}", std::process::id()));
+    std::fs::write(&path, b"0123456789").unwrap();
+    let open = || async {
+        vigil::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .await
+    };
+
+    // BufReader: positions as the reader's caller sees them.
+    let mut reader = vigil::io::BufReader::with_capacity(4, open().await.unwrap());
+    let mut two = [0u8; 2];
+    reader.read_exact(&mut two).await.unwrap();
+    assert_eq!(reader.stream_position().await.unwrap(), 2);
+    assert_eq!(reader.seek(SeekFrom::Current(3)).await.unwrap(), 5);
+    reader.read_exact(&mut two).await.unwrap();
+    assert_eq!(&two, b"56");
+    // A second start before completing is refused; completing then works.
+    let mut pinned = Pin::new(&mut reader);
+    pinned.as_mut().start_seek(SeekFrom::Start(1)).unwrap();
+    assert!(pinned.as_mut().start_seek(SeekFrom::Start(2)).is_err());
+    assert_eq!(
+        std::future::poll_fn(|cx| pinned.as_mut().poll_complete(cx))
+            .await
+            .unwrap(),
+        1
+    );
+    reader.read_exact(&mut two).await.unwrap();
+    assert_eq!(&two, b"12");
+
+    // BufWriter: the buffer goes out at its own position before the seek.
+    let mut writer = vigil::io::BufWriter::new(open().await.unwrap());
+    writer.write_all(b"ab").await.unwrap();
+    assert_eq!(writer.seek(SeekFrom::End(-1)).await.unwrap(), 9);
+    writer.write_all(b"Z").await.unwrap();
+    writer.flush().await.unwrap();
+
+    // BufStream: both.
+    let mut stream = vigil::io::BufStream::new(open().await.unwrap());
+    assert_eq!(stream.seek(SeekFrom::Start(2)).await.unwrap(), 2);
+    let mut rest = String::new();
+    stream.read_to_string(&mut rest).await.unwrap();
+    // The writer's "ab" went to the start, its "Z" over the last byte.
+    assert_eq!(rest, "2345678Z");
+    std::fs::remove_file(&path).unwrap();
+}

@@ -6,7 +6,8 @@
 //! and of `vigil::net::unix::pipe` (`Sender`, `Receiver`),
 //! and `vigil::io::{BufReader, BufWriter, BufStream}` implement
 //! `tokio::io::AsyncRead`/`AsyncWrite` (and `AsyncBufRead` for the three
-//! buffered types, `AsyncSeek` for `File`)
+//! buffered types, `AsyncSeek` for `File` and for the buffered types over
+//! a seekable stream)
 //! as well as their native `futures-io` traits, so crates written against
 //! Tokio's traits (`tokio-rustls`, `hyper-util`'s `TokioIo`, ...) take them
 //! as they are. The traits come from `tokio` with no features enabled: the
@@ -174,3 +175,50 @@ buffered_tokio_io!(
     [S: futures_io::AsyncRead + futures_io::AsyncWrite]
     BufStream<S>
 );
+
+/// Tokio's two-step `AsyncSeek` on a buffered type, through its
+/// `futures-io` `poll_seek` (which accounts for the buffers) and the seek
+/// recorded by `start_seek`: `[bounds] Type`.
+macro_rules! buffered_tokio_seek {
+    ([$($bounds:tt)*] $t:ty) => {
+        impl<$($bounds)*> tokio::io::AsyncSeek for $t {
+            fn start_seek(self: Pin<&mut Self>, position: std::io::SeekFrom) -> io::Result<()> {
+                let pending = self.tokio_seek();
+                if pending.is_some() {
+                    return Err(io::Error::other(
+                        "start_seek called while another seek is in progress",
+                    ));
+                }
+                *pending = Some(position);
+                Ok(())
+            }
+
+            fn poll_complete(
+                mut self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<io::Result<u64>> {
+                // Without a started seek: the current position.
+                let position = self
+                    .as_mut()
+                    .tokio_seek()
+                    .unwrap_or(std::io::SeekFrom::Current(0));
+                let res = ready!(futures_io::AsyncSeek::poll_seek(self.as_mut(), cx, position));
+                *self.tokio_seek() = None;
+                Poll::Ready(res)
+            }
+        }
+    };
+}
+
+buffered_tokio_seek!([R: futures_io::AsyncSeek] BufReader<R>);
+buffered_tokio_seek!([W: futures_io::AsyncWrite + futures_io::AsyncSeek] BufWriter<W>);
+
+impl<S: futures_io::AsyncWrite + futures_io::AsyncSeek> tokio::io::AsyncSeek for BufStream<S> {
+    fn start_seek(self: Pin<&mut Self>, position: std::io::SeekFrom) -> io::Result<()> {
+        tokio::io::AsyncSeek::start_seek(self.inner_pin_mut(), position)
+    }
+
+    fn poll_complete(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        tokio::io::AsyncSeek::poll_complete(self.inner_pin_mut(), cx)
+    }
+}

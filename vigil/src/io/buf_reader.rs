@@ -41,6 +41,8 @@ pin_project_lite::pin_project! {
         buf: Box<[u8]>,
         pos: usize,
         cap: usize,
+        // A seek started through Tokio's two-step `AsyncSeek`.
+        tokio_seek: super::PendingSeek,
     }
 }
 
@@ -64,6 +66,7 @@ impl<R> BufReader<R> {
             buf: vec![0; capacity].into_boxed_slice(),
             pos: 0,
             cap: 0,
+            tokio_seek: super::PendingSeek::default(),
         }
     }
 
@@ -143,6 +146,7 @@ impl<R> BufReader<R> {
             buf: self.buf,
             pos: self.pos,
             cap: self.cap,
+            tokio_seek: self.tokio_seek,
         }
     }
 
@@ -226,5 +230,13 @@ impl<R: AsyncWrite> AsyncWrite for BufReader<R> {
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.project().inner.poll_close(cx)
+    }
+}
+
+#[cfg(feature = "tokio-io")]
+impl<T> BufReader<T> {
+    /// The seek started through Tokio's `AsyncSeek::start_seek`, if any.
+    pub(crate) fn tokio_seek(self: Pin<&mut Self>) -> &mut Option<std::io::SeekFrom> {
+        self.project().tokio_seek
     }
 }

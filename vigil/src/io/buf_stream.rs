@@ -166,3 +166,11 @@ impl<S: AsyncRead + AsyncWrite> AsyncWrite for BufStream<S> {
         self.project().inner.poll_close(cx)
     }
 }
+
+#[cfg(feature = "tokio-io")]
+impl<S> BufStream<S> {
+    /// The buffers around the stream, pinned (for Tokio's `AsyncSeek`).
+    pub(crate) fn inner_pin_mut(self: Pin<&mut Self>) -> Pin<&mut BufReader<BufWriter<S>>> {
+        self.project().inner
+    }
+}

@@ -50,6 +50,8 @@ pin_project_lite::pin_project! {
         // `buf[..written]` has been written out already.
         written: usize,
         guard: ProgressGuard,
+        // A seek started through Tokio's two-step `AsyncSeek`.
+        tokio_seek: super::PendingSeek,
     }
 }
 
@@ -73,6 +75,7 @@ impl<W> BufWriter<W> {
             buf: Vec::with_capacity(capacity),
             written: 0,
             guard: ProgressGuard::new(),
+            tokio_seek: super::PendingSeek::default(),
         }
     }
 
@@ -117,6 +120,7 @@ impl<W> BufWriter<W> {
             buf: self.buf,
             written: self.written,
             guard: self.guard,
+            tokio_seek: self.tokio_seek,
         }
     }
 }
@@ -208,5 +212,13 @@ impl<W: AsyncBufRead> AsyncBufRead for BufWriter<W> {
 
     fn consume(self: Pin<&mut Self>, amt: usize) {
         self.project().inner.consume(amt);
+    }
+}
+
+#[cfg(feature = "tokio-io")]
+impl<T> BufWriter<T> {
+    /// The seek started through Tokio's `AsyncSeek::start_seek`, if any.
+    pub(crate) fn tokio_seek(self: Pin<&mut Self>) -> &mut Option<std::io::SeekFrom> {
+        self.project().tokio_seek
     }
 }

@@ -119,3 +119,10 @@ pub use split::{split, ReadHalf, WriteHalf};
 pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use trivial::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use util::{AsyncBufReadExt, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, Lines, Split, Take};
+
+/// A seek started through Tokio's two-step `AsyncSeek` on a buffered type
+/// (feature `tokio-io`); without the feature, a field of no size.
+#[cfg(feature = "tokio-io")]
+type PendingSeek = Option<SeekFrom>;
+#[cfg(not(feature = "tokio-io"))]
+type PendingSeek = ();
