@@ -216,15 +216,18 @@ fn an_owned_guard_is_taken_from_a_plain_thread() {
     let waiter = {
         let lock = lock.clone();
         std::thread::spawn(move || {
-            tx.send(()).unwrap();
             let mut guard = lock.blocking_lock_owned();
             *guard += 1;
+            tx.send(()).unwrap();
             // The guard owns its mutex: it can outlive this closure's borrow.
             guard
         })
     };
-    rx.recv().unwrap();
+    // While `held` lives the waiter cannot have the lock (an absence can
+    // only be checked for a while; a bug would show as a message here).
+    assert!(rx.recv_timeout(Duration::from_millis(50)).is_err());
     drop(held);
+    rx.recv().unwrap();
     let guard = waiter.join().unwrap();
     assert_eq!(*guard, 2);
 }
