@@ -314,12 +314,13 @@ impl PollGuard {
                         // SAFETY: as in `begin_poll`: a slot set aside is
                         // alive until its guard restores it.
                         if let Some(s) = unsafe { c.nested_slot.get().as_ref() } {
-                            // SAFETY: `prev` was the current task when this
-                            // poll began and is current again once it ends:
-                            // a poll of it (or a guard of its poller) is
-                            // still going on around this one, and its poller
-                            // holds a reference, so the header is alive.
-                            let enclosing = self.prev.map(|t| (t, unsafe { t.as_ref() }.meta.id));
+                            let enclosing = self.prev.map(|task| {
+                                // SAFETY: `prev` is the task polled around
+                                // this poll (current again once it ends); its
+                                // poller holds a reference, so it is alive.
+                                let header = unsafe { task.as_ref() };
+                                (task, header.meta.id)
+                            });
                             s.end_nested(enclosing);
                         }
                     }
