@@ -87,6 +87,20 @@ fn copy_from_repeat_into_sink_does_not_starve_a_timer() {
 }
 
 #[test]
+fn a_task_that_only_yields_does_not_starve_a_timer() {
+    // The run queue drains after every yield: the driver skips the turns
+    // that come right after another (driver module docs), and must still
+    // turn often enough for the timer.
+    assert_on_time("loop { yield_now }", || {
+        sleep_lateness_next_to(async move {
+            loop {
+                vigil::task::yield_now().await;
+            }
+        })
+    });
+}
+
+#[test]
 fn write_all_loop_into_duplex_pump_does_not_starve_a_timer() {
     // Writer and reader in one task: always ready, never waiting.
     assert_on_time("write_all/read_exact over duplex", || {

@@ -6,6 +6,20 @@
 //! and fires the timers that have come due. Schedulers only know the
 //! [`Driver`] / [`Handle`] pair: one thread at a time owns the `Driver` and
 //! sleeps in it; every thread can use the `Handle`.
+//!
+//! A turn that may not wait (timeout zero) is skipped when the previous
+//! turn ended less than [`RECENT_TURN`] ago. Schedulers ask for such turns
+//! to let I/O and timers in between tasks: after every round of yielded
+//! tasks, and every `event_interval` polls. When a handful of tasks keep
+//! yielding (a semaphore passed around, a loop that yields between steps),
+//! the run queue drains every few hundred nanoseconds, and a turn each time
+//! costs an `epoll_wait` and two clock reads that find nothing new. Skipping
+//! turns that close together bounds how late I/O is seen by the window, in
+//! real time, instead of by a number of polls (which is what let Tokio's
+//! drivers starve before its yielded tasks waited for a turn: a poll can be
+//! long). A turn that may sleep is never skipped, and nor is any turn once
+//! a test has paused the clock: `time::advance` relies on the turn after
+//! its yield to fire the timers it made due.
 
 pub(crate) mod io;
 pub(crate) mod park;
@@ -16,7 +30,10 @@ pub(crate) mod wake_batch;
 pub(crate) use park::Unparker;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How recent a turn makes a non-blocking turn redundant (module docs).
+pub(crate) const RECENT_TURN: Duration = Duration::from_micros(50);
 
 /// The shared half of the driver: reachable from every thread of a runtime.
 #[derive(Debug)]
@@ -31,6 +48,8 @@ pub(crate) struct Handle {
 #[derive(Debug)]
 pub(crate) struct Driver {
     io: io::Driver,
+    /// When the last turn ended.
+    last_turn: Instant,
 }
 
 /// How a driver is set up (from the runtime's builder).
@@ -58,7 +77,11 @@ impl Driver {
             uring: uring::Handle::new(options.io_uring, options.page_cache_first),
             unpark,
         });
-        Ok((Driver { io }, handle))
+        let driver = Driver {
+            io,
+            last_turn: Instant::now(),
+        };
+        Ok((driver, handle))
     }
 
     /// One driver turn: wait in epoll until `timeout`, the next timer
@@ -68,7 +91,16 @@ impl Driver {
     /// With the clock paused (see `time::clock`), a turn that would sleep
     /// until the next timer instead looks for I/O without waiting and, if
     /// none came, moves the clock to that timer and fires it.
+    ///
+    /// A turn with a zero `timeout` less than [`RECENT_TURN`] after the last
+    /// one does nothing (module docs).
     pub(crate) fn park(&mut self, handle: &Handle, timeout: Option<Duration>) {
+        if timeout == Some(Duration::ZERO)
+            && handle.time.clock.never_adjusted()
+            && self.last_turn.elapsed() < RECENT_TURN
+        {
+            return;
+        }
         let timer = handle.time.next_timeout();
         let auto_advance = match (timeout, timer) {
             (None, Some(t)) if !t.is_zero() && handle.time.clock.can_auto_advance() => Some(t),
@@ -106,6 +138,7 @@ impl Driver {
             }
         }
         handle.time.process();
+        self.last_turn = Instant::now();
     }
 }
 
@@ -124,5 +157,82 @@ impl Handle {
     /// the first call; `None` where io_uring is unavailable or disabled.
     pub(crate) fn ring(&self) -> Option<&uring::Uring> {
         self.uring.get(|fd| self.io.watch_completions(fd))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{io, Driver, Handle, Options, RECENT_TURN};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+    use std::time::{Duration, Instant};
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn driver(start_paused: bool) -> (Driver, Arc<Handle>) {
+        Driver::new(Options {
+            io_uring: false,
+            page_cache_first: false,
+            start_paused,
+            events_per_tick: io::DEFAULT_EVENTS_PER_TURN,
+        })
+        .unwrap()
+    }
+
+    /// A timer that is already due when the test's turns begin, and the
+    /// count of its wake-ups.
+    fn due_timer(handle: &Handle) -> (Arc<Count>, super::time::Registration) {
+        let count = Arc::new(Count::default());
+        let at = handle.time.clock.now() + Duration::from_millis(1);
+        let registration = handle.time.register(at, &Waker::from(count.clone()));
+        if handle.time.clock.is_paused() {
+            handle.time.clock.advance(Duration::from_millis(5)).unwrap();
+        } else {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (count, registration)
+    }
+
+    #[test]
+    fn a_non_blocking_turn_right_after_a_turn_is_skipped_and_a_later_one_is_not() {
+        let (mut driver, handle) = driver(false);
+        let (count, _registration) = due_timer(&handle);
+        driver.last_turn = Instant::now();
+        driver.park(&handle, Some(Duration::ZERO));
+        assert_eq!(count.0.load(Ordering::SeqCst), 0, "the turn was skipped");
+        driver.last_turn = Instant::now() - RECENT_TURN;
+        driver.park(&handle, Some(Duration::ZERO));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1, "a stale turn is made");
+        assert!(
+            driver.last_turn.elapsed() < Duration::from_secs(5),
+            "and stamped"
+        );
+    }
+
+    #[test]
+    fn a_turn_that_may_wait_is_never_skipped() {
+        let (mut driver, handle) = driver(false);
+        let (count, _registration) = due_timer(&handle);
+        driver.last_turn = Instant::now();
+        driver.park(&handle, Some(Duration::from_millis(1)));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn with_the_clock_paused_no_turn_is_skipped() {
+        // `time::advance` yields once and counts on the next turn to fire
+        // what it made due.
+        let (mut driver, handle) = driver(true);
+        let (count, _registration) = due_timer(&handle);
+        driver.last_turn = Instant::now();
+        driver.park(&handle, Some(Duration::ZERO));
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
 }

@@ -68,6 +68,12 @@ impl Clock {
         }
     }
 
+    /// Whether the clock has always been the system's: never paused, so
+    /// never moved by hand either.
+    pub(crate) fn never_adjusted(&self) -> bool {
+        !self.adjusted.load(Ordering::Acquire)
+    }
+
     /// Whether the clock stands still.
     pub(crate) fn is_paused(&self) -> bool {
         self.adjusted.load(Ordering::Acquire) && self.lock().since.is_none()

@@ -57,7 +57,9 @@ pub(crate) struct Handle {
 pub(crate) struct Core {
     tasks: VecDeque<Notified<Arc<Handle>>>,
     /// Tasks that yielded (`yield_now`, or out of budget): they run again
-    /// only after the next driver turn, so I/O and timers get in first.
+    /// only after the next driver turn, so I/O and timers get in first (a
+    /// turn the driver skips because the last one is recent counts: see
+    /// `driver::RECENT_TURN`).
     deferred: Vec<Notified<Arc<Handle>>>,
     driver: Option<Driver>,
     tick: u32,
