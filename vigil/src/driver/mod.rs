@@ -176,6 +176,12 @@ mod tests {
         }
     }
 
+    /// A last turn that stays recent however slowly the test runs (under
+    /// valgrind, say): `elapsed` of an instant still to come is zero.
+    fn just_turned() -> Instant {
+        Instant::now() + Duration::from_secs(3600)
+    }
+
     fn driver(start_paused: bool) -> (Driver, Arc<Handle>) {
         Driver::new(Options {
             io_uring: false,
@@ -204,7 +210,7 @@ mod tests {
     fn a_non_blocking_turn_right_after_a_turn_is_skipped_and_a_later_one_is_not() {
         let (mut driver, handle) = driver(false);
         let (count, _registration) = due_timer(&handle);
-        driver.last_turn = Instant::now();
+        driver.last_turn = just_turned();
         driver.park(&handle, Some(Duration::ZERO));
         assert_eq!(count.0.load(Ordering::SeqCst), 0, "the turn was skipped");
         driver.last_turn = Instant::now() - RECENT_TURN;
@@ -220,7 +226,7 @@ mod tests {
     fn a_turn_that_may_wait_is_never_skipped() {
         let (mut driver, handle) = driver(false);
         let (count, _registration) = due_timer(&handle);
-        driver.last_turn = Instant::now();
+        driver.last_turn = just_turned();
         driver.park(&handle, Some(Duration::from_millis(1)));
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
@@ -231,7 +237,7 @@ mod tests {
         // what it made due.
         let (mut driver, handle) = driver(true);
         let (count, _registration) = due_timer(&handle);
-        driver.last_turn = Instant::now();
+        driver.last_turn = just_turned();
         driver.park(&handle, Some(Duration::ZERO));
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
     }
