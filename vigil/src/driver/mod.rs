@@ -23,6 +23,8 @@
 
 pub(crate) mod io;
 pub(crate) mod park;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub(crate) mod time;
 pub(crate) mod uring;
 pub(crate) mod wake_batch;
@@ -162,19 +164,12 @@ impl Handle {
 
 #[cfg(test)]
 mod tests {
+    use super::test_support::Count;
     use super::{io, Driver, Handle, Options, RECENT_TURN};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
     use std::sync::Arc;
-    use std::task::{Wake, Waker};
+    use std::task::Waker;
     use std::time::{Duration, Instant};
-
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 
     /// A last turn that stays recent however slowly the test runs (under
     /// valgrind, say): `elapsed` of an instant still to come is zero.

@@ -413,13 +413,7 @@ mod tests {
     /// the old waiter, and must find the old state still allocated.
     #[test]
     fn a_reused_number_with_the_old_file_still_open_never_wakes_the_old_waiter() {
-        #[derive(Default)]
-        struct Count(std::sync::atomic::AtomicUsize);
-        impl std::task::Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
+        use crate::driver::test_support::Count;
         let (mut driver, handle) = reactor();
         let (r, w) = pipe();
         let fd = r.as_raw_fd();

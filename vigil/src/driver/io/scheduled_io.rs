@@ -350,17 +350,9 @@ impl ScheduledIo {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
-    use std::task::Wake;
 
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::driver::test_support::Count;
 
     fn set(io: &ScheduledIo, tick: u16, ready: Ready) {
         assert!(io.set_readiness(tick, ready, io.generation()));

@@ -6,7 +6,7 @@ use super::{Handle, Registration, TimerPoll};
 use crate::driver::wake_batch::WakeBatch;
 use crate::driver::Unparker;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Wake, Waker};
 use std::time::{Duration, Instant};
@@ -30,15 +30,7 @@ fn log_waker(id: u32, log: &Arc<Mutex<Vec<u32>>>) -> Waker {
     }))
 }
 
-/// Counts wakes.
-#[derive(Default)]
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use crate::driver::test_support::Count as CountWaker;
 
 /// Advances `wheel` to `now`, waking everything due (however many batches).
 fn advance(wheel: &mut Wheel, now: u64) {

@@ -132,9 +132,9 @@ mod tests {
     use std::future::Future;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::pin::Pin;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::Ordering;
     use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
+    use std::task::{Context, Poll, Waker};
     use std::time::Duration;
 
     fn pipe() -> (Arc<OwnedFd>, OwnedFd) {
@@ -156,13 +156,7 @@ mod tests {
         assert_eq!(written, 1);
     }
 
-    #[derive(Default)]
-    struct Count(AtomicUsize);
-    impl Wake for Count {
-        fn wake(self: Arc<Self>) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
+    use crate::driver::test_support::Count;
 
     #[test]
     fn a_completion_wakes_the_task_through_the_reactor() {
