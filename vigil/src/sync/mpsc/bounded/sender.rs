@@ -1,53 +1,15 @@
-//! The bounded channel's handles: [`Sender`], [`Receiver`] and the permits.
+//! The bounded channel's senders: [`Sender`] (also a `Sink`) and [`WeakSender`].
 
-use super::chan::{Chan, WeakChan};
-use super::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
-use super::fut::{Acquire, ClosedFuture, SendFuture};
+use super::{OwnedPermit, Permit, PermitIterator};
 use crate::runtime::coop;
+use crate::sync::mpsc::chan::{Chan, WeakChan};
+use crate::sync::mpsc::error::{SendError, SendTimeoutError, TrySendError};
+use crate::sync::mpsc::fut::{Acquire, ClosedFuture, SendFuture};
 use crate::sync::wait_list::Key;
-use futures_core::Stream;
 use std::fmt;
-use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-
-/// Creates a channel that buffers up to `buffer` values.
-///
-/// Senders wait (in arrival order) while the buffer is full; a slot frees
-/// when the receiver takes a value out or when a [`Permit`] is dropped
-/// unused. The buffer grows on demand up to `buffer` entries and is reused.
-///
-/// # Panics
-/// If `buffer` is 0: such a channel could never hold a value.
-///
-/// ```
-/// # vigil::block_on(async {
-/// let (tx, mut rx) = vigil::sync::mpsc::channel(8);
-/// vigil::spawn(async move {
-///     for i in 0..3 {
-///         tx.send(i).await.unwrap();
-///     }
-/// });
-/// assert_eq!(rx.recv().await, Some(0));
-/// assert_eq!(rx.recv().await, Some(1));
-/// assert_eq!(rx.recv().await, Some(2));
-/// assert_eq!(rx.recv().await, None); // the sender is gone
-/// # });
-/// ```
-#[track_caller]
-pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(
-        buffer > 0,
-        "mpsc::channel needs a buffer of at least one slot"
-    );
-    let chan = Arc::new(Chan::new(Some(buffer)));
-    let tx = Sender {
-        chan: chan.clone(),
-        sink: SinkState::Idle,
-    };
-    (tx, Receiver { chan })
-}
 
 /// The sending half of a bounded channel; clone it for more producers.
 ///
@@ -65,7 +27,7 @@ pub fn channel<T>(buffer: usize) -> (Sender<T>, Receiver<T>) {
 /// every send through this handle fails. The channel stays open for the
 /// other senders.
 pub struct Sender<T> {
-    chan: Arc<Chan<T>>,
+    pub(super) chan: Arc<Chan<T>>,
     sink: SinkState,
 }
 
@@ -82,6 +44,14 @@ enum SinkState {
 }
 
 impl<T> Sender<T> {
+    /// A new handle on `chan`, already counted among its senders.
+    pub(super) fn new(chan: Arc<Chan<T>>) -> Sender<T> {
+        Sender {
+            chan,
+            sink: SinkState::Idle,
+        }
+    }
+
     /// Sends `value`, waiting for a free slot if the buffer is full.
     ///
     /// Fails, giving the value back, if the receiver is closed or dropped
@@ -522,358 +492,5 @@ impl<T> fmt::Debug for WeakSender<T> {
         f.debug_struct("WeakSender")
             .field("chan", &self.chan)
             .finish()
-    }
-}
-
-/// A reserved slot: [`send`](Permit::send) fills it without waiting;
-/// dropping the permit frees the slot for the next sender.
-pub struct Permit<'a, T> {
-    chan: &'a Chan<T>,
-}
-
-impl<T> Permit<'_, T> {
-    /// Sends `value` into the reserved slot. If the receiver was dropped in
-    /// the meantime, the value is dropped (a receiver that only called
-    /// `close` still receives it).
-    pub fn send(self, value: T) {
-        let chan = self.chan;
-        std::mem::forget(self);
-        // Err: the receiver is gone; dropping the value is all there is to do.
-        let _ = chan.push_reserved(value);
-    }
-}
-
-impl<T> Drop for Permit<'_, T> {
-    fn drop(&mut self) {
-        self.chan.release(1);
-    }
-}
-
-impl<T> fmt::Debug for Permit<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Permit").field("chan", self.chan).finish()
-    }
-}
-
-/// Slots reserved together by [`Sender::reserve_many`] or
-/// [`Sender::try_reserve_many`], handed out one [`Permit`] at a time.
-///
-/// Its length ([`ExactSizeIterator::len`]) is the number of slots not yet
-/// handed out. Each permit behaves like one from [`Sender::reserve`]: send
-/// through it, or drop it to free its slot. Dropping the iterator frees
-/// the slots it still holds, in one step.
-pub struct PermitIterator<'a, T> {
-    chan: &'a Chan<T>,
-    /// Slots reserved and not yet handed out as permits.
-    remaining: usize,
-}
-
-impl<'a, T> Iterator for PermitIterator<'a, T> {
-    type Item = Permit<'a, T>;
-
-    fn next(&mut self) -> Option<Permit<'a, T>> {
-        // The slot moves from the iterator to the permit.
-        self.remaining = self.remaining.checked_sub(1)?;
-        Some(Permit { chan: self.chan })
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.remaining, Some(self.remaining))
-    }
-}
-
-impl<T> ExactSizeIterator for PermitIterator<'_, T> {}
-
-impl<T> std::iter::FusedIterator for PermitIterator<'_, T> {}
-
-impl<T> Drop for PermitIterator<'_, T> {
-    fn drop(&mut self) {
-        self.chan.release(std::mem::take(&mut self.remaining));
-    }
-}
-
-impl<T> fmt::Debug for PermitIterator<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PermitIterator")
-            .field("chan", self.chan)
-            .field("remaining", &self.remaining)
-            .finish()
-    }
-}
-
-/// A reserved slot that owns its [`Sender`]; see
-/// [`Sender::reserve_owned`].
-pub struct OwnedPermit<T> {
-    /// `None` only once consumed.
-    sender: Option<Sender<T>>,
-}
-
-impl<T> OwnedPermit<T> {
-    /// Sends `value` into the reserved slot and returns the sender. As with
-    /// [`Permit::send`], the value is dropped if the receiver is gone.
-    pub fn send(mut self, value: T) -> Sender<T> {
-        let sender = self.sender.take().expect("OwnedPermit already used");
-        let _ = sender.chan.push_reserved(value);
-        sender
-    }
-
-    /// Gives the slot back unused and returns the sender.
-    pub fn release(mut self) -> Sender<T> {
-        let sender = self.sender.take().expect("OwnedPermit already used");
-        sender.chan.release(1);
-        sender
-    }
-
-    /// `true` if both permits reserve slots of the same channel.
-    ///
-    /// ```
-    /// # vigil::block_on(async {
-    /// let (tx, _rx) = vigil::sync::mpsc::channel::<u8>(2);
-    /// let (other_tx, _other_rx) = vigil::sync::mpsc::channel::<u8>(1);
-    /// let a = tx.clone().reserve_owned().await.unwrap();
-    /// let b = tx.reserve_owned().await.unwrap();
-    /// let c = other_tx.reserve_owned().await.unwrap();
-    /// assert!(a.same_channel(&b));
-    /// assert!(!a.same_channel(&c));
-    /// # });
-    /// ```
-    pub fn same_channel(&self, other: &OwnedPermit<T>) -> bool {
-        match (&self.sender, &other.sender) {
-            (Some(a), Some(b)) => a.same_channel(b),
-            _ => false,
-        }
-    }
-
-    /// `true` if this permit reserves a slot of `sender`'s channel.
-    ///
-    /// ```
-    /// let (tx, _rx) = vigil::sync::mpsc::channel::<u8>(1);
-    /// let (other_tx, _other_rx) = vigil::sync::mpsc::channel::<u8>(1);
-    /// let permit = tx.clone().try_reserve_owned().unwrap();
-    /// assert!(permit.same_channel_as_sender(&tx));
-    /// assert!(!permit.same_channel_as_sender(&other_tx));
-    /// ```
-    pub fn same_channel_as_sender(&self, sender: &Sender<T>) -> bool {
-        self.sender
-            .as_ref()
-            .is_some_and(|own| own.same_channel(sender))
-    }
-}
-
-impl<T> Drop for OwnedPermit<T> {
-    fn drop(&mut self) {
-        if let Some(sender) = self.sender.take() {
-            sender.chan.release(1);
-        }
-    }
-}
-
-impl<T> fmt::Debug for OwnedPermit<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedPermit")
-            .field("sender", &self.sender)
-            .finish()
-    }
-}
-
-/// The receiving half of a bounded channel.
-///
-/// Dropping it closes the channel: waiting and later sends fail with their
-/// value, and values still buffered are dropped.
-pub struct Receiver<T> {
-    chan: Arc<Chan<T>>,
-}
-
-impl<T> Receiver<T> {
-    /// Receives the next value, waiting for one if the buffer is empty.
-    /// Returns `None` once the buffer is empty and nothing more can arrive
-    /// (every sender is gone, or the channel was [`close`](Self::close)d and
-    /// no permit is left).
-    ///
-    /// Taking a value out frees its slot for a waiting sender.
-    ///
-    /// **Cancel safety:** cancel-safe. A value is only taken out of the
-    /// channel by the poll that returns it, so a dropped `recv` loses
-    /// nothing.
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.chan.poll_recv(cx)).await
-    }
-
-    /// Receives up to `limit` values into `buffer` (appending), waiting for
-    /// at least one. Returns how many were added; 0 if `limit` is 0 or the
-    /// channel is finished (as when [`recv`](Self::recv) returns `None`).
-    ///
-    /// **Cancel safety:** cancel-safe, like `recv`.
-    ///
-    /// ```
-    /// # vigil::block_on(async {
-    /// let (tx, mut rx) = vigil::sync::mpsc::channel(4);
-    /// for i in 0..3 {
-    ///     tx.send(i).await.unwrap();
-    /// }
-    /// let mut got = Vec::new();
-    /// assert_eq!(rx.recv_many(&mut got, 2).await, 2);
-    /// assert_eq!(got, [0, 1]);
-    /// # });
-    /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// [`recv`](Receiver::recv) for synchronous code: blocks the thread
-    /// until a value arrives or every sender is gone.
-    ///
-    /// # Panics
-    ///
-    /// On a thread that runs vigil tasks (use the async method there).
-    #[track_caller]
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        crate::sync::blocking::wait(self.recv())
-    }
-
-    /// [`recv_many`](Receiver::recv_many) for synchronous code: blocks the
-    /// thread until at least one value can be appended to `buffer` (up to
-    /// `limit`), and returns how many were; 0 if `limit` is 0 or nothing
-    /// more can arrive.
-    ///
-    /// # Panics
-    ///
-    /// On a thread that runs vigil tasks (use the async method there).
-    ///
-    /// ```
-    /// let (tx, mut rx) = vigil::sync::mpsc::channel(8);
-    /// let consumer = std::thread::spawn(move || {
-    ///     let mut got = Vec::new();
-    ///     while rx.blocking_recv_many(&mut got, 8) > 0 {}
-    ///     got
-    /// });
-    /// for i in 0..5 {
-    ///     tx.blocking_send(i).unwrap();
-    /// }
-    /// drop(tx);
-    /// assert_eq!(consumer.join().unwrap(), [0, 1, 2, 3, 4]);
-    /// ```
-    #[track_caller]
-    pub fn blocking_recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        crate::sync::blocking::wait(self.recv_many(buffer, limit))
-    }
-
-    /// Receives a value if one is buffered right now.
-    ///
-    /// [`TryRecvError::Empty`] means one may still come;
-    /// [`TryRecvError::Disconnected`] means none ever will.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
-    }
-
-    /// Polls for the next value, registering `cx`'s waker if there is none
-    /// yet; the building block of [`recv`](Self::recv) for hand-written
-    /// futures. Only the waker of the latest call is woken.
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Polls for values, appending up to `limit` of them to `buffer`; the
-    /// building block of [`recv_many`](Self::recv_many). `Ready(n)` with
-    /// `n > 0` is how many were appended (whatever was buffered, up to
-    /// `limit`; it does not wait to fill `limit`). `Ready(0)` means `limit`
-    /// was 0 or nothing more can arrive. `Pending` registers `cx`'s waker;
-    /// as with [`poll_recv`](Self::poll_recv), only the waker of the latest
-    /// call (to either method) is woken.
-    ///
-    /// ```
-    /// use std::future::poll_fn;
-    ///
-    /// # vigil::block_on(async {
-    /// let (tx, mut rx) = vigil::sync::mpsc::channel(8);
-    /// for i in 0..5 {
-    ///     tx.send(i).await.unwrap();
-    /// }
-    /// let mut got = Vec::new();
-    /// let n = poll_fn(|cx| rx.poll_recv_many(cx, &mut got, 3)).await;
-    /// assert_eq!((n, &got[..]), (3, &[0, 1, 2][..]));
-    /// # });
-    /// ```
-    pub fn poll_recv_many(
-        &mut self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        self.chan.poll_recv_many(cx, buffer, limit)
-    }
-
-    /// Senders ([`Sender`]) that keep the channel open now; 0 once the
-    /// channel has ended for want of senders. Same count as
-    /// [`Sender::strong_count`].
-    pub fn sender_strong_count(&self) -> usize {
-        self.chan.sender_counts().0
-    }
-
-    /// Weak senders ([`WeakSender`]) of this channel alive now. Same count
-    /// as [`Sender::weak_count`].
-    pub fn sender_weak_count(&self) -> usize {
-        self.chan.sender_counts().1
-    }
-
-    /// Closes the channel for senders while keeping what is buffered: sends
-    /// and waiting senders fail, [`Sender::closed`] completes, outstanding
-    /// permits can still send, and `recv` returns the remaining values, then
-    /// `None`.
-    pub fn close(&mut self) {
-        self.chan.close_rx();
-    }
-
-    /// Values buffered now.
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// `true` if nothing is buffered now.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// `true` once every sender is gone or [`close`](Self::close) was
-    /// called. Values may still be buffered.
-    pub fn is_closed(&self) -> bool {
-        self.chan.is_closed_for_rx()
-    }
-
-    /// Slots free right now (see [`Sender::capacity`]).
-    pub fn capacity(&self) -> usize {
-        self.chan.capacity()
-    }
-
-    /// The buffer size the channel was created with.
-    pub fn max_capacity(&self) -> usize {
-        self.chan.bound().unwrap_or(usize::MAX)
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.chan.drop_rx();
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Receiver")
-            .field("chan", &self.chan)
-            .finish()
-    }
-}
-
-/// Yields the values as [`recv`](Receiver::recv) does, ending at `None`.
-impl<T> Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.chan.size_hint()
     }
 }
