@@ -8,7 +8,7 @@
 //!
 //! | [`ReportKind`] | what the task does | how vigil sees it |
 //! |---|---|---|
-//! | [`Spinning`](ReportKind::Spinning) | wakes itself and returns `Pending` without progress, forever (the 2025 TLS proxy at 100 % CPU) | a long run of polls in which the task woke itself, completed no operation on a vigil resource, was not out of budget and did not call [`yield_now`](crate::task::yield_now) |
+//! | [`Spinning`](ReportKind::Spinning) | wakes itself and returns `Pending` without progress, forever (the 2025 TLS proxy at 100 % CPU) | a long run of polls in which the task woke itself, completed no operation on a vigil resource, was not out of budget, did not call [`yield_now`](crate::task::yield_now) and ran for less than [`Config::working_poll`] |
 //! | [`BlockedPoll`](ReportKind::BlockedPoll) | blocks its thread inside `poll` (`std::thread::sleep`, blocking I/O, a long computation) | a monitor thread sees the same poll still running after a threshold, while it runs |
 //! | [`LostWaker`](ReportKind::LostWaker) | returns `Pending` without keeping its waker anywhere: it will never run again | after the poll, the task's reference count shows no waker clone left |
 //!
@@ -69,7 +69,8 @@
 //!
 //! Nothing on the path of a healthy poll takes a lock or makes a system
 //! call: a poll writes a few counters of its own task and of its thread's
-//! monitor slot with plain stores, and reads the clock for one poll in 64.
+//! monitor slot with plain stores, and reads the clock for one poll in 64
+//! (and for every poll of a task whose last poll already looked spurious).
 //! The lost-waker test reuses the read of the task's state word that ending
 //! the poll makes anyway. On the multi-thread runtime a wake also sets and
 //! clears a flag of its worker, so that the monitor can take over the LIFO
@@ -79,12 +80,15 @@
 //!
 //! # What it cannot see
 //!
-//! Progress the runtime cannot observe: a task that wakes itself while
-//! working through a resource that is not vigil's (another crate's channel,
-//! a pure computation that yields by waking itself instead of calling
-//! [`yield_now`](crate::task::yield_now)) looks like a spin if it keeps
-//! doing so for [`Config::spin_duration`]. Give such a task
-//! [`Policy::Ignore`], or yield with `vigil::task::yield_now`. A future
+//! Progress the runtime cannot observe, in short polls: a task that wakes
+//! itself while working through a resource that is not vigil's (another
+//! crate's channel, a computation that yields by waking itself instead of
+//! calling [`yield_now`](crate::task::yield_now)) is told apart from a spin
+//! only by how long its polls run. A self-woken poll of at least
+//! [`Config::working_poll`] (20 µs) counts as work; one that yields more
+//! often than that looks like a spin if it keeps doing so for
+//! [`Config::spin_duration`]. Give such a task [`Policy::Ignore`], or yield
+//! with `vigil::task::yield_now`. A future
 //! that keeps its own waker inside itself (a waker cycle) is not detected
 //! as lost.
 //!

@@ -16,7 +16,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use vigil::runtime::{Builder, Runtime};
 use vigil::watchdog::{Config, Policy, Report, ReportKind};
-use watchdog_support::{builder, exclusive, no_blocked, runtime, sensitive, shared, within};
+use watchdog_support::{
+    builder, exclusive, no_blocked, runtime, sensitive, shared, within, work_then_wake,
+};
 use watchdog_support::{Flavour, BOTH};
 
 const THRESHOLD: Duration = Duration::from_millis(50);
@@ -272,6 +274,34 @@ fn a_spinning_block_on_future_is_reported_while_tasks_keep_running() {
             text.contains("the future of block_on called at") && text.contains("is spinning"),
             "{text}"
         );
+    }
+}
+
+#[test]
+fn a_block_on_future_that_computes_and_wakes_itself_is_a_spin_only_when_poll_length_is_not_work() {
+    let _cores = shared();
+    // Each poll works for five times the default `Config::working_poll`.
+    let chunk = Duration::from_micros(100);
+    let run = Duration::from_millis(400);
+    for flavour in BOTH {
+        let (reports, polls) = within(LIMIT, move || {
+            let (rt, reports) = reporting(flavour, no_blocked(sensitive()));
+            let polls = rt.block_on(work_then_wake(chunk, run));
+            (reports.try_iter().collect::<Vec<_>>(), polls)
+        });
+        assert!(polls > 200, "{flavour:?}: only {polls} polls");
+        assert!(reports.is_empty(), "{flavour:?}: {reports:?}");
+
+        let report = within(LIMIT, move || {
+            let config = no_blocked(sensitive()).working_poll(Duration::MAX);
+            let (rt, reports) = reporting(flavour, config);
+            rt.block_on(work_then_wake(chunk, run));
+            reports
+                .try_recv()
+                .expect("without working polls it looks like a spin")
+        });
+        assert_eq!(report.kind(), ReportKind::Spinning, "{flavour:?}: {report}");
+        assert!(report.is_block_on(), "{flavour:?}");
     }
 }
 

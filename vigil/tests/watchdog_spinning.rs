@@ -17,8 +17,8 @@ use vigil::net::{TcpListener, TcpStream};
 use vigil::task::{self, JoinHandle};
 use vigil::watchdog::{Config, Policy, ReportKind};
 use watchdog_support::{
-    channel, exclusive, no_blocked, quantile, runtime, sensitive, shared, within, Flavour, Reports,
-    Spinner, BOTH,
+    channel, exclusive, no_blocked, quantile, runtime, sensitive, shared, within, work_then_wake,
+    Flavour, Reports, Spinner, BOTH,
 };
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -699,6 +699,47 @@ fn no_report_for_a_compute_loop_that_yields() {
         assert!(iterations > 200, "only {iterations} iterations");
         format!("{iterations} yields")
     });
+}
+
+/// Per poll of the computations below: five times the default
+/// `Config::working_poll`.
+const CHUNK: Duration = Duration::from_micros(100);
+
+#[test]
+fn no_report_for_a_computation_that_yields_by_waking_itself() {
+    no_report("computation yielding by waking itself", || async {
+        let polls = work_then_wake(CHUNK, RUN).await;
+        // Far more self-woken polls than the spin threshold, over longer
+        // than the spin duration: only their length says they worked.
+        assert!(polls > 200, "only {polls} polls");
+        format!("{polls} self-woken polls of {CHUNK:?}")
+    });
+}
+
+#[test]
+fn a_computation_yielding_by_waking_itself_is_a_spin_when_poll_length_is_not_work() {
+    let _cores = shared();
+    for flavour in BOTH {
+        let config = no_blocked(sensitive()).working_poll(Duration::MAX);
+        let (rt, reports) = runtime(flavour, config);
+        within(LIMIT, move || {
+            rt.block_on(async {
+                let computation = task::Builder::new()
+                    .name("computation")
+                    .spawn(work_then_wake(CHUNK, Duration::from_secs(5)))
+                    .unwrap();
+                let seen = reports
+                    .wait_for(Duration::from_secs(4), |_| true)
+                    .await
+                    .expect("without working polls the computation looks like a spin");
+                assert_eq!(seen.report.kind(), ReportKind::Spinning);
+                assert_eq!(seen.report.task_name(), Some("computation"));
+                computation.abort();
+                let _ = computation.await;
+            });
+            drop(rt);
+        });
+    }
 }
 
 #[test]

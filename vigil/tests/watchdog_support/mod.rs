@@ -317,3 +317,29 @@ pub fn quantile(samples: &mut [Duration], q: f64) -> Duration {
     let rank = ((samples.len() as f64) * q).ceil() as usize;
     samples[rank.clamp(1, samples.len()) - 1]
 }
+
+/// A computation that yields the way other crates' `yield_now` do: each
+/// poll works for `chunk` (arithmetic until the clock says so), then wakes
+/// its own task and returns `Pending`, until `run` has passed. Nothing the
+/// runtime can see explains the wakes; only the length of the polls does.
+/// Returns its poll count.
+pub fn work_then_wake(chunk: Duration, run: Duration) -> impl Future<Output = u64> {
+    let start = Instant::now();
+    let mut polls = 0u64;
+    let mut x = 1u64;
+    poll_fn(move |cx| {
+        polls += 1;
+        let poll_start = Instant::now();
+        while poll_start.elapsed() < chunk {
+            for i in 0..64u64 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(i);
+            }
+            std::hint::black_box(x);
+        }
+        if start.elapsed() >= run {
+            return Poll::Ready(polls);
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+}

@@ -136,7 +136,7 @@ impl<F: Future, S: Schedule> Harness<F, S> {
         let waker = waker_ref(self.cell.cast());
         let mut cx = Context::from_waker(&waker);
         let poll = context::begin_poll(self.cell.cast(), header.meta.id);
-        let probe = watchdog.begin_poll(poll.count);
+        let probe = watchdog.begin_poll(header, poll.count);
         let budget = coop::start_poll();
         let res = panic::catch_unwind(AssertUnwindSafe(|| {
             self.cell().stage.with_mut(|stage| {

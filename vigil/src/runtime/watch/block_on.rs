@@ -112,12 +112,15 @@ impl<'a> BlockOnWatch<'a> {
         let budget = budget.finish();
         drop(end);
         if poll.is_pending() && self.watchdog.checks_spins() {
-            if let Some(started) = timed {
-                self.spin.cpu += started.elapsed();
-            }
+            let took = timed.map(|started| started.elapsed());
+            let worked = took.is_some_and(|took| took >= self.watchdog.config.working_poll);
             let spurious = woken.load(Ordering::Acquire)
                 && flags & poll_flags::VOLUNTARY_YIELD == 0
-                && budget.is_untouched();
+                && budget.is_untouched()
+                && !worked;
+            if let Some(took) = took {
+                self.spin.cpu += took;
+            }
             self.judge_pending(spurious);
         }
         poll

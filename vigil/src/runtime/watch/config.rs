@@ -51,6 +51,7 @@ pub struct Config {
     pub(crate) policy: Policy,
     pub(crate) spin_polls: u32,
     pub(crate) spin_duration: Duration,
+    pub(crate) working_poll: Duration,
     pub(crate) blocked_poll: Option<Duration>,
     pub(crate) lost_wakers: bool,
     pub(crate) time_every_poll: bool,
@@ -64,14 +65,16 @@ impl Default for Config {
 
 impl Config {
     /// The defaults: on, [`Policy::Warn`], a task is spinning after 1,000
-    /// spurious polls (nearly) in a row lasting at least 250 ms, a poll is blocked
-    /// after 100 ms, lost wakers are reported.
+    /// spurious polls (nearly) in a row lasting at least 250 ms, a
+    /// self-woken poll of 20 µs or more is work rather than a spin, a poll
+    /// is blocked after 100 ms, lost wakers are reported.
     pub fn new() -> Config {
         Config {
             enabled: true,
             policy: Policy::Warn,
             spin_polls: 1_000,
             spin_duration: Duration::from_millis(250),
+            working_poll: Duration::from_micros(20),
             blocked_poll: Some(Duration::from_millis(100)),
             lost_wakers: true,
             time_every_poll: false,
@@ -122,6 +125,28 @@ impl Config {
     /// goes on is not.
     pub fn spin_duration(mut self, duration: Duration) -> Config {
         self.spin_duration = duration;
+        self
+    }
+
+    /// How long a self-woken poll must run to count as work rather than as
+    /// a spin (default 20 µs).
+    ///
+    /// The runtime sees progress on its own resources (sockets, timers,
+    /// channels, `yield_now`), not on anything else: a computation that
+    /// yields by waking itself (another crate's `yield_now`, a
+    /// hand-written cooperative loop) looks like a spin by those signs
+    /// alone. Time tells them apart: the polls of a task that has started
+    /// to look spurious are timed, and one that ran this long did
+    /// something. A spinning future's poll is short and the same every time
+    /// (the incident's stream: well under a microsecond), so the default
+    /// leaves a margin of more than ten times even for unoptimised builds.
+    /// A computation that yields more often than this still looks like a
+    /// spin: yield through [`task::yield_now`](crate::task::yield_now),
+    /// report progress through [`task::coop`](crate::task::coop), or give
+    /// the task [`Policy::Ignore`]. `Duration::MAX` counts no poll as work
+    /// by its length.
+    pub fn working_poll(mut self, duration: Duration) -> Config {
+        self.working_poll = duration;
         self
     }
 

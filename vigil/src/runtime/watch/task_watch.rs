@@ -12,6 +12,15 @@
 //! yield). A healthy task rarely has two spurious polls in a row: a task
 //! that waits for something is woken by that something, not by itself.
 //!
+//! One more sign counts as progress: time. Work the runtime cannot see (a
+//! computation that yields by waking itself, as another crate's
+//! `yield_now` does) takes time, and a spin does not: it runs the same few
+//! instructions on every poll. So from the first spurious poll of an
+//! episode on, every poll of the task is timed (two clock reads, only for
+//! tasks that already look suspect), and a self-woken poll that ran for
+//! [`Config::working_poll`](super::Config::working_poll) or longer is
+//! taken as useful.
+//!
 //! Spurious polls raise a per-task *spin score* by one; every other poll
 //! lowers it by an eighth (and one), and the episode ends when it reaches
 //! zero. A task whose spurious polls outnumber its useful ones many times
@@ -160,6 +169,9 @@ impl TaskWatch {
 /// Taken when a poll starts: since when it is timed, if it is.
 pub(crate) struct PollProbe {
     started: Option<Instant>,
+    /// The poll is one of the busy-time samples (as opposed to timed only
+    /// because its task is in a spin episode).
+    sampled: bool,
 }
 
 /// What the poller must do after a `Pending` poll (one byte: the hot path
@@ -195,11 +207,17 @@ impl Watchdog {
     /// [`SAMPLE_EVERY`] is timed, and stands for that many polls of its task
     /// in the busy-time estimate (a sampling profiler's estimate: exact on
     /// average, noisy for a task polled only a few times).
+    ///
+    /// Every poll of a task in a spin episode is timed as well, so that a
+    /// self-woken poll that worked for a while is not taken for a spin
+    /// (see [`Config::working_poll`](super::Config::working_poll)).
     #[inline]
-    pub(crate) fn begin_poll(&self, count: u32) -> PollProbe {
+    pub(crate) fn begin_poll(&self, header: &Header, count: u32) -> PollProbe {
         let sampled = count % SAMPLE_EVERY == 0 || self.checks & checks::TIME_EVERY_POLL != 0;
+        let in_episode = header.watch.streak.load(Relaxed) != 0;
         PollProbe {
-            started: sampled.then(Instant::now),
+            started: (sampled || in_episode).then(Instant::now),
+            sampled,
         }
     }
 
@@ -219,9 +237,9 @@ impl Watchdog {
         stats.bump_polls();
         let now_ms = self.coarse_now_ms();
         header.watch.last_poll_ms.store(now_ms, Relaxed);
-        if let Some(started) = probe.started {
-            let nanos = started.elapsed().as_nanos().min(u64::MAX as u128) as u64;
-            stats.add_poll_nanos(nanos);
+        let took = probe.started.map(|started| started.elapsed());
+        if let (Some(took), true) = (took, probe.sampled) {
+            stats.add_poll_nanos(took.as_nanos().min(u64::MAX as u128) as u64);
         }
         if !pending || !self.checks_spins() {
             return Verdict::Continue;
@@ -231,7 +249,7 @@ impl Watchdog {
         // else, a `yield_now`); the budget is only looked at, out of line,
         // for the rest.
         if flags == poll_flags::SELF_WOKEN {
-            return self.self_woken_poll(header, budget);
+            return self.self_woken_poll(header, budget, took);
         }
         if header.watch.streak.load(Relaxed) != 0 {
             self.useful_poll_in_streak(header);
@@ -240,12 +258,15 @@ impl Watchdog {
     }
 
     /// A `Pending` poll in which the task woke itself and did not call
-    /// `yield_now`: spurious unless it spent budget (progress) or ran out
-    /// of it (a forced yield).
+    /// `yield_now`: spurious unless it spent budget (progress), ran out of
+    /// it (a forced yield), or was timed and ran for at least
+    /// [`Config::working_poll`](super::Config::working_poll) (work the
+    /// runtime cannot see, yielded by waking itself).
     #[cold]
     #[inline(never)]
-    fn self_woken_poll(&self, header: &Header, budget: Budget) -> Verdict {
-        if budget.is_untouched() {
+    fn self_woken_poll(&self, header: &Header, budget: Budget, took: Option<Duration>) -> Verdict {
+        let worked = took.is_some_and(|took| took >= self.config.working_poll);
+        if budget.is_untouched() && !worked {
             return self.spurious_poll(header);
         }
         if header.watch.streak.load(Relaxed) != 0 {
