@@ -145,6 +145,15 @@ impl Config {
     /// report progress through [`task::coop`](crate::task::coop), or give
     /// the task [`Policy::Ignore`]. `Duration::MAX` counts no poll as work
     /// by its length.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use vigil::watchdog::Config;
+    ///
+    /// // Polls of a tight cooperative loop that yields every ~5 µs of work.
+    /// let config = Config::new().working_poll(Duration::from_micros(4));
+    /// # let _ = config;
+    /// ```
     pub fn working_poll(mut self, duration: Duration) -> Config {
         self.working_poll = duration;
         self
