@@ -106,7 +106,8 @@ impl Config {
     /// also lasted [`spin_duration`](Self::spin_duration). Default 1,000.
     ///
     /// A spurious poll (the task woke itself, and the poll neither made
-    /// progress on a vigil resource nor yielded on purpose) adds one to the
+    /// progress on a vigil resource, nor yielded on purpose, nor ran for
+    /// [`working_poll`](Self::working_poll)) adds one to the
     /// score; any other poll takes an eighth of it (and one) away. So this
     /// is the number of spurious polls in a row, give or take a little
     /// progress in between.
