@@ -718,24 +718,36 @@ fn no_report_for_a_computation_that_yields_by_waking_itself() {
 
 #[test]
 fn a_computation_yielding_by_waking_itself_is_a_spin_when_poll_length_is_not_work() {
+    let config = no_blocked(sensitive()).working_poll(Duration::MAX);
+    reported_as_spinning(config, "computation", || {
+        work_then_wake(CHUNK, Duration::from_secs(5))
+    });
+}
+
+/// Spawns the future `make` builds as a task named `name`, on each flavour
+/// with the watchdog `config`, and checks that it is reported as spinning
+/// (within a few seconds); then cancels it.
+fn reported_as_spinning<F, Fut>(config: Config, name: &'static str, make: F)
+where
+    F: Fn() -> Fut + Send + Clone + 'static,
+    Fut: std::future::Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
     let _cores = shared();
     for flavour in BOTH {
-        let config = no_blocked(sensitive()).working_poll(Duration::MAX);
-        let (rt, reports) = runtime(flavour, config);
+        let (rt, reports) = runtime(flavour, config.clone());
+        let make = make.clone();
         within(LIMIT, move || {
             rt.block_on(async {
-                let computation = task::Builder::new()
-                    .name("computation")
-                    .spawn(work_then_wake(CHUNK, Duration::from_secs(5)))
-                    .unwrap();
+                let task = task::Builder::new().name(name).spawn(make()).unwrap();
                 let seen = reports
                     .wait_for(Duration::from_secs(4), |_| true)
                     .await
-                    .expect("without working polls the computation looks like a spin");
+                    .unwrap_or_else(|| panic!("{flavour:?}: {name} was not reported"));
                 assert_eq!(seen.report.kind(), ReportKind::Spinning);
-                assert_eq!(seen.report.task_name(), Some("computation"));
-                computation.abort();
-                let _ = computation.await;
+                assert_eq!(seen.report.task_name(), Some(name));
+                task.abort();
+                let _ = task.await;
             });
             drop(rt);
         });
@@ -924,27 +936,10 @@ fn no_report_for_a_self_waking_leaf_that_reports_its_progress() {
 
 #[test]
 fn a_self_waking_leaf_whose_operations_make_no_progress_is_reported() {
-    let _cores = shared();
-    for flavour in BOTH {
-        let (rt, reports) = runtime(flavour, no_blocked(sensitive()));
-        within(LIMIT, move || {
-            rt.block_on(async {
-                let leaf = task::Builder::new()
-                    .name("no progress")
-                    .spawn(self_waking_leaf(false))
-                    .unwrap();
-                let seen = reports
-                    .wait_for(Duration::from_secs(2), |_| true)
-                    .await
-                    .expect("a leaf that only gives its units back was not reported");
-                assert_eq!(seen.report.kind(), ReportKind::Spinning);
-                assert_eq!(seen.report.task_name(), Some("no progress"));
-                leaf.abort();
-                let _ = leaf.await;
-            });
-            drop(rt);
-        });
-    }
+    // A leaf that only gives its units back.
+    reported_as_spinning(no_blocked(sensitive()), "no progress", || {
+        self_waking_leaf(false)
+    });
 }
 
 #[test]
