@@ -50,7 +50,8 @@ pub(crate) struct Handle {
 #[derive(Debug)]
 pub(crate) struct Driver {
     io: io::Driver,
-    /// When the last turn ended.
+    /// When the last turn's wait ended (the reading the timers were then
+    /// fired by).
     last_turn: Instant,
 }
 
@@ -139,8 +140,10 @@ impl Driver {
                 ring.complete();
             }
         }
-        handle.time.process();
-        self.last_turn = Instant::now();
+        // One clock reading serves the timers and the stamp.
+        let turned_at = Instant::now();
+        handle.time.process_at(turned_at);
+        self.last_turn = turned_at;
     }
 }
 

@@ -68,6 +68,16 @@ impl Clock {
         }
     }
 
+    /// The current time by this clock, given `real_now`, a fresh reading of
+    /// the system clock: that reading itself unless the clock was adjusted.
+    pub(crate) fn now_given(&self, real_now: Instant) -> Instant {
+        if self.never_adjusted() {
+            real_now
+        } else {
+            self.now()
+        }
+    }
+
     /// Whether the clock has always been the system's: never paused, so
     /// never moved by hand either.
     pub(crate) fn never_adjusted(&self) -> bool {

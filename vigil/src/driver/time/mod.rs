@@ -138,7 +138,16 @@ impl Handle {
 
     /// Fires every timer whose deadline has passed, waking them outside the
     /// lock in batches. Safe to call from any thread.
+    #[cfg(test)]
     pub(crate) fn process(&self) {
+        self.process_at(Instant::now());
+    }
+
+    /// [`process`](Self::process) with `real_now`, a reading of the system
+    /// clock the caller has just taken, standing for "now" (unless a test
+    /// has adjusted this runtime's clock, which is then read instead).
+    pub(crate) fn process_at(&self, real_now: Instant) {
+        let now = self.tick_floor(self.clock.now_given(real_now));
         let mut batch = WakeBatch::new();
         loop {
             let done = {
@@ -146,7 +155,6 @@ impl Handle {
                 if inner.is_shutdown {
                     return;
                 }
-                let now = self.tick_floor(self.clock.now());
                 inner.wheel.poll(now, &mut batch)
             };
             batch.wake_all();
