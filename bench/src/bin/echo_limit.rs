@@ -1,0 +1,309 @@
+//! `echo_limit`: the `echo` suite's round trip with no runtime at all, to
+//! see what the kernel allows on this machine.
+//!
+//! The `echo` suite measures runtimes against each other; this program
+//! measures the floor under all of them. Each thread runs a hand-written
+//! event loop over its share of loopback connection pairs (client writes 64
+//! bytes, server echoes them, client reads them back and repeats), in one
+//! of two kernel interfaces:
+//!
+//! - `epoll`: edge-triggered readiness, `recv`/`send` system calls, the
+//!   pattern every readiness runtime (vigil, Tokio, smol) uses.
+//! - `uring`: one io_uring per thread created with `SINGLE_ISSUER` and
+//!   `DEFER_TASKRUN`; every `recv` and `send` is a submission entry, a
+//!   server's send is linked to its next receive, and one `io_uring_enter`
+//!   per loop both submits and waits. No `recv` ever returns `EAGAIN`.
+//!
+//! Placement: `colocated` gives each thread whole pairs (both ends of a
+//! connection on one thread); `split` runs every client on thread 0 and
+//! every server on thread 1 (needs `--threads 2`).
+//!
+//! ```text
+//! cargo run --release -p vigil-bench --bin echo_limit -- epoll 50 --threads 2 --placement split
+//! ```
+//!
+//! It prints one line: round trips per second over all connections.
+
+use io_uring::{opcode, squeue, types, IoUring};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Bytes per message, as in the `echo` suite.
+const MESSAGE: usize = 64;
+/// The server's read buffer, as in the `echo` suite.
+const SERVER_BUF: usize = 4096;
+
+/// Which ends of its pairs a thread serves.
+#[derive(Clone, Copy, PartialEq)]
+enum Role {
+    Both,
+    Clients,
+    Servers,
+}
+
+impl Role {
+    fn serves_clients(self) -> bool {
+        self != Role::Servers
+    }
+    fn serves_servers(self) -> bool {
+        self != Role::Clients
+    }
+}
+
+/// `n` connected loopback pairs `(client, server)`, non-blocking, no Nagle.
+fn pairs(n: usize) -> Vec<(TcpStream, TcpStream)> {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("local_addr");
+    (0..n)
+        .map(|_| {
+            let client = TcpStream::connect(addr).expect("connect");
+            let (server, _) = listener.accept().expect("accept");
+            for s in [&client, &server] {
+                s.set_nodelay(true).expect("nodelay");
+                s.set_nonblocking(true).expect("nonblocking");
+            }
+            (client, server)
+        })
+        .collect()
+}
+
+/// Token of pair `i`'s client (even) or server (odd) end.
+fn token(i: usize, server: bool) -> usize {
+    2 * i + usize::from(server)
+}
+
+/// The readiness loop. Returns round trips completed (by its clients).
+fn run_epoll(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u64 {
+    // SAFETY: plain system call; the result is checked.
+    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    assert!(ep >= 0, "epoll_create1");
+    for (i, (client, server)) in pairs.iter().enumerate() {
+        let ends = [
+            (client, false, role.serves_clients()),
+            (server, true, role.serves_servers()),
+        ];
+        for (stream, is_server, served) in ends {
+            if !served {
+                continue;
+            }
+            let mut event = libc::epoll_event {
+                events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+                u64: token(i, is_server) as u64,
+            };
+            // SAFETY: `ep` and the stream's fd are open; `event` is valid.
+            let rc =
+                unsafe { libc::epoll_ctl(ep, libc::EPOLL_CTL_ADD, stream.as_raw_fd(), &mut event) };
+            assert_eq!(rc, 0, "epoll_ctl");
+        }
+    }
+    let message = [b'x'; MESSAGE];
+    let mut received = vec![0usize; pairs.len()];
+    let mut buf = [0u8; SERVER_BUF];
+    let mut round_trips = 0u64;
+    if role.serves_clients() {
+        for (mut client, _) in pairs.iter().map(|(c, s)| (c, s)) {
+            client.write_all(&message).expect("first write");
+        }
+    }
+    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
+    while Instant::now() < until {
+        // SAFETY: `events` has room for 1024 entries.
+        let n = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), 1024, 100) };
+        for event in &events[..n.max(0) as usize] {
+            let tok = event.u64 as usize;
+            let i = tok / 2;
+            if tok % 2 == 1 {
+                let mut server = &pairs[i].1;
+                // Edge-triggered: read until the socket is drained.
+                while let Ok(n @ 1..) = server.read(&mut buf) {
+                    server.write_all(&buf[..n]).expect("server write");
+                }
+            } else {
+                let mut client = &pairs[i].0;
+                loop {
+                    match client.read(&mut buf[..MESSAGE - received[i]]) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            received[i] += n;
+                            if received[i] == MESSAGE {
+                                received[i] = 0;
+                                round_trips += 1;
+                                client.write_all(&message).expect("client write");
+                            }
+                        }
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                        Err(e) => panic!("client read: {e}"),
+                    }
+                }
+            }
+        }
+    }
+    // SAFETY: `ep` is ours and closed once.
+    unsafe { libc::close(ep) };
+    round_trips
+}
+
+/// The completion loop. Returns round trips completed (by its clients).
+fn run_uring(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u64 {
+    let message = [b'x'; MESSAGE];
+    // One buffer per end, indexed by token; never moved while in flight.
+    let mut bufs = vec![[0u8; SERVER_BUF]; 2 * pairs.len()];
+    let mut ring: IoUring = IoUring::builder()
+        .setup_coop_taskrun()
+        .setup_single_issuer()
+        .setup_defer_taskrun()
+        .build(4096)
+        .expect("io_uring (SINGLE_ISSUER | DEFER_TASKRUN needs Linux 6.1)");
+    let mut received = vec![0usize; pairs.len()];
+    let mut round_trips = 0u64;
+    // `user_data` = token << 1 | is_send.
+    let push = |ring: &mut IoUring, entry: squeue::Entry| {
+        // SAFETY: every buffer an entry points at is in `bufs` or is
+        // `message`, both alive until this function returns, and the ring
+        // is dropped (cancelling what is in flight) before them.
+        while unsafe { ring.submission().push(&entry) }.is_err() {
+            ring.submit().expect("submit");
+        }
+    };
+    let recv = |bufs: &mut [[u8; SERVER_BUF]], tok: usize, from: usize, len: usize, fd: i32| {
+        opcode::Recv::new(types::Fd(fd), bufs[tok][from..].as_mut_ptr(), len as u32)
+            .build()
+            .user_data((tok << 1) as u64)
+    };
+    for (i, (client, server)) in pairs.iter().enumerate() {
+        if role.serves_servers() {
+            let e = recv(&mut bufs, token(i, true), 0, SERVER_BUF, server.as_raw_fd());
+            push(&mut ring, e);
+        }
+        if role.serves_clients() {
+            let fd = client.as_raw_fd();
+            let send = opcode::Send::new(types::Fd(fd), message.as_ptr(), MESSAGE as u32)
+                .build()
+                .user_data(((token(i, false) << 1) | 1) as u64);
+            push(&mut ring, send);
+            let e = recv(&mut bufs, token(i, false), 0, MESSAGE, fd);
+            push(&mut ring, e);
+        }
+    }
+    let mut completions = Vec::with_capacity(4096);
+    let wait = types::Timespec::new().nsec(100_000_000);
+    while Instant::now() < until {
+        let args = types::SubmitArgs::new().timespec(&wait);
+        match ring.submitter().submit_with_args(1, &args) {
+            Ok(_) => {}
+            Err(e) if e.raw_os_error() == Some(libc::ETIME) => {}
+            Err(e) => panic!("io_uring_enter: {e}"),
+        }
+        completions.clear();
+        completions.extend(ring.completion().map(|c| (c.user_data(), c.result())));
+        for &(user_data, result) in &completions {
+            assert!(result > 0, "operation failed or peer closed: {result}");
+            if user_data & 1 == 1 {
+                continue; // a send finished; 64 bytes never go short here
+            }
+            let tok = (user_data >> 1) as usize;
+            let i = tok / 2;
+            if tok % 2 == 1 {
+                let fd = pairs[i].1.as_raw_fd();
+                let send = opcode::Send::new(types::Fd(fd), bufs[tok].as_ptr(), result as u32)
+                    .build()
+                    .user_data(((tok << 1) | 1) as u64)
+                    .flags(squeue::Flags::IO_LINK);
+                push(&mut ring, send);
+                let e = recv(&mut bufs, tok, 0, SERVER_BUF, fd);
+                push(&mut ring, e);
+            } else {
+                let fd = pairs[i].0.as_raw_fd();
+                received[i] += result as usize;
+                if received[i] == MESSAGE {
+                    received[i] = 0;
+                    round_trips += 1;
+                    let send = opcode::Send::new(types::Fd(fd), message.as_ptr(), MESSAGE as u32)
+                        .build()
+                        .user_data(((tok << 1) | 1) as u64);
+                    push(&mut ring, send);
+                }
+                let e = recv(&mut bufs, tok, received[i], MESSAGE - received[i], fd);
+                push(&mut ring, e);
+            }
+        }
+    }
+    // Closing the ring cancels what is in flight, but the kernel finishes
+    // that asynchronously: the buffers are leaked rather than freed under it.
+    drop(ring);
+    std::mem::forget(bufs);
+    round_trips
+}
+
+fn usage() -> ! {
+    eprintln!("usage: echo_limit epoll|uring <connections> [--threads N] [--placement colocated|split] [--secs S]");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 2 {
+        usage();
+    }
+    let mode = args[0].clone();
+    let conns: usize = args[1].parse().unwrap_or_else(|_| usage());
+    let (mut threads, mut split, mut secs) = (1usize, false, 2.0f64);
+    let mut rest = args[2..].iter();
+    while let Some(flag) = rest.next() {
+        let value = rest.next().unwrap_or_else(|| usage());
+        match flag.as_str() {
+            "--threads" => threads = value.parse().unwrap_or_else(|_| usage()),
+            "--placement" => split = value == "split",
+            "--secs" => secs = value.parse().unwrap_or_else(|_| usage()),
+            _ => usage(),
+        }
+    }
+    if split && threads != 2 {
+        usage();
+    }
+    let all = Arc::new(pairs(conns));
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(secs);
+    let workers: Vec<_> = (0..threads)
+        .map(|k| {
+            let (all, mode) = (all.clone(), mode.clone());
+            std::thread::spawn(move || {
+                let (mine, role) = if split {
+                    (&all[..], if k == 0 { Role::Clients } else { Role::Servers })
+                } else {
+                    (
+                        &all[k * conns / threads..(k + 1) * conns / threads],
+                        Role::Both,
+                    )
+                };
+                // A thread that only serves runs until the clients stop.
+                let until = if role == Role::Servers {
+                    until + Duration::from_secs(3600)
+                } else {
+                    until
+                };
+                match mode.as_str() {
+                    "epoll" => run_epoll(mine, role, until),
+                    "uring" => run_uring(mine, role, until),
+                    _ => usage(),
+                }
+            })
+        })
+        .collect();
+    let counted = if split { 1 } else { threads };
+    let round_trips: u64 = workers
+        .into_iter()
+        .take(counted)
+        .map(|w| w.join().expect("worker"))
+        .sum();
+    let placement = if split { "split" } else { "colocated" };
+    println!(
+        "RESULT echo_limit c{conns} {mode}-{placement}-t{threads} {:.0} per_s",
+        round_trips as f64 / start.elapsed().as_secs_f64()
+    );
+    // A server-only thread is still waiting; leave without joining it.
+    std::process::exit(0);
+}
