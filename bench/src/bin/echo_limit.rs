@@ -16,7 +16,10 @@
 //!
 //! Placement: `colocated` gives each thread whole pairs (both ends of a
 //! connection on one thread); `split` runs every client on thread 0 and
-//! every server on thread 1 (needs `--threads 2`).
+//! every server on thread 1; `mixed` colocates half of the pairs (a
+//! quarter on each thread) and splits the other half (a quarter each
+//! way), which is where a runtime that places each end by chance lands.
+//! `split` and `mixed` need `--threads 2`.
 //!
 //! ```text
 //! cargo run --release -p vigil-bench --bin echo_limit -- epoll 50 --threads 2 --placement split
@@ -36,20 +39,63 @@ const MESSAGE: usize = 64;
 /// The server's read buffer, as in the `echo` suite.
 const SERVER_BUF: usize = 4096;
 
-/// Which ends of its pairs a thread serves.
+/// Which ends of a pair a thread serves.
 #[derive(Clone, Copy, PartialEq)]
 enum Role {
     Both,
-    Clients,
-    Servers,
+    Client,
+    Server,
+    Neither,
 }
 
 impl Role {
-    fn serves_clients(self) -> bool {
-        self != Role::Servers
+    fn serves_client(self) -> bool {
+        matches!(self, Role::Both | Role::Client)
     }
-    fn serves_servers(self) -> bool {
-        self != Role::Clients
+    fn serves_server(self) -> bool {
+        matches!(self, Role::Both | Role::Server)
+    }
+}
+
+/// How the ends of the pairs are spread over the threads.
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    Colocated,
+    Split,
+    Mixed,
+}
+
+impl Placement {
+    fn parse(name: &str) -> Option<Placement> {
+        match name {
+            "colocated" => Some(Placement::Colocated),
+            "split" => Some(Placement::Split),
+            "mixed" => Some(Placement::Mixed),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Placement::Colocated => "colocated",
+            Placement::Split => "split",
+            Placement::Mixed => "mixed",
+        }
+    }
+
+    /// The role of thread `k` (of `threads`) for pair `i` (of `n`).
+    fn role(self, i: usize, n: usize, k: usize, threads: usize) -> Role {
+        let (client_thread, server_thread) = match self {
+            Placement::Colocated => (i * threads / n, i * threads / n),
+            Placement::Split => (0, 1),
+            Placement::Mixed => [(0, 0), (1, 1), (0, 1), (1, 0)][i % 4],
+        };
+        match (client_thread == k, server_thread == k) {
+            (true, true) => Role::Both,
+            (true, false) => Role::Client,
+            (false, true) => Role::Server,
+            (false, false) => Role::Neither,
+        }
     }
 }
 
@@ -75,15 +121,16 @@ fn token(i: usize, server: bool) -> usize {
     2 * i + usize::from(server)
 }
 
-/// The readiness loop. Returns round trips completed (by its clients).
-fn run_epoll(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u64 {
+/// The readiness loop over the ends `roles` (one per pair) gives it.
+/// Returns round trips completed by its clients.
+fn run_epoll(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -> u64 {
     // SAFETY: plain system call; the result is checked.
     let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
     assert!(ep >= 0, "epoll_create1");
     for (i, (client, server)) in pairs.iter().enumerate() {
         let ends = [
-            (client, false, role.serves_clients()),
-            (server, true, role.serves_servers()),
+            (client, false, roles[i].serves_client()),
+            (server, true, roles[i].serves_server()),
         ];
         for (stream, is_server, served) in ends {
             if !served {
@@ -103,8 +150,8 @@ fn run_epoll(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u6
     let mut received = vec![0usize; pairs.len()];
     let mut buf = [0u8; SERVER_BUF];
     let mut round_trips = 0u64;
-    if role.serves_clients() {
-        for (mut client, _) in pairs.iter().map(|(c, s)| (c, s)) {
+    for ((mut client, _), role) in pairs.iter().map(|(c, s)| (c, s)).zip(roles) {
+        if role.serves_client() {
             client.write_all(&message).expect("first write");
         }
     }
@@ -147,7 +194,7 @@ fn run_epoll(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u6
 }
 
 /// The completion loop. Returns round trips completed (by its clients).
-fn run_uring(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u64 {
+fn run_uring(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -> u64 {
     let message = [b'x'; MESSAGE];
     // One buffer per end, indexed by token; never moved while in flight.
     let mut bufs = vec![[0u8; SERVER_BUF]; 2 * pairs.len()];
@@ -174,11 +221,11 @@ fn run_uring(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u6
             .user_data((tok << 1) as u64)
     };
     for (i, (client, server)) in pairs.iter().enumerate() {
-        if role.serves_servers() {
+        if roles[i].serves_server() {
             let e = recv(&mut bufs, token(i, true), 0, SERVER_BUF, server.as_raw_fd());
             push(&mut ring, e);
         }
-        if role.serves_clients() {
+        if roles[i].serves_client() {
             let fd = client.as_raw_fd();
             let send = opcode::Send::new(types::Fd(fd), message.as_ptr(), MESSAGE as u32)
                 .build()
@@ -239,7 +286,10 @@ fn run_uring(pairs: &[(TcpStream, TcpStream)], role: Role, until: Instant) -> u6
 }
 
 fn usage() -> ! {
-    eprintln!("usage: echo_limit epoll|uring <connections> [--threads N] [--placement colocated|split] [--secs S]");
+    eprintln!(
+        "usage: echo_limit epoll|uring <connections> [--threads N] \
+         [--placement colocated|split|mixed] [--secs S]"
+    );
     std::process::exit(2)
 }
 
@@ -250,58 +300,62 @@ fn main() {
     }
     let mode = args[0].clone();
     let conns: usize = args[1].parse().unwrap_or_else(|_| usage());
-    let (mut threads, mut split, mut secs) = (1usize, false, 2.0f64);
+    let (mut threads, mut placement, mut secs) = (1usize, Placement::Colocated, 2.0f64);
     let mut rest = args[2..].iter();
     while let Some(flag) = rest.next() {
         let value = rest.next().unwrap_or_else(|| usage());
         match flag.as_str() {
             "--threads" => threads = value.parse().unwrap_or_else(|_| usage()),
-            "--placement" => split = value == "split",
+            "--placement" => placement = Placement::parse(value).unwrap_or_else(|| usage()),
             "--secs" => secs = value.parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
-    if split && threads != 2 {
+    if placement != Placement::Colocated && threads != 2 {
         usage();
     }
     let all = Arc::new(pairs(conns));
+    let roles: Vec<Vec<Role>> = (0..threads)
+        .map(|k| {
+            (0..conns)
+                .map(|i| placement.role(i, conns, k, threads))
+                .collect()
+        })
+        .collect();
+    // Only threads with clients count round trips and decide the end; a
+    // thread that only serves runs until the process exits.
+    let counted: Vec<bool> = roles
+        .iter()
+        .map(|r| r.iter().any(|r| r.serves_client()))
+        .collect();
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
-    let workers: Vec<_> = (0..threads)
-        .map(|k| {
+    let workers: Vec<_> = roles
+        .into_iter()
+        .zip(counted.iter().copied())
+        .map(|(roles, counted)| {
             let (all, mode) = (all.clone(), mode.clone());
-            std::thread::spawn(move || {
-                let (mine, role) = if split {
-                    (&all[..], if k == 0 { Role::Clients } else { Role::Servers })
-                } else {
-                    (
-                        &all[k * conns / threads..(k + 1) * conns / threads],
-                        Role::Both,
-                    )
-                };
-                // A thread that only serves runs until the clients stop.
-                let until = if role == Role::Servers {
-                    until + Duration::from_secs(3600)
-                } else {
-                    until
-                };
-                match mode.as_str() {
-                    "epoll" => run_epoll(mine, role, until),
-                    "uring" => run_uring(mine, role, until),
-                    _ => usage(),
-                }
+            let until = if counted {
+                until
+            } else {
+                until + Duration::from_secs(3600)
+            };
+            std::thread::spawn(move || match mode.as_str() {
+                "epoll" => run_epoll(&all, &roles, until),
+                "uring" => run_uring(&all, &roles, until),
+                _ => usage(),
             })
         })
         .collect();
-    let counted = if split { 1 } else { threads };
     let round_trips: u64 = workers
         .into_iter()
-        .take(counted)
-        .map(|w| w.join().expect("worker"))
+        .zip(counted)
+        .filter(|(_, counted)| *counted)
+        .map(|(w, _)| w.join().expect("worker"))
         .sum();
-    let placement = if split { "split" } else { "colocated" };
     println!(
-        "RESULT echo_limit c{conns} {mode}-{placement}-t{threads} {:.0} per_s",
+        "RESULT echo_limit c{conns} {mode}-{}-t{threads} {:.0} per_s",
+        placement.name(),
         round_trips as f64 / start.elapsed().as_secs_f64()
     );
     // A server-only thread is still waiting; leave without joining it.
