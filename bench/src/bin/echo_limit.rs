@@ -150,8 +150,9 @@ fn run_epoll(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
     let mut received = vec![0usize; pairs.len()];
     let mut buf = [0u8; SERVER_BUF];
     let mut round_trips = 0u64;
-    for ((mut client, _), role) in pairs.iter().map(|(c, s)| (c, s)).zip(roles) {
+    for ((client, _), role) in pairs.iter().zip(roles) {
         if role.serves_client() {
+            let mut client = client;
             client.write_all(&message).expect("first write");
         }
     }
@@ -220,6 +221,11 @@ fn run_uring(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
             .build()
             .user_data((tok << 1) as u64)
     };
+    let send = |tok: usize, data: *const u8, len: usize, fd: i32| {
+        opcode::Send::new(types::Fd(fd), data, len as u32)
+            .build()
+            .user_data(((tok << 1) | 1) as u64)
+    };
     for (i, (client, server)) in pairs.iter().enumerate() {
         if roles[i].serves_server() {
             let e = recv(&mut bufs, token(i, true), 0, SERVER_BUF, server.as_raw_fd());
@@ -227,10 +233,10 @@ fn run_uring(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
         }
         if roles[i].serves_client() {
             let fd = client.as_raw_fd();
-            let send = opcode::Send::new(types::Fd(fd), message.as_ptr(), MESSAGE as u32)
-                .build()
-                .user_data(((token(i, false) << 1) | 1) as u64);
-            push(&mut ring, send);
+            push(
+                &mut ring,
+                send(token(i, false), message.as_ptr(), MESSAGE, fd),
+            );
             let e = recv(&mut bufs, token(i, false), 0, MESSAGE, fd);
             push(&mut ring, e);
         }
@@ -255,11 +261,8 @@ fn run_uring(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
             let i = tok / 2;
             if tok % 2 == 1 {
                 let fd = pairs[i].1.as_raw_fd();
-                let send = opcode::Send::new(types::Fd(fd), bufs[tok].as_ptr(), result as u32)
-                    .build()
-                    .user_data(((tok << 1) | 1) as u64)
-                    .flags(squeue::Flags::IO_LINK);
-                push(&mut ring, send);
+                let echo = send(tok, bufs[tok].as_ptr(), result as usize, fd);
+                push(&mut ring, echo.flags(squeue::Flags::IO_LINK));
                 let e = recv(&mut bufs, tok, 0, SERVER_BUF, fd);
                 push(&mut ring, e);
             } else {
@@ -268,10 +271,7 @@ fn run_uring(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
                 if received[i] == MESSAGE {
                     received[i] = 0;
                     round_trips += 1;
-                    let send = opcode::Send::new(types::Fd(fd), message.as_ptr(), MESSAGE as u32)
-                        .build()
-                        .user_data(((tok << 1) | 1) as u64);
-                    push(&mut ring, send);
+                    push(&mut ring, send(tok, message.as_ptr(), MESSAGE, fd));
                 }
                 let e = recv(&mut bufs, tok, received[i], MESSAGE - received[i], fd);
                 push(&mut ring, e);
@@ -299,6 +299,9 @@ fn main() {
         usage();
     }
     let mode = args[0].clone();
+    if mode != "epoll" && mode != "uring" {
+        usage();
+    }
     let conns: usize = args[1].parse().unwrap_or_else(|_| usage());
     let (mut threads, mut placement, mut secs) = (1usize, Placement::Colocated, 2.0f64);
     let mut rest = args[2..].iter();
@@ -340,10 +343,12 @@ fn main() {
             } else {
                 until + Duration::from_secs(3600)
             };
-            std::thread::spawn(move || match mode.as_str() {
-                "epoll" => run_epoll(&all, &roles, until),
-                "uring" => run_uring(&all, &roles, until),
-                _ => usage(),
+            std::thread::spawn(move || {
+                if mode == "epoll" {
+                    run_epoll(&all, &roles, until)
+                } else {
+                    run_uring(&all, &roles, until)
+                }
             })
         })
         .collect();
