@@ -137,9 +137,11 @@ fn reset_moves_deadline_both_ways() {
         (&mut s).await;
         assert!(Instant::now() >= again);
         // Pushing it out works too.
-        let mut s = sleep(5 * MS);
+        // (Durations are long against scheduling delays under valgrind or
+        // on a loaded machine: the first poll must find the sleep pending.)
+        let mut s = sleep(200 * MS);
         assert!(timeout(Duration::ZERO, &mut s).await.is_err());
-        let later = Instant::now() + 40 * MS;
+        let later = Instant::now() + 250 * MS;
         Pin::new(&mut s).reset(later);
         s.await;
         assert!(Instant::now() >= later);
@@ -187,7 +189,7 @@ fn dropping_registered_sleeps_cancels_them() {
 fn sleep_is_unpin_and_movable_between_polls() {
     fn assert_unpin<T: Unpin + Send + Sync + 'static>(_: &T) {}
     current_thread().block_on(async {
-        let mut s = sleep(20 * MS);
+        let mut s = sleep(200 * MS);
         assert_unpin(&s);
         assert!(timeout(MS, &mut s).await.is_err());
         let moved = Box::new(s);
@@ -199,7 +201,9 @@ fn sleep_is_unpin_and_movable_between_polls() {
 
 #[test]
 fn sleep_survives_its_runtime_and_rearms_in_another() {
-    let mut s = sleep(40 * MS);
+    // Long enough that building the first runtime (slow under valgrind)
+    // cannot outlast it.
+    let mut s = sleep(500 * MS);
     let deadline = s.deadline();
     let first = current_thread();
     first.block_on(async {
