@@ -319,6 +319,98 @@ fn a_burst_of_ready_sockets_overflows_the_run_queue_and_loses_no_task() {
 }
 
 #[test]
+fn a_worker_that_never_runs_dry_still_drains_the_injection_queue_in_shares() {
+    // Ping-pong pairs keep one worker's local queue from ever emptying;
+    // tasks woken from outside the runtime meanwhile wait in the injection
+    // queue. Taking one of them per `global_queue_interval` ticks would
+    // leave the last one waiting `WOKEN * INTERVAL` ticks (each tick runs
+    // a busy task up to four times through the LIFO slot: ~190 000 busy
+    // rounds measured); the worker takes a share each time instead (5 000
+    // to 10 000). Counted in the busy tasks' rounds, not in time.
+    const PAIRS: usize = 150;
+    const WOKEN: usize = 400;
+    const INTERVAL: usize = 61;
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .global_queue_interval(INTERVAL as u32)
+        .watchdog(vigil::watchdog::Config::disabled())
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let go = Arc::new(AtomicBool::new(false));
+        let (waker_tx, waker_rx) = mpsc::channel();
+        let (done_tx, mut done_rx) = vigil::sync::mpsc::unbounded_channel();
+        for _ in 0..WOKEN {
+            let wait = WaitFlag {
+                flag: go.clone(),
+                tx: waker_tx.clone(),
+            };
+            let done_tx = done_tx.clone();
+            vigil::spawn(async move {
+                wait.await;
+                done_tx.send(()).unwrap();
+            });
+        }
+        let wakers: Vec<Waker> = (0..WOKEN)
+            .map(|_| waker_rx.recv_timeout(Duration::from_secs(10)).unwrap())
+            .collect();
+
+        let busy = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (started_tx, started_rx) = mpsc::channel();
+        let (b, st) = (busy.clone(), stop.clone());
+        vigil::spawn(async move {
+            for _ in 0..PAIRS {
+                let (ping, pong) = (
+                    Arc::new(vigil::sync::Notify::new()),
+                    Arc::new(vigil::sync::Notify::new()),
+                );
+                for (mine, theirs) in [(ping.clone(), pong.clone()), (pong, ping)] {
+                    let (b, st) = (b.clone(), st.clone());
+                    vigil::spawn(async move {
+                        while !st.load(Ordering::Relaxed) {
+                            b.fetch_add(1, Ordering::Relaxed);
+                            theirs.notify_one();
+                            mine.notified().await;
+                        }
+                    });
+                }
+            }
+            started_tx.send(()).unwrap();
+        });
+        started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+
+        // Hold the worker while every waiter is woken, so all of them are
+        // in the injection queue when it goes on.
+        let (holding_tx, holding_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        vigil::spawn(async move {
+            holding_tx.send(()).unwrap();
+            release_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        });
+        holding_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        go.store(true, Ordering::SeqCst);
+        for w in wakers {
+            w.wake();
+        }
+        let before = busy.load(Ordering::Relaxed);
+        release_tx.send(()).unwrap();
+        for _ in 0..WOKEN {
+            vigil::time::timeout(Duration::from_secs(10), done_rx.recv())
+                .await
+                .expect("a woken task was not run")
+                .unwrap();
+        }
+        let polls = busy.load(Ordering::Relaxed) - before;
+        stop.store(true, Ordering::Relaxed);
+        assert!(
+            polls < WOKEN * INTERVAL,
+            "{polls} polls of busy tasks before {WOKEN} injected tasks all ran"
+        );
+    });
+}
+
+#[test]
 fn runtime_flavor_names_the_scheduler() {
     use vigil::runtime::RuntimeFlavor;
     let ct = current_thread();

@@ -163,7 +163,10 @@ impl Builder {
     }
 
     /// Every `n` scheduler ticks the global queue is checked before the
-    /// local one, so tasks woken from outside are never starved.
+    /// local one, so tasks woken from outside are never starved. On the
+    /// multi-thread runtime each check takes a fair share of the global
+    /// queue (its length divided by the workers, as far as the local queue
+    /// has room), not a single task.
     ///
     /// # Panics
     /// If `n` is zero.

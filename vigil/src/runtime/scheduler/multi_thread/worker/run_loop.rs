@@ -116,7 +116,13 @@ impl Context {
     pub(super) fn next_task(&self, core: &mut Core) -> Option<Task> {
         let handle = &*self.handle;
         if core.tick % handle.config.global_queue_interval == 0 {
-            if let Some(task) = handle.inject.pop() {
+            // A fair share, not one task: a worker whose local queue never
+            // empties would otherwise drain a long injection queue at one
+            // task per interval, and its oldest tasks would wait for
+            // `len * interval` ticks (tens of milliseconds at 1000 busy
+            // connections). With a full local queue there is no room for a
+            // share, and one task is still taken.
+            if let Some(task) = self.pop_inject_batch(core).or_else(|| handle.inject.pop()) {
                 return Some(task);
             }
         }
