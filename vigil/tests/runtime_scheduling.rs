@@ -318,24 +318,17 @@ fn a_burst_of_ready_sockets_overflows_the_run_queue_and_loses_no_task() {
     });
 }
 
-#[test]
-fn a_worker_that_never_runs_dry_still_drains_the_injection_queue_in_shares() {
-    // Ping-pong pairs keep one worker's local queue from ever emptying;
-    // tasks woken from outside the runtime meanwhile wait in the injection
-    // queue. Taking one of them per `global_queue_interval` ticks would
-    // leave the last one waiting `WOKEN * INTERVAL` ticks (each tick runs
-    // a busy task up to four times through the LIFO slot: ~190 000 busy
-    // rounds measured); the worker takes a share each time instead (5 000
-    // to 10 000). Counted in the busy tasks' rounds, not in time.
+/// Ping-pong pairs keep the runtime's one worker from ever running out of
+/// local work while `WOKEN` tasks are woken from another thread, so they wait
+/// in the injection queue; returns how many rounds the busy pairs made
+/// before all of them ran: counted in rounds, not in time. Taking one
+/// injected task per `global_queue_interval` ticks lets the pairs make
+/// `WOKEN * INTERVAL` rounds or more (measured: ~250 000 on the multi-thread
+/// runtime, where a tick can run up to four polls through the LIFO slot;
+/// ~24 000 on the current-thread one); taking a share or a batch at each
+/// check, 7 000 to 12 000 and ~560.
+fn busy_rounds_while_injected_tasks_wait(rt: vigil::runtime::Runtime) -> usize {
     const PAIRS: usize = 150;
-    const WOKEN: usize = 400;
-    const INTERVAL: usize = 61;
-    let rt = Builder::new_multi_thread()
-        .worker_threads(1)
-        .global_queue_interval(INTERVAL as u32)
-        .watchdog(vigil::watchdog::Config::disabled())
-        .build()
-        .unwrap();
     rt.block_on(async move {
         let go = Arc::new(AtomicBool::new(false));
         let (waker_tx, waker_rx) = mpsc::channel();
@@ -351,20 +344,14 @@ fn a_worker_that_never_runs_dry_still_drains_the_injection_queue_in_shares() {
                 done_tx.send(()).unwrap();
             });
         }
-        let wakers: Vec<Waker> = (0..WOKEN)
-            .map(|_| waker_rx.recv_timeout(Duration::from_secs(10)).unwrap())
-            .collect();
 
         let busy = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
-        let (started_tx, started_rx) = mpsc::channel();
         let (b, st) = (busy.clone(), stop.clone());
         vigil::spawn(async move {
             for _ in 0..PAIRS {
-                let (ping, pong) = (
-                    Arc::new(vigil::sync::Notify::new()),
-                    Arc::new(vigil::sync::Notify::new()),
-                );
+                let ping = Arc::new(vigil::sync::Notify::new());
+                let pong = Arc::new(vigil::sync::Notify::new());
                 for (mine, theirs) in [(ping.clone(), pong.clone()), (pong, ping)] {
                     let (b, st) = (b.clone(), st.clone());
                     vigil::spawn(async move {
@@ -376,38 +363,73 @@ fn a_worker_that_never_runs_dry_still_drains_the_injection_queue_in_shares() {
                     });
                 }
             }
-            started_tx.send(()).unwrap();
         });
-        started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
 
-        // Hold the worker while every waiter is woken, so all of them are
-        // in the injection queue when it goes on.
+        // Hold the worker while another thread wakes every waiter, so all
+        // of them are in the injection queue when it goes on.
         let (holding_tx, holding_rx) = mpsc::channel();
         let (release_tx, release_rx) = mpsc::channel::<()>();
         vigil::spawn(async move {
             holding_tx.send(()).unwrap();
             release_rx.recv_timeout(Duration::from_secs(10)).unwrap();
         });
-        holding_rx.recv_timeout(Duration::from_secs(10)).unwrap();
-        go.store(true, Ordering::SeqCst);
-        for w in wakers {
-            w.wake();
-        }
-        let before = busy.load(Ordering::Relaxed);
-        release_tx.send(()).unwrap();
+        let b = busy.clone();
+        let waker = std::thread::spawn(move || {
+            let wakers: Vec<Waker> = (0..WOKEN)
+                .map(|_| waker_rx.recv_timeout(Duration::from_secs(10)).unwrap())
+                .collect();
+            holding_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+            go.store(true, Ordering::SeqCst);
+            for w in wakers {
+                w.wake();
+            }
+            let before = b.load(Ordering::Relaxed);
+            release_tx.send(()).unwrap();
+            before
+        });
         for _ in 0..WOKEN {
             vigil::time::timeout(Duration::from_secs(10), done_rx.recv())
                 .await
                 .expect("a woken task was not run")
                 .unwrap();
         }
-        let polls = busy.load(Ordering::Relaxed) - before;
+        let rounds = busy.load(Ordering::Relaxed);
         stop.store(true, Ordering::Relaxed);
-        assert!(
-            polls < WOKEN * INTERVAL,
-            "{polls} polls of busy tasks before {WOKEN} injected tasks all ran"
-        );
-    });
+        rounds - waker.join().unwrap()
+    })
+}
+
+const WOKEN: usize = 400;
+
+#[test]
+fn a_busy_worker_drains_the_injection_queue_in_shares() {
+    const INTERVAL: usize = 61;
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .global_queue_interval(INTERVAL as u32)
+        .watchdog(vigil::watchdog::Config::disabled())
+        .build()
+        .unwrap();
+    let rounds = busy_rounds_while_injected_tasks_wait(rt);
+    assert!(
+        rounds < 2 * WOKEN * INTERVAL,
+        "the busy tasks made {rounds} rounds before {WOKEN} injected tasks all ran"
+    );
+}
+
+#[test]
+fn a_busy_current_thread_runtime_drains_remote_wakes_in_batches() {
+    const INTERVAL: usize = 31;
+    let rt = Builder::new_current_thread()
+        .global_queue_interval(INTERVAL as u32)
+        .watchdog(vigil::watchdog::Config::disabled())
+        .build()
+        .unwrap();
+    let rounds = busy_rounds_while_injected_tasks_wait(rt);
+    assert!(
+        rounds < WOKEN * INTERVAL,
+        "the busy tasks made {rounds} rounds before {WOKEN} remote wakes all ran"
+    );
 }
 
 #[test]

@@ -163,10 +163,11 @@ impl Builder {
     }
 
     /// Every `n` scheduler ticks the global queue is checked before the
-    /// local one, so tasks woken from outside are never starved. On the
-    /// multi-thread runtime each check takes a fair share of the global
-    /// queue (its length divided by the workers, as far as the local queue
-    /// has room), not a single task.
+    /// local one, so tasks woken from outside are never starved. Each check
+    /// takes more than one task: on the multi-thread runtime a fair share of
+    /// the global queue (its length divided by the workers, as far as the
+    /// local queue has room), on the current-thread runtime up to 128 tasks;
+    /// the ones not run at once queue behind the local tasks.
     ///
     /// # Panics
     /// If `n` is zero.

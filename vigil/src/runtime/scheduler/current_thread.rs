@@ -31,6 +31,11 @@ use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::thread::{Thread, ThreadId};
 use std::time::Duration;
 
+/// At most this many remote wakes move from the injection queue to the run
+/// queue at each periodic check (the multi-thread scheduler's ring holds
+/// twice as many).
+const INJECT_BATCH: usize = 128;
+
 /// Shared state of a current-thread runtime.
 pub(crate) struct Handle {
     inject: Inject<Arc<Handle>>,
@@ -310,7 +315,16 @@ impl Handle {
 
     fn next_task(&self, core: &mut Core) -> Option<Notified<Arc<Handle>>> {
         if core.tick % self.config.global_queue_interval == 0 {
-            self.inject.pop().or_else(|| core.tasks.pop_front())
+            // A batch, not one task: with a local queue that never empties,
+            // one task per interval would leave the last of many remote
+            // wakes waiting `len * interval` ticks. The rest of the batch
+            // queues behind the local tasks.
+            let mut first = None;
+            self.inject.pop_n(INJECT_BATCH, |task| match first {
+                None => first = Some(task),
+                Some(_) => core.tasks.push_back(task),
+            });
+            first.or_else(|| core.tasks.pop_front())
         } else {
             core.tasks.pop_front().or_else(|| self.inject.pop())
         }
