@@ -327,8 +327,13 @@ fn a_burst_of_ready_sockets_overflows_the_run_queue_and_loses_no_task() {
 /// runtime, where a tick can run up to four polls through the LIFO slot;
 /// ~24 000 on the current-thread one); taking a share or a batch at each
 /// check, 7 000 to 12 000 and ~560.
-fn busy_rounds_while_injected_tasks_wait(rt: vigil::runtime::Runtime) -> usize {
+fn busy_rounds_while_injected_tasks_wait(mut builder: Builder, interval: u32) -> usize {
     const PAIRS: usize = 150;
+    let rt = builder
+        .global_queue_interval(interval)
+        .watchdog(vigil::watchdog::Config::disabled())
+        .build()
+        .unwrap();
     rt.block_on(async move {
         let go = Arc::new(AtomicBool::new(false));
         let (waker_tx, waker_rx) = mpsc::channel();
@@ -404,13 +409,9 @@ const WOKEN: usize = 400;
 #[test]
 fn a_busy_worker_drains_the_injection_queue_in_shares() {
     const INTERVAL: usize = 61;
-    let rt = Builder::new_multi_thread()
-        .worker_threads(1)
-        .global_queue_interval(INTERVAL as u32)
-        .watchdog(vigil::watchdog::Config::disabled())
-        .build()
-        .unwrap();
-    let rounds = busy_rounds_while_injected_tasks_wait(rt);
+    let mut one_worker = Builder::new_multi_thread();
+    one_worker.worker_threads(1);
+    let rounds = busy_rounds_while_injected_tasks_wait(one_worker, INTERVAL as u32);
     assert!(
         rounds < 2 * WOKEN * INTERVAL,
         "the busy tasks made {rounds} rounds before {WOKEN} injected tasks all ran"
@@ -420,12 +421,8 @@ fn a_busy_worker_drains_the_injection_queue_in_shares() {
 #[test]
 fn a_busy_current_thread_runtime_drains_remote_wakes_in_batches() {
     const INTERVAL: usize = 31;
-    let rt = Builder::new_current_thread()
-        .global_queue_interval(INTERVAL as u32)
-        .watchdog(vigil::watchdog::Config::disabled())
-        .build()
-        .unwrap();
-    let rounds = busy_rounds_while_injected_tasks_wait(rt);
+    let rounds =
+        busy_rounds_while_injected_tasks_wait(Builder::new_current_thread(), INTERVAL as u32);
     assert!(
         rounds < WOKEN * INTERVAL,
         "the busy tasks made {rounds} rounds before {WOKEN} remote wakes all ran"
