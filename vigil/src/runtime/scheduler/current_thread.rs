@@ -32,8 +32,8 @@ use std::thread::{Thread, ThreadId};
 use std::time::Duration;
 
 /// At most this many remote wakes move from the injection queue to the run
-/// queue at each periodic check (the multi-thread scheduler's ring holds
-/// twice as many).
+/// queue at each periodic check (as many as the multi-thread scheduler's
+/// largest share, half its ring).
 const INJECT_BATCH: usize = 128;
 
 /// Shared state of a current-thread runtime.

@@ -10,9 +10,8 @@
 //! local queues; each check moves a fair share of it (its length divided by
 //! the workers, as far as the local queue has room) to the local queue, so a
 //! long injection queue drains in a few checks, not one task per check. A
-//! worker with nothing to do steals half of another worker's
-//! queue, and only then sleeps; see [`idle`] for how sleepers are woken one
-//! at a time.
+//! worker with nothing to do steals half of another worker's queue, and only
+//! then sleeps; see [`idle`] for how sleepers are woken one at a time.
 //!
 //! The LIFO slot and the list of yielded tasks are the worker's alone, with
 //! plain access, except when the worker blocks inside a poll: the
