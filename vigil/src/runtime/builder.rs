@@ -164,10 +164,10 @@ impl Builder {
 
     /// Every `n` scheduler ticks the global queue is checked before the
     /// local one, so tasks woken from outside are never starved. Each check
-    /// takes more than one task: on the multi-thread runtime a fair share of
-    /// the global queue (its length divided by the workers, as far as the
-    /// local queue has room), on the current-thread runtime up to 128 tasks;
-    /// the ones not run at once queue behind the local tasks.
+    /// takes up to eight tasks (on the multi-thread runtime, no more than
+    /// the worker's share of the global queue and the room in its local
+    /// queue), so a long global queue drains in a few checks; the ones not
+    /// run at once queue behind the local tasks.
     ///
     /// # Panics
     /// If `n` is zero.

@@ -8,7 +8,7 @@
 //! can also run `!Send` futures (`spawn_local`), which are bound to the first
 //! thread that spawns one.
 
-use super::inject::Inject;
+use super::inject::{Inject, CHECK_BATCH};
 use crate::driver::{self, Driver};
 use crate::runtime::blocking;
 use crate::runtime::config::Config;
@@ -30,11 +30,6 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use std::thread::{Thread, ThreadId};
 use std::time::Duration;
-
-/// At most this many remote wakes move from the injection queue to the run
-/// queue at each periodic check (as many as the multi-thread scheduler's
-/// largest share, half its ring).
-const INJECT_BATCH: usize = 128;
 
 /// Shared state of a current-thread runtime.
 pub(crate) struct Handle {
@@ -315,12 +310,12 @@ impl Handle {
 
     fn next_task(&self, core: &mut Core) -> Option<Notified<Arc<Handle>>> {
         if core.tick % self.config.global_queue_interval == 0 {
-            // A batch, not one task: with a local queue that never empties,
-            // one task per interval would leave the last of many remote
-            // wakes waiting `len * interval` ticks. The rest of the batch
-            // queues behind the local tasks.
+            // A small batch, not one task (see `CHECK_BATCH`): with a local
+            // queue that never empties, one task per interval would leave
+            // the last of many remote wakes waiting `len * interval` ticks.
+            // The rest of the batch queues behind the local tasks.
             let mut first = None;
-            self.inject.pop_n(INJECT_BATCH, |task| match first {
+            self.inject.pop_n(CHECK_BATCH, |task| match first {
                 None => first = Some(task),
                 Some(_) => core.tasks.push_back(task),
             });

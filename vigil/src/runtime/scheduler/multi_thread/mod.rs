@@ -7,9 +7,10 @@
 //! in a row so two tasks ping-ponging cannot starve the queue. Wakes from
 //! outside the runtime go to the global injection queue, which every worker
 //! checks every `global_queue_interval` ticks so it is never starved by busy
-//! local queues; each check moves a fair share of it (its length divided by
-//! the workers, as far as the local queue has room) to the local queue, so a
-//! long injection queue drains in a few checks, not one task per check. A
+//! local queues; each check moves a few tasks of it (up to
+//! `inject::CHECK_BATCH`, within the worker's share and the room in its
+//! local queue) to the local queue, so a long injection queue drains in a
+//! few checks, not one task per check. A
 //! worker with nothing to do steals half of another worker's queue, and only
 //! then sleeps; see [`idle`] for how sleepers are woken one at a time.
 //!

@@ -138,6 +138,6 @@ impl Context {
                 return Some(task);
             }
         }
-        self.pop_inject_batch(core)
+        self.pop_inject_batch(core, queue::CAPACITY / 2)
     }
 }

@@ -10,6 +10,7 @@
 
 use super::{Context, Core, Handle, Task};
 use crate::runtime::context;
+use crate::runtime::scheduler::inject::CHECK_BATCH;
 use crate::runtime::scheduler::multi_thread::queue;
 use crate::runtime::watch::monitor::PollSlot;
 use std::cell::RefCell;
@@ -116,13 +117,12 @@ impl Context {
     pub(super) fn next_task(&self, core: &mut Core) -> Option<Task> {
         let handle = &*self.handle;
         if core.tick % handle.config.global_queue_interval == 0 {
-            // A fair share, not one task: a worker whose local queue never
-            // empties would otherwise drain a long injection queue at one
-            // task per interval, and its oldest tasks would wait for
-            // `len * interval` ticks (tens of milliseconds at 1000 busy
-            // connections). With a full local queue there is no room for a
-            // share, and one task is still taken.
-            if let Some(task) = self.pop_inject_batch(core).or_else(|| handle.inject.pop()) {
+            // A small batch, not one task (see `CHECK_BATCH`); with a full
+            // local queue there is no room for it, and one task is taken.
+            if let Some(task) = self
+                .pop_inject_batch(core, CHECK_BATCH)
+                .or_else(|| handle.inject.pop())
+            {
                 return Some(task);
             }
         }
@@ -132,18 +132,20 @@ impl Context {
         if let Some(task) = core.run_queue.pop() {
             return Some(task);
         }
-        self.pop_inject_batch(core)
+        self.pop_inject_batch(core, queue::CAPACITY / 2)
     }
 
-    /// Takes a fair share of the injection queue into the local queue.
-    pub(super) fn pop_inject_batch(&self, core: &mut Core) -> Option<Task> {
+    /// Takes a fair share of the injection queue (its length divided by the
+    /// workers), at most `max` tasks and as many as the local queue has room
+    /// for, into the local queue; returns the first to run now.
+    pub(super) fn pop_inject_batch(&self, core: &mut Core, max: usize) -> Option<Task> {
         let handle = &*self.handle;
         if handle.inject.is_empty() {
             return None;
         }
         let share = handle.inject.len() / handle.remotes.len() + 1;
         let room = queue::CAPACITY - core.run_queue.len();
-        let n = share.min(room).min(queue::CAPACITY / 2);
+        let n = share.min(room).min(max);
         if n == 0 {
             return None;
         }
@@ -181,7 +183,7 @@ impl Context {
                 return Some(task);
             }
         }
-        self.pop_inject_batch(core)
+        self.pop_inject_batch(core, queue::CAPACITY / 2)
     }
 
     /// Runs `f` with the core reachable from this thread's context, so that
