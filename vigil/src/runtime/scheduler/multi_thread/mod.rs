@@ -10,9 +10,9 @@
 //! local queues; each check moves a few tasks of it (up to
 //! `inject::CHECK_BATCH`, within the worker's share and the room in its
 //! local queue) to the local queue, so a long injection queue drains in a
-//! few checks, not one task per check. A
-//! worker with nothing to do steals half of another worker's queue, and only
-//! then sleeps; see [`idle`] for how sleepers are woken one at a time.
+//! few checks, not one task per check. A worker with nothing to do steals
+//! half of another worker's queue, and only then sleeps; see [`idle`] for
+//! how sleepers are woken one at a time.
 //!
 //! The LIFO slot and the list of yielded tasks are the worker's alone, with
 //! plain access, except when the worker blocks inside a poll: the
