@@ -117,12 +117,8 @@ impl Context {
     pub(super) fn next_task(&self, core: &mut Core) -> Option<Task> {
         let handle = &*self.handle;
         if core.tick % handle.config.global_queue_interval == 0 {
-            // A small batch, not one task (see `CHECK_BATCH`); with a full
-            // local queue there is no room for it, and one task is taken.
-            if let Some(task) = self
-                .pop_inject_batch(core, CHECK_BATCH)
-                .or_else(|| handle.inject.pop())
-            {
+            // A small batch, not one task (see `CHECK_BATCH`).
+            if let Some(task) = self.pop_inject_batch(core, CHECK_BATCH) {
                 return Some(task);
             }
         }
@@ -136,8 +132,9 @@ impl Context {
     }
 
     /// Takes a fair share of the injection queue (its length divided by the
-    /// workers), at most `max` tasks and as many as the local queue has room
-    /// for, into the local queue; returns the first to run now.
+    /// workers, at least one task), at most `max` tasks: the first to run
+    /// now, the rest into the local queue as far as it has room. A full local
+    /// queue still lets one task through.
     pub(super) fn pop_inject_batch(&self, core: &mut Core, max: usize) -> Option<Task> {
         let handle = &*self.handle;
         if handle.inject.is_empty() {
@@ -145,10 +142,7 @@ impl Context {
         }
         let share = handle.inject.len() / handle.remotes.len() + 1;
         let room = queue::CAPACITY - core.run_queue.len();
-        let n = share.min(room).min(max);
-        if n == 0 {
-            return None;
-        }
+        let n = share.min(room + 1).min(max);
         let mut first = None;
         handle.inject.pop_n(n, |task| {
             if first.is_none() {
