@@ -9,6 +9,13 @@
 //!
 //! - `epoll`: edge-triggered readiness, `recv`/`send` system calls, the
 //!   pattern every readiness runtime (vigil, Tokio, smol) uses.
+//! - `shared`: the `epoll` loop, but every thread harvests one shared
+//!   epoll instance (as a runtime with one reactor does) and hands the
+//!   events of ends it does not serve to their thread through a
+//!   mutex-guarded inbox. The threads poll without sleeping, so this
+//!   measures the shared instance and the hand-over, not wake-ups: with
+//!   `colocated` it is the most a shared-reactor runtime could reach by
+//!   placing both ends of every connection on one worker.
 //! - `uring`: one io_uring per thread created with `SINGLE_ISSUER` and
 //!   `DEFER_TASKRUN`; every `recv` and `send` is a submission entry, a
 //!   server's send is linked to its next receive, and one `io_uring_enter`
@@ -121,11 +128,20 @@ fn token(i: usize, server: bool) -> usize {
     2 * i + usize::from(server)
 }
 
-/// The readiness loop over the ends `roles` (one per pair) gives it.
-/// Returns round trips completed by its clients.
-fn run_epoll(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -> u64 {
-    // SAFETY: plain system call; the result is checked.
-    let ep = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+/// The readiness loop over the ends `roles` (one per pair) gives it, on
+/// its own epoll instance or (mode `shared`) on the shared one as thread
+/// `me`. Returns round trips completed by its clients.
+fn run_epoll(
+    pairs: &[(TcpStream, TcpStream)],
+    roles: &[Role],
+    until: Instant,
+    shared: Option<(&Shared, usize)>,
+) -> u64 {
+    let ep = match shared {
+        Some((sh, _)) => sh.ep,
+        // SAFETY: plain system call; the result is checked.
+        None => unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) },
+    };
     assert!(ep >= 0, "epoll_create1");
     for (i, (client, server)) in pairs.iter().enumerate() {
         let ends = [
@@ -157,11 +173,25 @@ fn run_epoll(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
         }
     }
     let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 1024];
+    let mut mine = Vec::new();
     while Instant::now() < until {
+        let timeout = if shared.is_some() { 0 } else { 100 };
         // SAFETY: `events` has room for 1024 entries.
-        let n = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), 1024, 100) };
+        let n = unsafe { libc::epoll_wait(ep, events.as_mut_ptr(), 1024, timeout) };
+        mine.clear();
         for event in &events[..n.max(0) as usize] {
             let tok = event.u64 as usize;
+            match shared {
+                Some((sh, me)) if sh.owner[tok] != me => {
+                    sh.inboxes[sh.owner[tok]].lock().unwrap().push(tok)
+                }
+                _ => mine.push(tok),
+            }
+        }
+        if let Some((sh, me)) = shared {
+            mine.append(&mut sh.inboxes[me].lock().unwrap());
+        }
+        for &tok in &mine {
             let i = tok / 2;
             if tok % 2 == 1 {
                 let mut server = &pairs[i].1;
@@ -189,9 +219,20 @@ fn run_epoll(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
             }
         }
     }
-    // SAFETY: `ep` is ours and closed once.
-    unsafe { libc::close(ep) };
+    if shared.is_none() {
+        // SAFETY: `ep` is ours and closed once.
+        unsafe { libc::close(ep) };
+    }
     round_trips
+}
+
+/// One epoll instance for every thread (mode `shared`): a thread that
+/// harvests another thread's end hands its token over through an inbox.
+struct Shared {
+    ep: i32,
+    /// Which thread serves each token.
+    owner: Vec<usize>,
+    inboxes: Vec<std::sync::Mutex<Vec<usize>>>,
 }
 
 /// The completion loop. Returns round trips completed (by its clients).
@@ -287,7 +328,7 @@ fn run_uring(pairs: &[(TcpStream, TcpStream)], roles: &[Role], until: Instant) -
 
 fn usage() -> ! {
     eprintln!(
-        "usage: echo_limit epoll|uring <connections> [--threads N] \
+        "usage: echo_limit epoll|shared|uring <connections> [--threads N] \
          [--placement colocated|split|mixed] [--secs S]"
     );
     std::process::exit(2)
@@ -299,7 +340,7 @@ fn main() {
         usage();
     }
     let mode = args[0].clone();
-    if mode != "epoll" && mode != "uring" {
+    if mode != "epoll" && mode != "uring" && mode != "shared" {
         usage();
     }
     let conns: usize = args[1].parse().unwrap_or_else(|_| usage());
@@ -331,23 +372,43 @@ fn main() {
         .iter()
         .map(|r| r.iter().any(|r| r.serves_client()))
         .collect();
+    let mut owner = vec![0usize; 2 * conns];
+    for (k, r) in roles.iter().enumerate() {
+        for (i, role) in r.iter().enumerate() {
+            if role.serves_client() {
+                owner[token(i, false)] = k;
+            }
+            if role.serves_server() {
+                owner[token(i, true)] = k;
+            }
+        }
+    }
+    let shared = (mode == "shared").then(|| {
+        Arc::new(Shared {
+            // SAFETY: plain system call; `run_epoll` checks the result.
+            ep: unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) },
+            owner,
+            inboxes: (0..threads).map(|_| Default::default()).collect(),
+        })
+    });
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(secs);
     let workers: Vec<_> = roles
         .into_iter()
         .zip(counted.iter().copied())
-        .map(|(roles, counted)| {
-            let (all, mode) = (all.clone(), mode.clone());
+        .enumerate()
+        .map(|(k, (roles, counted))| {
+            let (all, mode, shared) = (all.clone(), mode.clone(), shared.clone());
             let until = if counted {
                 until
             } else {
                 until + Duration::from_secs(3600)
             };
             std::thread::spawn(move || {
-                if mode == "epoll" {
-                    run_epoll(&all, &roles, until)
-                } else {
+                if mode == "uring" {
                     run_uring(&all, &roles, until)
+                } else {
+                    run_epoll(&all, &roles, until, shared.as_deref().map(|s| (s, k)))
                 }
             })
         })
