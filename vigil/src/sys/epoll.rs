@@ -13,6 +13,7 @@ pub(crate) const HUP: u32 = libc::EPOLLHUP as u32;
 pub(crate) const ERROR: u32 = libc::EPOLLERR as u32;
 pub(crate) const PRIORITY: u32 = libc::EPOLLPRI as u32;
 const EDGE: u32 = libc::EPOLLET as u32;
+const ONESHOT: u32 = libc::EPOLLONESHOT as u32;
 
 #[derive(Debug)]
 pub(crate) struct Epoll {
@@ -58,6 +59,11 @@ impl Epoll {
         Ok(Epoll { fd })
     }
 
+    /// The epoll descriptor itself (to nest this instance in another).
+    pub(crate) fn raw(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
     fn ctl(&self, op: libc::c_int, fd: RawFd, events: u32, token: u64) -> io::Result<()> {
         let mut event = libc::epoll_event { events, u64: token };
         // SAFETY: `event` is a valid epoll_event for the duration of the call.
@@ -74,6 +80,18 @@ impl Epoll {
     /// Watches `fd` level-triggered (used for the wake-up eventfd).
     pub(crate) fn add_level(&self, fd: RawFd, interest: u32, token: u64) -> io::Result<()> {
         self.ctl(libc::EPOLL_CTL_ADD, fd, interest, token)
+    }
+
+    /// Watches `fd` for `interest` edge-triggered and for one event only;
+    /// after it, `fd` reports nothing until armed again.
+    pub(crate) fn add_oneshot(&self, fd: RawFd, interest: u32, token: u64) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, interest | EDGE | ONESHOT, token)
+    }
+
+    /// Arms a descriptor added with [`add_oneshot`](Self::add_oneshot) for
+    /// one more event (reported at once if `fd` is ready now).
+    pub(crate) fn rearm_oneshot(&self, fd: RawFd, interest: u32, token: u64) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, interest | EDGE | ONESHOT, token)
     }
 
     pub(crate) fn delete(&self, fd: RawFd) -> io::Result<()> {

@@ -7,6 +7,7 @@
 //! an `io::Error`. No policy lives here: when to wait, whom to wake and what
 //! readiness means are the driver's business.
 
+pub(crate) mod cpu;
 pub(crate) mod epoll;
 pub(crate) mod eventfd;
 pub(crate) mod file;

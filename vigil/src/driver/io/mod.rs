@@ -47,9 +47,14 @@
 //! (`tests/driver_wake_alloc.rs` counts).
 
 mod evented;
+mod harvest_gate;
+#[cfg(all(test, loom))]
+mod loom_harvest_gate;
+mod placement;
 mod ready;
 mod registration;
 mod scheduled_io;
+mod worker_epolls;
 
 pub(crate) use evented::PollEvented;
 pub use ready::{Interest, Ready};
@@ -63,8 +68,8 @@ use slab::Slab;
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// The token of the wake-up eventfd. Never a registration's token: its
@@ -81,6 +86,8 @@ const ADDRESS_BITS: u32 = 48;
 const ADDRESS_MASK: u64 = (1 << ADDRESS_BITS) - 1;
 /// Generations count modulo `GENERATION_LIMIT + 1`.
 const GENERATION_LIMIT: u16 = ((1u32 << scheduled_io::GENERATION_BITS) - 1) as u16;
+/// What every registration is watched for (edge-triggered).
+const INTEREST: u32 = epoll::READABLE | epoll::WRITABLE | epoll::READ_CLOSED | epoll::PRIORITY;
 
 /// The shared half: registration from any thread.
 pub(crate) struct Handle {
@@ -90,8 +97,12 @@ pub(crate) struct Handle {
     /// Set when `Registrations::released` is not empty, so the driver does
     /// not take the lock on turns where there is nothing to release.
     release_pending: AtomicBool,
-    /// I/O events dispatched so far (written by the thread in the driver).
+    /// I/O events dispatched so far (by every harvester).
     events: AtomicU64,
+    /// One epoll per worker, on a multi-thread runtime (`worker_epolls`).
+    workers: OnceLock<worker_epolls::WorkerEpolls>,
+    /// Readiness ticks: every harvest of any epoll takes the next one.
+    ticks: AtomicU16,
 }
 
 struct Registrations {
@@ -106,15 +117,17 @@ struct Registrations {
     /// Never confirmed removed from the epoll set: kept until the reactor is
     /// dropped, since the kernel may still report their tokens.
     orphans: Vec<Arc<ScheduledIo>>,
+    /// Local ports of loopback registrations, counted (`placement`).
+    loopback_ports: HashMap<u16, u32>,
 }
 
 /// The owned half: held by the thread that waits in epoll.
 pub(crate) struct Driver {
     events: Events,
-    tick: u16,
-    /// Swapped with `Registrations::released` at the start of a turn, so
-    /// neither list reallocates in steady state.
-    releasing: Vec<Arc<ScheduledIo>>,
+    /// Deregistered states waiting for the worker epolls' harvests that
+    /// might still hold their tokens to finish, each batch with the
+    /// harvest counters seen when it was taken (`release_deregistered`).
+    releasing: Vec<(Vec<u64>, Vec<Arc<ScheduledIo>>)>,
     /// The io_uring ring's descriptor was reported readable this turn.
     completions_ready: bool,
 }
@@ -122,12 +135,18 @@ pub(crate) struct Driver {
 /// The epoll token of `io`, or `None` if its address does not fit in
 /// [`ADDRESS_BITS`] bits (no Linux user-space heap address does unless the
 /// allocator deliberately maps memory above the 47-bit boundary).
-fn token(io: &Arc<ScheduledIo>) -> Option<u64> {
-    let address = Arc::as_ptr(io) as usize as u64;
+fn checked_token(io: &ScheduledIo) -> Option<u64> {
+    let address = io as *const ScheduledIo as usize as u64;
     if address & !ADDRESS_MASK != 0 {
         return None;
     }
-    Some(((io.generation() as u64) << ADDRESS_BITS) | address)
+    Some(token(io))
+}
+
+/// The epoll token of a registered `io` (its address fitted when it was
+/// registered).
+fn token(io: &ScheduledIo) -> u64 {
+    ((io.generation() as u64) << ADDRESS_BITS) | (io as *const ScheduledIo as usize as u64)
 }
 
 impl Handle {
@@ -139,7 +158,6 @@ impl Handle {
         Ok((
             Driver {
                 events: Events::with_capacity(events_per_turn.max(1)),
-                tick: 0,
                 releasing: Vec::new(),
                 completions_ready: false,
             },
@@ -153,9 +171,12 @@ impl Handle {
                     is_shutdown: false,
                     released: Vec::new(),
                     orphans: Vec::new(),
+                    loopback_ports: HashMap::new(),
                 }),
                 release_pending: AtomicBool::new(false),
                 events: AtomicU64::new(0),
+                workers: OnceLock::new(),
+                ticks: AtomicU16::new(0),
             },
         ))
     }
@@ -176,7 +197,7 @@ impl Handle {
         let generation = regs.next_generation;
         regs.next_generation = generation.wrapping_add(1) & GENERATION_LIMIT;
         let io = Arc::new(ScheduledIo::new(generation));
-        let Some(token) = token(&io) else {
+        let Some(token) = checked_token(&io) else {
             return Err(io::Error::other(
                 "vigil's reactor cannot register this descriptor: its per-registration state was \
                  allocated above the 48-bit address range that epoll tokens can name",
@@ -187,8 +208,14 @@ impl Handle {
             .remove(&fd)
             .and_then(|key| regs.slab.get(key).cloned());
         let key = regs.slab.insert(io.clone());
-        let interest = epoll::READABLE | epoll::WRITABLE | epoll::READ_CLOSED | epoll::PRIORITY;
-        if let Err(err) = self.epoll.add_edge(fd, interest, token) {
+        // On a worker, into its own epoll (`placement`); elsewhere the shared one.
+        let home = self
+            .workers
+            .get()
+            .and_then(|w| w.current())
+            .map_or(placement::SHARED, |k| k as u32);
+        io.placement.set_home(home);
+        if let Err(err) = self.epoll_of(home).add_edge(fd, INTEREST, token) {
             // Not in the epoll set: nothing can report this token.
             regs.slab.remove(key);
             return Err(err);
@@ -215,9 +242,11 @@ impl Handle {
         if fd_is_ours {
             regs.by_fd.remove(&fd);
         }
+        Handle::forget_loopback_port(&mut regs.loopback_ports, io);
         // Under the lock, so that a registration of the same number on
-        // another thread cannot slip in between and have its entry deleted.
-        let removed = fd_is_ours && self.epoll.delete(fd).is_ok();
+        // another thread cannot slip in between and have its entry deleted
+        // (and so that no move is half done).
+        let removed = fd_is_ours && self.epoll_of(io.placement.home()).delete(fd).is_ok();
         if removed {
             regs.released.push(entry);
             self.release_pending.store(true, Ordering::Release);
@@ -255,20 +284,48 @@ impl Handle {
         }
     }
 
+    /// The epoll that holds registrations whose home is `home`.
+    fn epoll_of(&self, home: u32) -> &Epoll {
+        match self.workers.get() {
+            Some(w) if (home as usize) < w.len() => w.epoll(home as usize),
+            _ => &self.epoll,
+        }
+    }
+
     /// Drops the reactor's references to registrations removed from the
-    /// epoll set. Only the driver calls this, between two turns; `spare` is
-    /// its empty list, swapped in.
-    fn release_deregistered(&self, spare: &mut Vec<Arc<ScheduledIo>>) {
-        if !self.release_pending.load(Ordering::Acquire) {
+    /// epoll sets, once nothing can be dispatching their events. Only the
+    /// driver calls this, at the start of a turn (`pending` is its list).
+    ///
+    /// A state deregistered before this turn began can no longer be in the
+    /// shared epoll's buffer (this thread owns the driver and finished the
+    /// earlier turns). It may still be in a worker epoll's harvest that was
+    /// running when it was deregistered: so each batch taken here waits
+    /// until every harvest running now has finished (the counters in
+    /// `worker_epolls`; with no worker epolls a batch is freed at once).
+    fn release_deregistered(&self, pending: &mut Vec<(Vec<u64>, Vec<Arc<ScheduledIo>>)>) {
+        if self.release_pending.load(Ordering::Acquire) {
+            let mut batch = Vec::new();
+            {
+                let mut regs = self.lock();
+                self.release_pending.store(false, Ordering::Relaxed);
+                std::mem::swap(&mut regs.released, &mut batch);
+            }
+            let mut snapshot = Vec::new();
+            if let Some(w) = self.workers.get() {
+                // Taken after the batch's descriptors left their epolls (they
+                // did before they were listed).
+                w.snapshot(&mut snapshot);
+            }
+            pending.push((snapshot, batch));
+        }
+        if pending.is_empty() {
             return;
         }
-        {
-            let mut regs = self.lock();
-            self.release_pending.store(false, Ordering::Relaxed);
-            std::mem::swap(&mut regs.released, spare);
-        }
         // Dropped outside the lock: the last reference may drop wakers.
-        spare.clear();
+        pending.retain(|(snapshot, _)| match self.workers.get() {
+            Some(w) => !w.passed(snapshot),
+            None => false,
+        });
     }
 }
 
@@ -286,31 +343,15 @@ impl Driver {
             // there is no way to continue as a reactor.
             panic!("vigil: epoll_wait failed: {err}");
         }
-        self.tick = self.tick.wrapping_add(1);
-        let tick = self.tick;
+        let tick = handle.next_tick();
         let received = !self.events.is_empty();
-        let mut dispatched = 0u64;
-        for (token, bits) in self.events.iter() {
-            if token == WAKE_TOKEN {
-                handle.unpark.drain();
-                continue;
-            }
-            if token == COMPLETIONS_TOKEN {
-                self.completions_ready = true;
-                continue;
-            }
-            let ptr = (token & ADDRESS_MASK) as usize as *const ScheduledIo;
-            // The token was made by `token()` from a `ScheduledIo` the
-            // reactor still holds a reference to: it is dropped only after
-            // the kernel confirmed the descriptor left the epoll set
-            // (`deregister`) *and* a later turn began (`release_deregistered`
-            // above, run before this turn's wait), or never while the
-            // reactor lives (orphans).
-            // SAFETY: so the pointee is alive (see above).
-            let io = unsafe { &*ptr };
-            let generation = (token >> ADDRESS_BITS) as u16;
-            if io.set_readiness(tick, Ready::from_epoll(bits), generation) {
-                dispatched += 1;
+        let mut completions = false;
+        let dispatched = handle.dispatch(&self.events, tick, &mut completions);
+        self.completions_ready |= completions;
+        for (token, _) in self.events.iter() {
+            if let Some(k) = worker_epolls::worker_of_token(token) {
+                // That worker's epoll has events: ours, or an idle worker's.
+                handle.harvest_for(k);
             }
         }
         if dispatched > 0 {
@@ -336,169 +377,10 @@ impl std::fmt::Debug for Handle {
 impl std::fmt::Debug for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IoDriver")
-            .field("tick", &self.tick)
+            .field("releasing", &self.releasing.len())
             .finish()
     }
 }
 
 #[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-    use std::task::{Context, Poll, Waker};
-
-    fn pipe() -> (OwnedFd, OwnedFd) {
-        let mut fds = [0; 2];
-        // SAFETY: `fds` has room for the two descriptors pipe2 writes.
-        let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
-        assert_eq!(ret, 0);
-        // SAFETY: both descriptors are fresh and owned by nobody else.
-        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-    }
-
-    fn write_byte(fd: &OwnedFd) {
-        // SAFETY: writes one byte from a valid static buffer.
-        let n = unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) };
-        assert_eq!(n, 1);
-    }
-
-    fn reactor() -> (Driver, Handle) {
-        Handle::new(Unparker::new().unwrap(), DEFAULT_EVENTS_PER_TURN).unwrap()
-    }
-
-    #[test]
-    fn readiness_is_delivered_to_the_registration() {
-        let (mut driver, handle) = reactor();
-        let (r, w) = pipe();
-        let (key, io) = handle.register(r.as_raw_fd()).unwrap();
-        let mut cx = Context::from_waker(Waker::noop());
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
-        write_byte(&w);
-        driver.turn(&handle, Some(Duration::from_secs(5)));
-        assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
-        handle.deregister(r.as_raw_fd(), key, &io);
-    }
-
-    #[test]
-    fn a_reused_descriptor_number_wakes_the_old_waiter_with_an_error() {
-        let (mut driver, handle) = reactor();
-        let (r, _w) = pipe();
-        let fd = r.as_raw_fd();
-        // `r` keeps owning the number `fd` (it is closed when the test ends).
-        let (_old_key, old) = handle.register(fd).unwrap();
-        let mut cx = Context::from_waker(Waker::noop());
-        assert!(old.poll_ready(&mut cx, Direction::Read).is_pending());
-        // Closed behind the runtime's back and the number reused: `dup2`
-        // does both atomically (a parallel test cannot take the number).
-        let (r2, w2) = pipe();
-        // SAFETY: both are open descriptors; `fd` now refers to r2's pipe.
-        assert_eq!(unsafe { libc::dup2(r2.as_raw_fd(), fd) }, fd);
-        let (key, new) = handle.register(fd).unwrap();
-        let Poll::Ready(ev) = old.poll_ready(&mut cx, Direction::Read) else {
-            panic!("the old waiter must be woken");
-        };
-        assert!(ev.is_shutdown);
-        // Data on the new descriptor reaches the new registration only.
-        write_byte(&w2);
-        driver.turn(&handle, Some(Duration::from_secs(5)));
-        assert!(new.poll_ready(&mut cx, Direction::Read).is_ready());
-        handle.deregister(fd, key, &new);
-    }
-
-    /// The epoll gotcha: a descriptor closed behind the runtime's back
-    /// stays in the epoll set as long as a duplicate keeps its file open, and
-    /// goes on reporting events with the old token, even after its number
-    /// was reused and registered again and after the old I/O object was
-    /// dropped. Those events must reach neither the new registration nor
-    /// the old waiter, and must find the old state still allocated.
-    #[test]
-    fn a_reused_number_with_the_old_file_still_open_never_wakes_the_old_waiter() {
-        use crate::driver::test_support::Count;
-        let (mut driver, handle) = reactor();
-        let (r, w) = pipe();
-        let fd = r.as_raw_fd();
-        // A duplicate keeps the old pipe's read end open after `fd` is
-        // reused, so the kernel keeps the old epoll entry.
-        let _dup = r.try_clone().unwrap();
-        let (old_key, old) = handle.register(fd).unwrap();
-        let old_count = Arc::new(Count::default());
-        let old_waker = Waker::from(old_count.clone());
-        assert!(old
-            .poll_ready(&mut Context::from_waker(&old_waker), Direction::Read)
-            .is_pending());
-
-        let (r2, w2) = pipe();
-        // SAFETY: both are open descriptors; `fd` now refers to r2's pipe.
-        assert_eq!(unsafe { libc::dup2(r2.as_raw_fd(), fd) }, fd);
-        let (new_key, new) = handle.register(fd).unwrap();
-        // Woken once, with an error (the number was reused).
-        assert_eq!(old_count.0.load(Ordering::SeqCst), 1);
-
-        // Data on the old pipe: reported with the old token only.
-        let mut cx = Context::from_waker(Waker::noop());
-        assert!(new.poll_ready(&mut cx, Direction::Read).is_pending());
-        let before = handle.events_dispatched();
-        write_byte(&w);
-        driver.turn(&handle, Some(Duration::from_secs(5)));
-        assert_eq!(
-            handle.events_dispatched(),
-            before + 1,
-            "the old entry still reports"
-        );
-        assert!(new.poll_ready(&mut cx, Direction::Read).is_pending());
-        let Poll::Ready(ev) = old.poll_ready(&mut cx, Direction::Read) else {
-            panic!("shut down");
-        };
-        assert!(ev.is_shutdown && ev.ready.is_empty());
-
-        // The old I/O object goes away; the kernel entry does not. The state
-        // its token points to must stay allocated while the reactor lives.
-        let old_state = Arc::downgrade(&old);
-        handle.deregister(fd, old_key, &old);
-        drop(old);
-        write_byte(&w);
-        driver.turn(&handle, Some(Duration::from_secs(5)));
-        driver.turn(&handle, Some(Duration::ZERO));
-        assert!(old_state.upgrade().is_some());
-        assert_eq!(old_count.0.load(Ordering::SeqCst), 1);
-
-        // The new registration works normally throughout.
-        write_byte(&w2);
-        driver.turn(&handle, Some(Duration::from_secs(5)));
-        assert!(new.poll_ready(&mut cx, Direction::Read).is_ready());
-        handle.deregister(fd, new_key, &new);
-        drop(handle);
-        assert!(old_state.upgrade().is_none(), "freed with the reactor");
-    }
-
-    #[test]
-    fn a_deregistered_state_is_freed_only_when_the_driver_turns_again() {
-        let (mut driver, handle) = reactor();
-        let (r, w) = pipe();
-        let (key, io) = handle.register(r.as_raw_fd()).unwrap();
-        write_byte(&w);
-        let state = Arc::downgrade(&io);
-        handle.deregister(r.as_raw_fd(), key, &io);
-        drop(io);
-        // Another thread might be dispatching an event for it right now.
-        assert!(state.upgrade().is_some());
-        driver.turn(&handle, Some(Duration::ZERO));
-        assert!(state.upgrade().is_none());
-    }
-
-    #[test]
-    fn events_for_a_removed_registration_are_dropped() {
-        let (mut driver, handle) = reactor();
-        let (r, w) = pipe();
-        let (key, io) = handle.register(r.as_raw_fd()).unwrap();
-        write_byte(&w);
-        handle.deregister(r.as_raw_fd(), key, &io);
-        driver.turn(&handle, Some(Duration::ZERO));
-        let mut cx = Context::from_waker(Waker::noop());
-        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else {
-            panic!("deregistered means shut down");
-        };
-        assert!(ev.is_shutdown);
-        assert!(ev.ready.is_empty());
-    }
-}
+mod tests;

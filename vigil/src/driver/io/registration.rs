@@ -64,6 +64,10 @@ impl Registration {
             Poll::Ready(ev) => Poll::Ready(Ok(ev)),
             Poll::Pending => {
                 coop::refund();
+                if let Direction::Read = direction {
+                    // Where this registration should live (see `placement`).
+                    self.driver.io.on_read_wait(self.key, &self.io, self.fd);
+                }
                 Poll::Pending
             }
         }

@@ -72,6 +72,8 @@ impl ReadyEvent {
 pub(crate) struct ScheduledIo {
     readiness: AtomicUsize,
     waiters: Mutex<Waiters>,
+    /// Which epoll holds the descriptor, and when it moves.
+    pub(super) placement: super::placement::Placement,
 }
 
 #[derive(Default)]
@@ -106,6 +108,7 @@ impl ScheduledIo {
         ScheduledIo {
             readiness: AtomicUsize::new(generation),
             waiters: Mutex::new(Waiters::default()),
+            placement: super::placement::Placement::new(),
         }
     }
 

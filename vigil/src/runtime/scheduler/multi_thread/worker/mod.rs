@@ -182,6 +182,11 @@ impl Handle {
         config: Config,
         watchdog: Watchdog,
     ) -> (Arc<Handle>, Vec<Box<Core>>) {
+        if let Err(err) = driver_handle.io.enable_worker_epolls(num_workers) {
+            // Out of descriptors or kernel memory: every worker shares the
+            // one epoll, which works the same, only slower on loopback.
+            tracing::warn!("vigil: no epoll per worker ({err}); sharing one");
+        }
         let shared_driver = Arc::new(SharedDriver::new(driver, driver_handle.clone()));
         let mut remotes = Vec::with_capacity(num_workers);
         let mut cores = Vec::with_capacity(num_workers);
@@ -404,6 +409,13 @@ impl Supervised for Handle {
     /// global queue (see `stash`).
     fn rescue(self: &Arc<Self>, worker: usize, seq: u64, all_blocked: bool) {
         self.take_over_stash(worker, seq);
+        // Its I/O too: others may harvest its epoll until it runs again.
+        // Harvested here once, since the notification that its epoll had
+        // events may already have been passed over while it looked busy.
+        self.driver.io.set_worker_idle(worker, true);
+        if self.driver.io.harvest_worker(worker) > 0 {
+            self.notify_parked();
+        }
         if let Some(index) = self.idle.worker_to_rescue() {
             self.remotes[index].unpark.unpark();
         } else if all_blocked {

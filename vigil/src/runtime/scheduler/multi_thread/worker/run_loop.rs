@@ -18,6 +18,8 @@ use std::sync::Arc;
 
 /// How many times in a row the LIFO slot may preempt the run queue.
 const MAX_LIFO_POLLS: u32 = 3;
+/// Ticks between two notes of the CPU a worker runs on (for `placement`).
+const CPU_CHECK_INTERVAL: u32 = 16;
 
 /// A thread's life with `core`: a worker's loop, or a replacement's (see
 /// `replacement`) if the core is a replacement's.
@@ -47,10 +49,17 @@ impl Context {
     fn run(&self, mut core: Box<Core>) {
         let handle = &*self.handle;
         let event_interval = handle.config.event_interval;
+        let io = &handle.driver.io;
+        io.set_current_worker(core.index);
+        io.record_worker_cpu(core.index);
         while !handle.is_shutdown() {
             core.tick = core.tick.wrapping_add(1);
+            if core.tick % CPU_CHECK_INTERVAL == 0 {
+                io.record_worker_cpu(core.index);
+            }
             if core.tick % event_interval == 0 {
                 // Let I/O and due timers in even when every worker is busy.
+                core = self.harvest_own(core).0;
                 core = self.driver_turn(core);
             }
             if let Some(task) = self.next_task(&mut core) {
@@ -61,7 +70,18 @@ impl Context {
                 }
                 continue;
             }
+            // Nothing queued: our own epoll first. Marked idle before that
+            // last look, so an event after it is harvested by whoever hears
+            // of it (see `driver::io::worker_epolls`).
+            io.set_worker_idle(core.index, true);
+            let (kept, woken) = self.harvest_own(core);
+            core = kept;
+            if woken > 0 {
+                io.set_worker_idle(core.index, false);
+                continue;
+            }
             if let Some(task) = self.steal_work(&mut core) {
+                io.set_worker_idle(core.index, false);
                 match self.run_task(task, core) {
                     Some(kept) => core = kept,
                     None => return,
@@ -70,10 +90,12 @@ impl Context {
             }
             if core.has_deferred() {
                 // Only yielded tasks are left: poll the driver, then run them.
+                io.set_worker_idle(core.index, false);
                 core = self.driver_turn(core);
                 continue;
             }
             core = self.park(core);
+            io.set_worker_idle(core.index, false);
         }
         if core.is_searching {
             handle.idle.transition_worker_from_searching();
@@ -180,6 +202,14 @@ impl Context {
         self.pop_inject_batch(core, queue::CAPACITY / 2)
     }
 
+    /// Harvests this worker's own epoll without waiting; the tasks it wakes
+    /// go to this worker's queues. Returns the core and the tasks woken.
+    fn harvest_own(&self, core: Box<Core>) -> (Box<Core>, usize) {
+        let mut woken = 0;
+        let core = self.with_core_in_context(core, || woken = self.handle.driver.io.harvest_own());
+        (core, woken)
+    }
+
     /// Runs `f` with the core reachable from this thread's context, so that
     /// tasks woken inside `f` (by the timer driver) go to this worker's
     /// queues.
@@ -257,6 +287,7 @@ impl Context {
             }
         }
         core.parker = Some(parker);
+        handle.driver.io.record_worker_cpu(index);
         remote.poll_slot.unparked();
         handle.config.hooks.after_unpark();
         if core.run_queue.len() > 0 {

@@ -1,0 +1,221 @@
+//! Which worker's epoll a registration lives in, and when it moves.
+//!
+//! With an epoll per worker (`worker_epolls`), a registration's home
+//! decides where the task waiting on it runs: the home worker harvests the
+//! event and the task wakes into its queue. A registration starts on the
+//! worker that created it (the shared epoll if no worker did) and moves by
+//! one of two rules, checked when a task starts waiting to read:
+//!
+//! * **Follow the task** (the default): a task that waits from another
+//!   worker twice in a row, because it was stolen or harvested for an idle
+//!   worker, takes its registration along. Work stealing keeps balancing
+//!   the workers; the registrations follow the tasks it moves.
+//! * **Follow the data**, for one end of a loopback connection whose other
+//!   end is registered with the same reactor: every few waits the end
+//!   asks the kernel which CPU its data last arrived on
+//!   (`SO_INCOMING_CPU`; on loopback, the CPU its peer sent from) and moves
+//!   to the worker running there. The two ends then meet on one worker,
+//!   where the kernel's loopback path is cheapest (see `worker_epolls`).
+//!   Only the end with the lower local port follows the data, the other
+//!   follows its task: if both followed the data, each would move to where
+//!   the other just was, and they would swap workers forever.
+//!
+//! A move is `EPOLL_CTL_DEL` from the old epoll and `EPOLL_CTL_ADD` to the
+//! new one, under the registrations lock. Nothing is lost in between: the
+//! add reports the descriptor's current readiness, and readiness already
+//! cached in the `ScheduledIo` stays there.
+
+use super::{Handle, ScheduledIo, INTEREST};
+use std::collections::hash_map::Entry;
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU8, Ordering::Relaxed};
+
+/// Home of a registration in the shared epoll.
+pub(super) const SHARED: u32 = u32::MAX;
+/// Consecutive waits from another worker that move a follow-the-task
+/// registration.
+const AWAY_WAITS: u8 = 2;
+/// A follow-the-data end checks where its data arrives every this many waits.
+const DATA_CHECK_EVERY: u32 = 16;
+/// Waits during which a loopback end looks for its peer among the
+/// reactor's registrations before it settles for following its task.
+const PEER_LOOKUPS: u32 = 8;
+
+const UNDECIDED: u8 = 0;
+const FOLLOW_TASK: u8 = 1;
+const FOLLOW_DATA: u8 = 2;
+
+/// A registration's placement state.
+#[derive(Debug)]
+pub(crate) struct Placement {
+    /// The worker whose epoll holds the descriptor, or [`SHARED`].
+    home: AtomicU32,
+    /// [`UNDECIDED`], [`FOLLOW_TASK`] or [`FOLLOW_DATA`].
+    rule: AtomicU8,
+    /// Consecutive read waits from a worker other than `home`.
+    away: AtomicU8,
+    /// Read waits seen (paces the lookups and data checks).
+    waits: AtomicU32,
+    /// Local and peer ports if both ends are on loopback (0: not known).
+    local_port: AtomicU16,
+    peer_port: AtomicU16,
+}
+
+impl Placement {
+    pub(super) fn new() -> Placement {
+        Placement {
+            home: AtomicU32::new(SHARED),
+            rule: AtomicU8::new(UNDECIDED),
+            away: AtomicU8::new(0),
+            waits: AtomicU32::new(0),
+            local_port: AtomicU16::new(0),
+            peer_port: AtomicU16::new(0),
+        }
+    }
+
+    pub(super) fn home(&self) -> u32 {
+        self.home.load(Relaxed)
+    }
+
+    pub(super) fn set_home(&self, home: u32) {
+        self.home.store(home, Relaxed)
+    }
+
+    /// The loopback port this registration counts under, if any.
+    pub(super) fn loopback_port(&self) -> Option<u16> {
+        match self.local_port.load(Relaxed) {
+            0 => None,
+            port => Some(port),
+        }
+    }
+}
+
+impl Handle {
+    /// A task is about to wait for `io` (descriptor `fd`, slot `key`) to
+    /// become readable: apply the placement rules (module docs).
+    pub(crate) fn on_read_wait(&self, key: usize, io: &ScheduledIo, fd: RawFd) {
+        let Some(workers) = self.workers.get() else {
+            return;
+        };
+        let Some(here) = workers.current() else {
+            return;
+        };
+        let p = &io.placement;
+        let target = match self.rule_of(key, p, fd) {
+            FOLLOW_DATA => {
+                if p.waits.fetch_add(1, Relaxed) % DATA_CHECK_EVERY != 0 {
+                    return;
+                }
+                let Ok(cpu) = crate::sys::cpu::incoming(fd) else {
+                    return;
+                };
+                match workers.worker_on_cpu(cpu) {
+                    Some(k) => k as u32,
+                    None => return,
+                }
+            }
+            _ => {
+                if p.home() == here as u32 {
+                    if p.away.load(Relaxed) != 0 {
+                        p.away.store(0, Relaxed);
+                    }
+                    return;
+                }
+                if p.away.fetch_add(1, Relaxed) + 1 < AWAY_WAITS {
+                    return;
+                }
+                p.away.store(0, Relaxed);
+                here as u32
+            }
+        };
+        if target != p.home() {
+            self.move_registration(key, io, fd, target);
+        }
+    }
+
+    /// The rule for `p`, deciding it on the first waits.
+    fn rule_of(&self, key: usize, p: &Placement, fd: RawFd) -> u8 {
+        let rule = p.rule.load(Relaxed);
+        if rule != UNDECIDED {
+            return rule;
+        }
+        if p.local_port.load(Relaxed) == 0 {
+            // First wait: is this a loopback TCP connection?
+            match crate::sys::cpu::endpoints(fd) {
+                Ok((local, peer))
+                    if local.ip().is_loopback()
+                        && peer.ip().is_loopback()
+                        && local.port() != 0
+                        && peer.port() != 0 =>
+                {
+                    let mut regs = self.lock();
+                    if !regs.slab.contains(key) {
+                        return FOLLOW_TASK;
+                    }
+                    // Counted once, under the lock, however many waiters race.
+                    if p.local_port.load(Relaxed) == 0 {
+                        *regs.loopback_ports.entry(local.port()).or_insert(0) += 1;
+                        p.peer_port.store(peer.port(), Relaxed);
+                        p.local_port.store(local.port(), Relaxed);
+                    }
+                }
+                _ => {
+                    p.rule.store(FOLLOW_TASK, Relaxed);
+                    return FOLLOW_TASK;
+                }
+            }
+        }
+        // Is the other end registered here too?
+        let (local, peer) = (p.local_port.load(Relaxed), p.peer_port.load(Relaxed));
+        let peer_is_ours = matches!(self.lock().loopback_ports.get(&peer), Some(&n) if n > 0);
+        let rule = if peer_is_ours && local < peer {
+            FOLLOW_DATA
+        } else if peer_is_ours || p.waits.fetch_add(1, Relaxed) + 1 >= PEER_LOOKUPS {
+            FOLLOW_TASK
+        } else {
+            return FOLLOW_TASK;
+        };
+        p.rule.store(rule, Relaxed);
+        rule
+    }
+
+    /// Moves registration `key` (for `io`, descriptor `fd`) to worker
+    /// `target`'s epoll, if it is still registered.
+    fn move_registration(&self, key: usize, io: &ScheduledIo, fd: RawFd, target: u32) {
+        let regs = self.lock();
+        let live = regs.slab.get(key).is_some_and(|e| std::ptr::eq(&**e, io))
+            && regs.by_fd.get(&fd) == Some(&key);
+        let home = io.placement.home();
+        if regs.is_shutdown || !live || home == target {
+            return;
+        }
+        let token = super::token(io);
+        if self.epoll_of(home).delete(fd).is_err() {
+            // Closed behind our back: leave it where it is.
+            return;
+        }
+        if self.epoll_of(target).add_edge(fd, INTEREST, token).is_ok() {
+            io.placement.set_home(target);
+        } else if self.epoll_of(home).add_edge(fd, INTEREST, token).is_err() {
+            // Neither epoll takes it back (out of kernel memory): it can no
+            // longer be watched, so its waiters must hear about it.
+            drop(regs);
+            io.shutdown();
+        }
+    }
+
+    /// Forgets `io`'s loopback port (at deregistration, lock held).
+    pub(super) fn forget_loopback_port(
+        ports: &mut std::collections::HashMap<u16, u32>,
+        io: &ScheduledIo,
+    ) {
+        if let Some(port) = io.placement.loopback_port() {
+            if let Entry::Occupied(mut e) = ports.entry(port) {
+                *e.get_mut() -= 1;
+                if *e.get() == 0 {
+                    e.remove();
+                }
+            }
+        }
+    }
+}

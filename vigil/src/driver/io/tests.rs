@@ -1,0 +1,160 @@
+//! The reactor's unit tests: delivery, reused numbers, release.
+
+use super::*;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::task::{Context, Poll, Waker};
+
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    let ret = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    assert_eq!(ret, 0);
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+fn write_byte(fd: &OwnedFd) {
+    // SAFETY: writes one byte from a valid static buffer.
+    let n = unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) };
+    assert_eq!(n, 1);
+}
+
+fn reactor() -> (Driver, Handle) {
+    Handle::new(Unparker::new().unwrap(), DEFAULT_EVENTS_PER_TURN).unwrap()
+}
+
+#[test]
+fn readiness_is_delivered_to_the_registration() {
+    let (mut driver, handle) = reactor();
+    let (r, w) = pipe();
+    let (key, io) = handle.register(r.as_raw_fd()).unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+    write_byte(&w);
+    driver.turn(&handle, Some(Duration::from_secs(5)));
+    assert!(io.poll_ready(&mut cx, Direction::Read).is_ready());
+    handle.deregister(r.as_raw_fd(), key, &io);
+}
+
+#[test]
+fn a_reused_descriptor_number_wakes_the_old_waiter_with_an_error() {
+    let (mut driver, handle) = reactor();
+    let (r, _w) = pipe();
+    let fd = r.as_raw_fd();
+    // `r` keeps owning the number `fd` (it is closed when the test ends).
+    let (_old_key, old) = handle.register(fd).unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(old.poll_ready(&mut cx, Direction::Read).is_pending());
+    // Closed behind the runtime's back and the number reused: `dup2`
+    // does both atomically (a parallel test cannot take the number).
+    let (r2, w2) = pipe();
+    // SAFETY: both are open descriptors; `fd` now refers to r2's pipe.
+    assert_eq!(unsafe { libc::dup2(r2.as_raw_fd(), fd) }, fd);
+    let (key, new) = handle.register(fd).unwrap();
+    let Poll::Ready(ev) = old.poll_ready(&mut cx, Direction::Read) else {
+        panic!("the old waiter must be woken");
+    };
+    assert!(ev.is_shutdown);
+    // Data on the new descriptor reaches the new registration only.
+    write_byte(&w2);
+    driver.turn(&handle, Some(Duration::from_secs(5)));
+    assert!(new.poll_ready(&mut cx, Direction::Read).is_ready());
+    handle.deregister(fd, key, &new);
+}
+
+/// The epoll gotcha: a descriptor closed behind the runtime's back
+/// stays in the epoll set as long as a duplicate keeps its file open, and
+/// goes on reporting events with the old token, even after its number
+/// was reused and registered again and after the old I/O object was
+/// dropped. Those events must reach neither the new registration nor
+/// the old waiter, and must find the old state still allocated.
+#[test]
+fn a_reused_number_with_the_old_file_still_open_never_wakes_the_old_waiter() {
+    use crate::driver::test_support::Count;
+    let (mut driver, handle) = reactor();
+    let (r, w) = pipe();
+    let fd = r.as_raw_fd();
+    // A duplicate keeps the old pipe's read end open after `fd` is
+    // reused, so the kernel keeps the old epoll entry.
+    let _dup = r.try_clone().unwrap();
+    let (old_key, old) = handle.register(fd).unwrap();
+    let old_count = Arc::new(Count::default());
+    let old_waker = Waker::from(old_count.clone());
+    assert!(old
+        .poll_ready(&mut Context::from_waker(&old_waker), Direction::Read)
+        .is_pending());
+
+    let (r2, w2) = pipe();
+    // SAFETY: both are open descriptors; `fd` now refers to r2's pipe.
+    assert_eq!(unsafe { libc::dup2(r2.as_raw_fd(), fd) }, fd);
+    let (new_key, new) = handle.register(fd).unwrap();
+    // Woken once, with an error (the number was reused).
+    assert_eq!(old_count.0.load(Ordering::SeqCst), 1);
+
+    // Data on the old pipe: reported with the old token only.
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(new.poll_ready(&mut cx, Direction::Read).is_pending());
+    let before = handle.events_dispatched();
+    write_byte(&w);
+    driver.turn(&handle, Some(Duration::from_secs(5)));
+    assert_eq!(
+        handle.events_dispatched(),
+        before + 1,
+        "the old entry still reports"
+    );
+    assert!(new.poll_ready(&mut cx, Direction::Read).is_pending());
+    let Poll::Ready(ev) = old.poll_ready(&mut cx, Direction::Read) else {
+        panic!("shut down");
+    };
+    assert!(ev.is_shutdown && ev.ready.is_empty());
+
+    // The old I/O object goes away; the kernel entry does not. The state
+    // its token points to must stay allocated while the reactor lives.
+    let old_state = Arc::downgrade(&old);
+    handle.deregister(fd, old_key, &old);
+    drop(old);
+    write_byte(&w);
+    driver.turn(&handle, Some(Duration::from_secs(5)));
+    driver.turn(&handle, Some(Duration::ZERO));
+    assert!(old_state.upgrade().is_some());
+    assert_eq!(old_count.0.load(Ordering::SeqCst), 1);
+
+    // The new registration works normally throughout.
+    write_byte(&w2);
+    driver.turn(&handle, Some(Duration::from_secs(5)));
+    assert!(new.poll_ready(&mut cx, Direction::Read).is_ready());
+    handle.deregister(fd, new_key, &new);
+    drop(handle);
+    assert!(old_state.upgrade().is_none(), "freed with the reactor");
+}
+
+#[test]
+fn a_deregistered_state_is_freed_only_when_the_driver_turns_again() {
+    let (mut driver, handle) = reactor();
+    let (r, w) = pipe();
+    let (key, io) = handle.register(r.as_raw_fd()).unwrap();
+    write_byte(&w);
+    let state = Arc::downgrade(&io);
+    handle.deregister(r.as_raw_fd(), key, &io);
+    drop(io);
+    // Another thread might be dispatching an event for it right now.
+    assert!(state.upgrade().is_some());
+    driver.turn(&handle, Some(Duration::ZERO));
+    assert!(state.upgrade().is_none());
+}
+
+#[test]
+fn events_for_a_removed_registration_are_dropped() {
+    let (mut driver, handle) = reactor();
+    let (r, w) = pipe();
+    let (key, io) = handle.register(r.as_raw_fd()).unwrap();
+    write_byte(&w);
+    handle.deregister(r.as_raw_fd(), key, &io);
+    driver.turn(&handle, Some(Duration::ZERO));
+    let mut cx = Context::from_waker(Waker::noop());
+    let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else {
+        panic!("deregistered means shut down");
+    };
+    assert!(ev.is_shutdown);
+    assert!(ev.ready.is_empty());
+}
