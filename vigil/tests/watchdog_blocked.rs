@@ -433,6 +433,66 @@ fn a_replacement_worker_runs_tasks_when_every_worker_is_blocked() {
     });
 }
 
+/// A connection registered by a task on the worker that then blocks lives
+/// in that worker's own epoll: while the worker is blocked, the watchdog's
+/// rescue must hand its epoll to the others, or the connection's task (run
+/// on the other worker) would hear nothing until the blocked poll ends.
+#[test]
+fn io_registered_on_a_blocked_worker_is_still_served() {
+    use std::io::{Read, Write};
+    let _cores = shared();
+    let (rt, _reports) = runtime(Flavour::MultiThread(2), Config::new());
+    within(LIMIT, move || {
+        rt.block_on(async move {
+            let (tx, mut rx) = channel::<(vigil::net::TcpStream, std::net::TcpStream)>();
+            let started: Started = Arc::default();
+            let started2 = started.clone();
+            let blocker = task::Builder::new()
+                .name("blocker")
+                .spawn(async move {
+                    let listener = vigil::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    let client =
+                        std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+                    // Registered on this task's worker.
+                    let (server, _) = listener.accept().await.unwrap();
+                    tx.send((server, client));
+                    *started2.lock().unwrap() = Some(Instant::now());
+                    std::thread::sleep(BLOCK);
+                })
+                .unwrap();
+            let (mut server, mut client) = rx.recv().await.unwrap();
+            // Spawned from here (not a worker): runs on the other worker.
+            let echo = vigil::spawn(async move {
+                use vigil::io::{AsyncReadExt, AsyncWriteExt};
+                let mut buf = [0u8; 4];
+                server.read_exact(&mut buf).await.unwrap();
+                server.write_all(&buf).await.unwrap();
+            });
+            let answered = vigil::task::spawn_blocking(move || {
+                client.set_read_timeout(Some(BLOCK / 2)).unwrap();
+                client.write_all(b"ping").unwrap();
+                let mut buf = [0u8; 4];
+                client.read_exact(&mut buf).map(|_| (buf, Instant::now()))
+            })
+            .await
+            .unwrap();
+            let (buf, at) =
+                answered.expect("no echo while the worker that registered it was blocked");
+            assert_eq!(&buf, b"ping");
+            let start = started_at(&started);
+            assert!(
+                at < start + BLOCK,
+                "answered only {:?} after the block began",
+                at - start
+            );
+            assert!(!blocker.is_finished(), "the blocked poll ended early");
+            echo.await.unwrap();
+            blocker.await.unwrap();
+        });
+        drop(rt);
+    });
+}
+
 #[test]
 fn abort_policy_cancels_a_blocked_task_when_its_poll_returns() {
     let _cores = shared();

@@ -1,6 +1,13 @@
 //! The reactor: epoll, the registrations of every I/O object, and the
 //! dispatch of readiness to the tasks waiting on them.
 //!
+//! There is one shared epoll instance, which the thread asleep in the
+//! driver waits in, and on a multi-thread runtime one more per worker,
+//! nested in the shared one: a worker harvests its own registrations and
+//! the tasks they wake run on it (`worker_epolls`), and a registration
+//! lives in the epoll of the worker its task runs on, or, for one end of
+//! a loopback connection within the process, near its data (`placement`).
+//!
 //! Each I/O object registers its descriptor once, edge-triggered for both
 //! directions, and owns a [`ScheduledIo`] (behind an `Arc`) for as long as it
 //! lives. The epoll token *is* that `ScheduledIo`: its address in the low 48
@@ -15,13 +22,16 @@
 //! still be in the epoll set, and gives it up only when that can no longer
 //! be the case:
 //!
-//! * deregistering removes the descriptor from the epoll set
-//!   (`EPOLL_CTL_DEL`); once the kernel has confirmed the removal, no later
-//!   `epoll_wait` returns the token. Events already returned are still in
-//!   the driver's buffer if another thread is dispatching them right now,
-//!   so the reference goes to a release list, emptied by the driver at the
-//!   start of its next turn, before it waits again: by then every event of
-//!   the earlier turns has been dispatched.
+//! * deregistering removes the descriptor from the epoll set that holds
+//!   it (`EPOLL_CTL_DEL`); once the kernel has confirmed the removal, no
+//!   later `epoll_wait` returns the token. Events already returned may
+//!   still be in a buffer that another thread is dispatching right now, so
+//!   the reference goes to a release list, which the driver takes at the
+//!   start of its next turn (by then every event of its own earlier turns
+//!   has been dispatched) and frees once every harvest of a worker epoll
+//!   that was running at that moment has finished (the harvest counters in
+//!   `harvest_gate`). A registration that moves between epolls stays
+//!   registered, so its reference stays too.
 //! * if the removal is not confirmed (the descriptor was closed behind the
 //!   runtime's back, so the kernel may keep the old entry alive for as long
 //!   as a duplicate of the descriptor exists, reporting events with the old

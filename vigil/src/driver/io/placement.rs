@@ -81,6 +81,16 @@ impl Placement {
         self.home.store(home, Relaxed)
     }
 
+    /// `Some(true)` once it follows its data, `Some(false)` its task.
+    #[cfg(test)]
+    pub(super) fn follows_data(&self) -> Option<bool> {
+        match self.rule.load(Relaxed) {
+            FOLLOW_DATA => Some(true),
+            FOLLOW_TASK => Some(false),
+            _ => None,
+        }
+    }
+
     /// The loopback port this registration counts under, if any.
     pub(super) fn loopback_port(&self) -> Option<u16> {
         match self.local_port.load(Relaxed) {

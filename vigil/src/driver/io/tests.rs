@@ -158,3 +158,179 @@ fn events_for_a_removed_registration_are_dropped() {
     assert!(ev.is_shutdown);
     assert!(ev.ready.is_empty());
 }
+
+/// A reactor with `n` worker epolls.
+fn reactor_with_workers(n: usize) -> (Driver, Arc<Handle>) {
+    let (driver, handle) = reactor();
+    handle.enable_worker_epolls(n).unwrap();
+    (driver, Arc::new(handle))
+}
+
+/// Runs `f` on a fresh thread that acts as worker `index` of `handle`.
+fn as_worker<T: Send>(
+    handle: &Arc<Handle>,
+    index: usize,
+    f: impl FnOnce(&Handle) -> T + Send,
+) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            handle.set_current_worker(index);
+            f(handle)
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+fn is_readable(io: &ScheduledIo) -> bool {
+    let mut cx = Context::from_waker(Waker::noop());
+    io.poll_ready(&mut cx, Direction::Read).is_ready()
+}
+
+#[test]
+fn a_registration_made_on_a_worker_is_harvested_by_that_worker() {
+    let (_driver, handle) = reactor_with_workers(2);
+    let (r, w) = pipe();
+    let (key, io) = as_worker(&handle, 1, |h| h.register(r.as_raw_fd()).unwrap());
+    assert_eq!(io.placement.home(), 1);
+    assert!(!is_readable(&io));
+    write_byte(&w);
+    assert_eq!(handle.harvest_worker(0), 0, "not in worker 0's epoll");
+    assert!(!is_readable(&io));
+    assert_eq!(as_worker(&handle, 1, |h| h.harvest_own()), 1);
+    assert!(is_readable(&io));
+    handle.deregister(r.as_raw_fd(), key, &io);
+}
+
+#[test]
+fn a_busy_workers_events_wait_for_it_and_an_idle_workers_are_taken() {
+    let (mut driver, handle) = reactor_with_workers(2);
+    let (r, w) = pipe();
+    let (key, io) = as_worker(&handle, 0, |h| h.register(r.as_raw_fd()).unwrap());
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+    // Worker 0 is busy: the shared driver (on a thread that is no worker)
+    // hears of its epoll and leaves the event to it.
+    write_byte(&w);
+    driver.turn(&handle, Some(Duration::from_secs(5)));
+    assert!(!is_readable(&io), "a busy worker harvests its own epoll");
+    // Idle now: re-armed, so the shared driver hears again and takes it.
+    handle.set_worker_idle(0, true);
+    driver.turn(&handle, Some(Duration::from_secs(5)));
+    assert!(is_readable(&io));
+    handle.deregister(r.as_raw_fd(), key, &io);
+}
+
+#[test]
+fn an_idle_workers_epoll_stays_reported_after_a_harvest_for_it() {
+    let (mut driver, handle) = reactor_with_workers(1);
+    let (r, w) = pipe();
+    let (key, io) = as_worker(&handle, 0, |h| h.register(r.as_raw_fd()).unwrap());
+    handle.set_worker_idle(0, true);
+    for round in 0..3 {
+        write_byte(&w);
+        driver.turn(&handle, Some(Duration::from_secs(5)));
+        assert!(
+            is_readable(&io),
+            "round {round}: the event was not reported"
+        );
+        // Drain the pipe and forget the readiness, as a reader would.
+        let mut buf = [0u8; 8];
+        // SAFETY: reads into a valid local buffer.
+        unsafe { libc::read(r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else {
+            unreachable!()
+        };
+        io.clear_readiness(ev);
+    }
+    handle.deregister(r.as_raw_fd(), key, &io);
+}
+
+#[test]
+fn a_registration_follows_its_reader_to_another_worker() {
+    let (_driver, handle) = reactor_with_workers(2);
+    let (r, w) = pipe();
+    let fd = r.as_raw_fd();
+    let (key, io) = as_worker(&handle, 0, |h| h.register(fd).unwrap());
+    as_worker(&handle, 1, |h| h.on_read_wait(key, &io, fd));
+    assert_eq!(io.placement.home(), 0, "one wait away does not move it");
+    as_worker(&handle, 1, |h| h.on_read_wait(key, &io, fd));
+    assert_eq!(io.placement.home(), 1, "two in a row do");
+    assert_eq!(
+        io.placement.follows_data(),
+        Some(false),
+        "a pipe follows its task"
+    );
+    write_byte(&w);
+    assert_eq!(handle.harvest_worker(0), 0);
+    assert_eq!(handle.harvest_worker(1), 1);
+    assert!(is_readable(&io));
+    handle.deregister(fd, key, &io);
+}
+
+#[test]
+fn only_the_lower_port_end_of_a_pair_inside_the_reactor_follows_its_data() {
+    let (_driver, handle) = reactor_with_workers(2);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    let ends = [client.as_raw_fd(), server.as_raw_fd()];
+    let regs: Vec<_> = ends
+        .iter()
+        .map(|&fd| as_worker(&handle, 0, |h| h.register(fd).unwrap()))
+        .collect();
+    for ((key, io), &fd) in regs.iter().zip(&ends) {
+        as_worker(&handle, 0, |h| h.on_read_wait(*key, io, fd));
+    }
+    // The first end looked before the second was counted; one more wait.
+    as_worker(&handle, 0, |h| {
+        h.on_read_wait(regs[0].0, &regs[0].1, ends[0])
+    });
+    let port = |s: &std::net::TcpStream| s.local_addr().unwrap().port();
+    let lower_is_client = port(&client) < port(&server);
+    assert_eq!(regs[0].1.placement.follows_data(), Some(lower_is_client));
+    assert_eq!(regs[1].1.placement.follows_data(), Some(!lower_is_client));
+    for ((key, io), &fd) in regs.iter().zip(&ends) {
+        handle.deregister(fd, *key, io);
+    }
+    assert!(handle.lock().loopback_ports.is_empty(), "ports forgotten");
+}
+
+#[test]
+fn a_loopback_peer_outside_the_reactor_leaves_the_end_following_its_task() {
+    let (_driver, handle) = reactor_with_workers(2);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (_server, _) = listener.accept().unwrap();
+    let fd = client.as_raw_fd();
+    let (key, io) = as_worker(&handle, 0, |h| h.register(fd).unwrap());
+    for _ in 0..16 {
+        as_worker(&handle, 0, |h| h.on_read_wait(key, &io, fd));
+    }
+    assert_eq!(io.placement.follows_data(), Some(false));
+    handle.deregister(fd, key, &io);
+}
+
+#[test]
+fn a_deregistered_state_outlives_a_worker_harvest_that_was_running() {
+    let (mut driver, handle) = reactor_with_workers(1);
+    let (r, w) = pipe();
+    let (key, io) = as_worker(&handle, 0, |h| h.register(r.as_raw_fd()).unwrap());
+    let state = Arc::downgrade(&io);
+    write_byte(&w);
+    // Deregistered (and a driver turn taken) while worker 0's harvest is
+    // still dispatching: the state must survive that harvest.
+    let workers = handle.workers.get().unwrap();
+    let mut io = Some(io);
+    workers.gate(0).harvest(|| {
+        let io = io.take().unwrap();
+        handle.deregister(r.as_raw_fd(), key, &io);
+        drop(io);
+        driver.turn(&handle, Some(Duration::ZERO));
+        assert!(state.upgrade().is_some(), "freed under a running harvest");
+        0
+    });
+    driver.turn(&handle, Some(Duration::ZERO));
+    assert!(state.upgrade().is_none(), "freed once the harvest finished");
+}
