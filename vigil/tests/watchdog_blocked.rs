@@ -433,52 +433,63 @@ fn a_replacement_worker_runs_tasks_when_every_worker_is_blocked() {
     });
 }
 
-/// A connection registered by a task on the worker that then blocks lives
-/// in that worker's own epoll: while the worker is blocked, the watchdog's
-/// rescue must hand its epoll to the others, or the connection's task (run
-/// on the other worker) would hear nothing until the blocked poll ends.
+/// Both ends of a loopback connection within the runtime live in worker
+/// epolls, one of them in the epoll of the worker whose task waited on it
+/// (`driver::io::placement`). When that worker then blocks, the others
+/// must take the events of its epoll (an idle worker steals them, the
+/// watchdog's rescue marks the blocked worker idle), or the connection's
+/// tasks, run on the other worker, would hear nothing until the blocked
+/// poll ends.
 #[test]
 fn io_registered_on_a_blocked_worker_is_still_served() {
-    use std::io::{Read, Write};
+    use vigil::io::{AsyncReadExt, AsyncWriteExt};
+    use vigil::net::{TcpListener, TcpStream};
     let _cores = shared();
     let (rt, _reports) = runtime(Flavour::MultiThread(2), Config::new());
     within(LIMIT, move || {
         rt.block_on(async move {
-            let (tx, mut rx) = channel::<(vigil::net::TcpStream, std::net::TcpStream)>();
+            let (tx, mut rx) = channel::<(TcpStream, TcpStream)>();
             let started: Started = Arc::default();
             let started2 = started.clone();
             let blocker = task::Builder::new()
                 .name("blocker")
                 .spawn(async move {
-                    let listener = vigil::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                    let client =
-                        std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-                    // Registered on this task's worker.
-                    let (server, _) = listener.accept().await.unwrap();
-                    tx.send((server, client));
+                    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    let mut client = TcpStream::connect(listener.local_addr().unwrap())
+                        .await
+                        .unwrap();
+                    let (mut server, _) = listener.accept().await.unwrap();
+                    // Wait on both ends from this worker (nothing to read:
+                    // each wait times out), so the pair settles here.
+                    let mut buf = [0u8; 1];
+                    let short = Duration::from_millis(1);
+                    for first in [true, false, true] {
+                        let end = if first { &mut client } else { &mut server };
+                        let read = vigil::time::timeout(short, end.read(&mut buf)).await;
+                        assert!(read.is_err(), "nothing was sent yet");
+                    }
+                    tx.send((client, server));
                     *started2.lock().unwrap() = Some(Instant::now());
                     std::thread::sleep(BLOCK);
                 })
                 .unwrap();
-            let (mut server, mut client) = rx.recv().await.unwrap();
-            // Spawned from here (not a worker): runs on the other worker.
+            let (mut client, mut server) = rx.recv().await.unwrap();
+            // Spawned from here (not a worker): they run on the other worker.
             let echo = vigil::spawn(async move {
-                use vigil::io::{AsyncReadExt, AsyncWriteExt};
                 let mut buf = [0u8; 4];
                 server.read_exact(&mut buf).await.unwrap();
                 server.write_all(&buf).await.unwrap();
             });
-            let answered = vigil::task::spawn_blocking(move || {
-                client.set_read_timeout(Some(BLOCK / 2)).unwrap();
-                client.write_all(b"ping").unwrap();
+            let answered = vigil::spawn(async move {
+                client.write_all(b"ping").await.unwrap();
                 let mut buf = [0u8; 4];
-                client.read_exact(&mut buf).map(|_| (buf, Instant::now()))
+                let read = vigil::time::timeout(BLOCK / 2, client.read_exact(&mut buf)).await;
+                read.map(|r| (r.map(|_| buf), Instant::now()))
             })
             .await
             .unwrap();
-            let (buf, at) =
-                answered.expect("no echo while the worker that registered it was blocked");
-            assert_eq!(&buf, b"ping");
+            let (buf, at) = answered.expect("no echo while the worker holding the pair blocked");
+            assert_eq!(&buf.unwrap(), b"ping");
             let start = started_at(&started);
             assert!(
                 at < start + BLOCK,

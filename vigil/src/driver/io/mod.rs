@@ -218,14 +218,8 @@ impl Handle {
             .remove(&fd)
             .and_then(|key| regs.slab.get(key).cloned());
         let key = regs.slab.insert(io.clone());
-        // On a worker, into its own epoll (`placement`); elsewhere the shared one.
-        let home = self
-            .workers
-            .get()
-            .and_then(|w| w.current())
-            .map_or(placement::SHARED, |k| k as u32);
-        io.placement.set_home(home);
-        if let Err(err) = self.epoll_of(home).add_edge(fd, INTEREST, token) {
+        // Into the shared epoll; `placement` may move it to a worker's.
+        if let Err(err) = self.epoll.add_edge(fd, INTEREST, token) {
             // Not in the epoll set: nothing can report this token.
             regs.slab.remove(key);
             return Err(err);
@@ -256,7 +250,11 @@ impl Handle {
         // Under the lock, so that a registration of the same number on
         // another thread cannot slip in between and have its entry deleted
         // (and so that no move is half done).
-        let removed = fd_is_ours && self.epoll_of(io.placement.home()).delete(fd).is_ok();
+        let home = io.placement.home();
+        let removed = fd_is_ours && self.epoll_of(home).delete(fd).is_ok();
+        if let Some(w) = self.workers.get() {
+            w.moved(home, placement::SHARED);
+        }
         if removed {
             regs.released.push(entry);
             self.release_pending.store(true, Ordering::Release);

@@ -1,7 +1,7 @@
 //! The reactor's unit tests: delivery, reused numbers, release.
 
 use super::*;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::task::{Context, Poll, Waker};
 
 fn pipe() -> (OwnedFd, OwnedFd) {
@@ -187,145 +187,200 @@ fn is_readable(io: &ScheduledIo) -> bool {
     io.poll_ready(&mut cx, Direction::Read).is_ready()
 }
 
+/// A loopback connection whose two ends are both registered with one
+/// reactor.
+struct Pair {
+    streams: [std::net::TcpStream; 2],
+    regs: Vec<(usize, Arc<ScheduledIo>)>,
+}
+
+impl Pair {
+    fn new(handle: &Arc<Handle>) -> Pair {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (server, _) = listener.accept().unwrap();
+        let streams = [client, server];
+        let regs = streams
+            .iter()
+            .map(|s| handle.register(s.as_raw_fd()).unwrap())
+            .collect();
+        Pair { streams, regs }
+    }
+
+    fn fd(&self, end: usize) -> RawFd {
+        self.streams[end].as_raw_fd()
+    }
+
+    fn io(&self, end: usize) -> &Arc<ScheduledIo> {
+        &self.regs[end].1
+    }
+
+    /// A read wait on `end` from worker `k`.
+    fn wait(&self, handle: &Arc<Handle>, k: usize, end: usize) {
+        let (key, io) = &self.regs[end];
+        as_worker(handle, k, |h| h.on_read_wait(*key, io, self.fd(end)));
+    }
+
+    /// Both ends wait once from worker `k` (each looks for the other, so
+    /// the second decides both rules), the first again; returns the end
+    /// that follows its task, which is now in worker `k`'s epoll.
+    fn settle_on(&self, handle: &Arc<Handle>, k: usize) -> usize {
+        for end in [0, 1, 0] {
+            self.wait(handle, k, end);
+        }
+        let task_end = (0..2)
+            .find(|&e| self.io(e).placement.follows_data() == Some(false))
+            .expect("one end follows its task");
+        assert_eq!(self.io(task_end).placement.home(), k as u32);
+        task_end
+    }
+
+    /// Sends a byte to `end` (from the other end).
+    fn send_to(&self, end: usize) {
+        use std::io::Write;
+        (&self.streams[1 - end]).write_all(b"x").unwrap();
+    }
+
+    fn deregister(&self, handle: &Handle) {
+        for (end, (key, io)) in self.regs.iter().enumerate() {
+            handle.deregister(self.fd(end), *key, io);
+        }
+    }
+}
+
 #[test]
-fn a_registration_made_on_a_worker_is_harvested_by_that_worker() {
+fn registrations_start_shared_and_only_in_process_pairs_move() {
     let (_driver, handle) = reactor_with_workers(2);
-    let (r, w) = pipe();
-    let (key, io) = as_worker(&handle, 1, |h| h.register(r.as_raw_fd()).unwrap());
-    assert_eq!(io.placement.home(), 1);
-    assert!(!is_readable(&io));
-    write_byte(&w);
+    let (r, _w) = pipe();
+    let fd = r.as_raw_fd();
+    let (key, io) = as_worker(&handle, 1, |h| h.register(fd).unwrap());
+    assert_eq!(io.placement.home(), placement::SHARED);
+    for _ in 0..4 {
+        as_worker(&handle, 1, |h| h.on_read_wait(key, &io, fd));
+    }
+    assert!(io.placement.shared_only(), "a pipe stays shared");
+    assert_eq!(io.placement.home(), placement::SHARED);
+    handle.deregister(fd, key, &io);
+
+    let pair = Pair::new(&handle);
+    let task_end = pair.settle_on(&handle, 1);
+    assert_eq!(pair.io(1 - task_end).placement.follows_data(), Some(true));
+    pair.deregister(&handle);
+    assert!(handle.lock().loopback_ports.is_empty(), "ports forgotten");
+}
+
+#[test]
+fn a_moved_registration_is_harvested_by_its_worker() {
+    let (_driver, handle) = reactor_with_workers(2);
+    let pair = Pair::new(&handle);
+    let end = pair.settle_on(&handle, 1);
+    assert!(!is_readable(pair.io(end)));
+    pair.send_to(end);
+    // (Loopback delivers within the sending call: no wait needed.)
     assert_eq!(handle.harvest_worker(0), 0, "not in worker 0's epoll");
-    assert!(!is_readable(&io));
+    assert!(!is_readable(pair.io(end)));
     assert_eq!(as_worker(&handle, 1, |h| h.harvest_own()), 1);
-    assert!(is_readable(&io));
-    handle.deregister(r.as_raw_fd(), key, &io);
+    assert!(is_readable(pair.io(end)));
+    pair.deregister(&handle);
 }
 
 #[test]
 fn a_busy_workers_events_wait_for_it_and_an_idle_workers_are_taken() {
     let (mut driver, handle) = reactor_with_workers(2);
-    let (r, w) = pipe();
-    let (key, io) = as_worker(&handle, 0, |h| h.register(r.as_raw_fd()).unwrap());
-    let mut cx = Context::from_waker(Waker::noop());
-    assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+    let pair = Pair::new(&handle);
+    let end = pair.settle_on(&handle, 0);
     // Worker 0 is busy: the shared driver (on a thread that is no worker)
-    // hears of its epoll and leaves the event to it.
-    write_byte(&w);
-    driver.turn(&handle, Some(Duration::from_secs(5)));
-    assert!(!is_readable(&io), "a busy worker harvests its own epoll");
-    // Idle now: re-armed, so the shared driver hears again and takes it.
+    // may hear of its epoll but leaves the event to it.
+    pair.send_to(end);
+    driver.turn(&handle, Some(Duration::from_millis(100)));
+    assert!(
+        !is_readable(pair.io(end)),
+        "a busy worker harvests its own epoll"
+    );
+    // Idle now: reported again, and the shared driver takes it.
     handle.set_worker_idle(0, true);
     driver.turn(&handle, Some(Duration::from_secs(5)));
-    assert!(is_readable(&io));
-    handle.deregister(r.as_raw_fd(), key, &io);
+    assert!(is_readable(pair.io(end)));
+    pair.deregister(&handle);
 }
 
 #[test]
 fn an_idle_workers_epoll_stays_reported_after_a_harvest_for_it() {
+    use std::io::Read;
     let (mut driver, handle) = reactor_with_workers(1);
-    let (r, w) = pipe();
-    let (key, io) = as_worker(&handle, 0, |h| h.register(r.as_raw_fd()).unwrap());
+    let pair = Pair::new(&handle);
+    let end = pair.settle_on(&handle, 0);
     handle.set_worker_idle(0, true);
     for round in 0..3 {
-        write_byte(&w);
+        pair.send_to(end);
         driver.turn(&handle, Some(Duration::from_secs(5)));
         assert!(
-            is_readable(&io),
+            is_readable(pair.io(end)),
             "round {round}: the event was not reported"
         );
-        // Drain the pipe and forget the readiness, as a reader would.
+        // Drain the socket and forget the readiness, as a reader would.
         let mut buf = [0u8; 8];
-        // SAFETY: reads into a valid local buffer.
-        unsafe { libc::read(r.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        let _ = (&pair.streams[end]).read(&mut buf).unwrap();
         let mut cx = Context::from_waker(Waker::noop());
-        let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else {
+        let Poll::Ready(ev) = pair.io(end).poll_ready(&mut cx, Direction::Read) else {
             unreachable!()
         };
-        io.clear_readiness(ev);
+        pair.io(end).clear_readiness(ev);
     }
-    handle.deregister(r.as_raw_fd(), key, &io);
+    pair.deregister(&handle);
 }
 
 #[test]
-fn a_registration_follows_its_reader_to_another_worker() {
+fn the_task_end_follows_its_reader_to_another_worker() {
     let (_driver, handle) = reactor_with_workers(2);
-    let (r, w) = pipe();
-    let fd = r.as_raw_fd();
-    let (key, io) = as_worker(&handle, 0, |h| h.register(fd).unwrap());
-    as_worker(&handle, 1, |h| h.on_read_wait(key, &io, fd));
-    assert_eq!(io.placement.home(), 0, "one wait away does not move it");
-    as_worker(&handle, 1, |h| h.on_read_wait(key, &io, fd));
-    assert_eq!(io.placement.home(), 1, "two in a row do");
+    let pair = Pair::new(&handle);
+    let end = pair.settle_on(&handle, 0);
+    pair.wait(&handle, 1, end);
     assert_eq!(
-        io.placement.follows_data(),
-        Some(false),
-        "a pipe follows its task"
+        pair.io(end).placement.home(),
+        0,
+        "one wait away does not move it"
     );
-    write_byte(&w);
+    pair.wait(&handle, 1, end);
+    assert_eq!(pair.io(end).placement.home(), 1, "two in a row do");
+    pair.send_to(end);
     assert_eq!(handle.harvest_worker(0), 0);
     assert_eq!(handle.harvest_worker(1), 1);
-    assert!(is_readable(&io));
-    handle.deregister(fd, key, &io);
+    assert!(is_readable(pair.io(end)));
+    pair.deregister(&handle);
 }
 
 #[test]
-fn only_the_lower_port_end_of_a_pair_inside_the_reactor_follows_its_data() {
-    let (_driver, handle) = reactor_with_workers(2);
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-    let (server, _) = listener.accept().unwrap();
-    let ends = [client.as_raw_fd(), server.as_raw_fd()];
-    let regs: Vec<_> = ends
-        .iter()
-        .map(|&fd| as_worker(&handle, 0, |h| h.register(fd).unwrap()))
-        .collect();
-    for ((key, io), &fd) in regs.iter().zip(&ends) {
-        as_worker(&handle, 0, |h| h.on_read_wait(*key, io, fd));
-    }
-    // The first end looked before the second was counted; one more wait.
-    as_worker(&handle, 0, |h| {
-        h.on_read_wait(regs[0].0, &regs[0].1, ends[0])
-    });
-    let port = |s: &std::net::TcpStream| s.local_addr().unwrap().port();
-    let lower_is_client = port(&client) < port(&server);
-    assert_eq!(regs[0].1.placement.follows_data(), Some(lower_is_client));
-    assert_eq!(regs[1].1.placement.follows_data(), Some(!lower_is_client));
-    for ((key, io), &fd) in regs.iter().zip(&ends) {
-        handle.deregister(fd, *key, io);
-    }
-    assert!(handle.lock().loopback_ports.is_empty(), "ports forgotten");
-}
-
-#[test]
-fn a_loopback_peer_outside_the_reactor_leaves_the_end_following_its_task() {
+fn a_loopback_peer_outside_the_reactor_stays_shared() {
     let (_driver, handle) = reactor_with_workers(2);
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (_server, _) = listener.accept().unwrap();
     let fd = client.as_raw_fd();
-    let (key, io) = as_worker(&handle, 0, |h| h.register(fd).unwrap());
+    let (key, io) = handle.register(fd).unwrap();
     for _ in 0..16 {
         as_worker(&handle, 0, |h| h.on_read_wait(key, &io, fd));
     }
-    assert_eq!(io.placement.follows_data(), Some(false));
+    assert!(io.placement.shared_only());
+    assert_eq!(io.placement.home(), placement::SHARED);
     handle.deregister(fd, key, &io);
 }
 
 #[test]
 fn a_deregistered_state_outlives_a_worker_harvest_that_was_running() {
     let (mut driver, handle) = reactor_with_workers(1);
-    let (r, w) = pipe();
-    let (key, io) = as_worker(&handle, 0, |h| h.register(r.as_raw_fd()).unwrap());
+    let pair = Pair::new(&handle);
+    let end = pair.settle_on(&handle, 0);
+    let Pair { streams, mut regs } = pair;
+    let (key, io) = regs.remove(end);
     let state = Arc::downgrade(&io);
-    write_byte(&w);
     // Deregistered (and a driver turn taken) while worker 0's harvest is
     // still dispatching: the state must survive that harvest.
     let workers = handle.workers.get().unwrap();
     let mut io = Some(io);
     workers.gate(0).harvest(|| {
         let io = io.take().unwrap();
-        handle.deregister(r.as_raw_fd(), key, &io);
+        handle.deregister(streams[end].as_raw_fd(), key, &io);
         drop(io);
         driver.turn(&handle, Some(Duration::ZERO));
         assert!(state.upgrade().is_some(), "freed under a running harvest");
@@ -333,4 +388,6 @@ fn a_deregistered_state_outlives_a_worker_harvest_that_was_running() {
     });
     driver.turn(&handle, Some(Duration::ZERO));
     assert!(state.upgrade().is_none(), "freed once the harvest finished");
+    let (key, io) = regs.remove(0);
+    handle.deregister(streams[1 - end].as_raw_fd(), key, &io);
 }

@@ -42,7 +42,7 @@ use super::{
 use crate::sys::epoll::{self, Epoll, Events};
 use std::cell::{Cell, RefCell};
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The shared epoll's token for worker `k`'s epoll is `WORKER_TOKEN_TOP -
@@ -70,6 +70,9 @@ struct Slot {
     idle: AtomicBool,
     /// The CPU the worker last ran on (`u32::MAX`: not known yet).
     cpu: AtomicU32,
+    /// Registrations in this epoll. An empty epoll is never harvested or
+    /// reported, so a runtime without in-process pairs pays nothing.
+    homed: AtomicUsize,
 }
 
 thread_local! {
@@ -102,6 +105,7 @@ impl WorkerEpolls {
                 gate: HarvestGate::new(),
                 idle: AtomicBool::new(false),
                 cpu: AtomicU32::new(u32::MAX),
+                homed: AtomicUsize::new(0),
             });
         }
         Ok(WorkerEpolls {
@@ -130,6 +134,17 @@ impl WorkerEpolls {
         self.slots
             .iter()
             .position(|s| s.cpu.load(Ordering::Relaxed) == cpu)
+    }
+
+    /// A registration moved from home `from` to home `to` (either may be
+    /// the shared epoll; registrations lock held).
+    pub(super) fn moved(&self, from: u32, to: u32) {
+        if let Some(s) = self.slots.get(from as usize) {
+            s.homed.fetch_sub(1, Ordering::SeqCst);
+        }
+        if let Some(s) = self.slots.get(to as usize) {
+            s.homed.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     /// Worker `k`'s harvest gate.
@@ -195,7 +210,9 @@ impl Handle {
             return;
         }
         slot.idle.store(idle, Ordering::SeqCst);
-        if idle {
+        // (A registration that moves in after this load arms the report
+        // itself: `arm_if_idle`.)
+        if idle && slot.homed.load(Ordering::SeqCst) > 0 {
             // The shared epoll reports this worker's epoll only while the
             // worker is idle: a busy worker harvests its own, and a report
             // would only wake the thread asleep in the shared driver for
@@ -213,6 +230,33 @@ impl Handle {
         }
     }
 
+    /// Whether a worker other than the caller is busy (not idle) with
+    /// registrations in its epoll.
+    pub(crate) fn another_worker_busy(&self) -> bool {
+        let Some(w) = self.workers.get() else {
+            return false;
+        };
+        let me = w.current();
+        w.slots.iter().enumerate().any(|(k, s)| {
+            Some(k) != me && s.homed.load(Ordering::Relaxed) > 0 && !s.idle.load(Ordering::SeqCst)
+        })
+    }
+
+    /// Harvests every other worker's epoll without waiting: the caller has
+    /// nothing to run and nothing to steal, so it takes their I/O instead
+    /// (the tasks it wakes run here, and their registrations follow them
+    /// here if they keep waiting from here). Returns the tasks woken.
+    pub(crate) fn harvest_others(&self) -> usize {
+        let Some(w) = self.workers.get() else {
+            return 0;
+        };
+        let me = w.current();
+        (0..w.len())
+            .filter(|&k| Some(k) != me)
+            .map(|k| self.harvest_worker(k))
+            .sum()
+    }
+
     /// The shared epoll reported that worker `k`'s epoll has events (which
     /// disarmed that report): harvests it if it is the caller's or `k` is
     /// idle, and arms the report again while `k` stays idle. A busy `k`
@@ -226,6 +270,17 @@ impl Handle {
         }
         if slot.idle.load(Ordering::SeqCst) {
             self.arm_report(k, slot);
+        }
+    }
+
+    /// A registration just moved into worker `k`'s epoll: if `k` is idle
+    /// (and so may have left its report unarmed while its epoll was
+    /// empty), arms the report.
+    pub(super) fn arm_if_idle(&self, k: usize) {
+        if let Some(slot) = self.workers.get().and_then(|w| w.slots.get(k)) {
+            if slot.idle.load(Ordering::SeqCst) {
+                self.arm_report(k, slot);
+            }
         }
     }
 
@@ -247,6 +302,11 @@ impl Handle {
         let Some(slot) = self.workers.get().and_then(|w| w.slots.get(k)) else {
             return 0;
         };
+        if slot.homed.load(Ordering::Relaxed) == 0 {
+            // Nothing in it (a registration that just moved out left its
+            // readiness to the epoll it moved to).
+            return 0;
+        }
         let woken = slot.gate.harvest(|| {
             EVENTS.with(|events| {
                 let mut events = events.borrow_mut();

@@ -23,6 +23,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, O
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+/// How long the worker asleep in the driver sleeps while another worker is
+/// busy, before it looks for events left waiting in that worker's epoll.
+/// Bounds how long a connection waits when its worker is held up (by a
+/// long poll, or by the OS running another thread on its CPU) while this
+/// one has nothing to do.
+const STEAL_IO_AFTER: Duration = Duration::from_millis(1);
+
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
 const PARKED_DRIVER: usize = 2;
@@ -147,7 +154,16 @@ impl Parker {
                     return;
                 }
             }
-            inner.shared.turn(&mut driver, None);
+            // While another worker is busy, its epoll's events are its own
+            // to harvest and nobody reports them to this sleep: come back
+            // now and then to take any it has left waiting too long.
+            let timeout = inner
+                .shared
+                .handle
+                .io
+                .another_worker_busy()
+                .then_some(STEAL_IO_AFTER);
+            inner.shared.turn(&mut driver, timeout);
             inner.state.store(EMPTY, SeqCst);
             return;
         }

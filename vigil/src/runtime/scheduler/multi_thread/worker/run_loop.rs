@@ -70,31 +70,42 @@ impl Context {
                 }
                 continue;
             }
-            // Nothing queued: our own epoll first. Marked idle before that
-            // last look, so an event after it is harvested by whoever hears
-            // of it (see `driver::io::worker_epolls`).
-            io.set_worker_idle(core.index, true);
+            // Nothing queued: our own epoll first.
             let (kept, woken) = self.harvest_own(core);
             core = kept;
             if woken > 0 {
-                io.set_worker_idle(core.index, false);
                 continue;
             }
             if let Some(task) = self.steal_work(&mut core) {
-                io.set_worker_idle(core.index, false);
                 match self.run_task(task, core) {
                     Some(kept) => core = kept,
                     None => return,
                 }
                 continue;
             }
+            if io.another_worker_busy() {
+                // No task to steal: steal I/O, the events waiting in busy
+                // workers' epolls.
+                let (kept, woken) = self.harvest_others(core);
+                core = kept;
+                if woken > 0 {
+                    continue;
+                }
+            }
             if core.has_deferred() {
                 // Only yielded tasks are left: poll the driver, then run them.
-                io.set_worker_idle(core.index, false);
                 core = self.driver_turn(core);
                 continue;
             }
-            core = self.park(core);
+            // About to sleep: marked idle, then one last look, so an event
+            // after it is harvested by whoever hears of it (see
+            // `driver::io::worker_epolls`).
+            io.set_worker_idle(core.index, true);
+            let (kept, woken) = self.harvest_own(core);
+            core = kept;
+            if woken == 0 {
+                core = self.park(core);
+            }
             io.set_worker_idle(core.index, false);
         }
         if core.is_searching {
@@ -210,6 +221,15 @@ impl Context {
         (core, woken)
     }
 
+    /// Harvests the other workers' epolls for them (see
+    /// `driver::io::worker_epolls`); the tasks woken go to this worker.
+    fn harvest_others(&self, core: Box<Core>) -> (Box<Core>, usize) {
+        let mut woken = 0;
+        let core =
+            self.with_core_in_context(core, || woken = self.handle.driver.io.harvest_others());
+        (core, woken)
+    }
+
     /// Runs `f` with the core reachable from this thread's context, so that
     /// tasks woken inside `f` (by the timer driver) go to this worker's
     /// queues.
@@ -279,7 +299,9 @@ impl Context {
                 core.is_searching = true;
                 break;
             }
-            // Woken by the driver (a timer) or spuriously: look for work.
+            // Woken by the driver (a timer, a time-out) or spuriously: look
+            // for work, including I/O left waiting in busy workers' epolls.
+            core = self.harvest_others(core).0;
             let has_local = core.has_lifo() || core.run_queue.len() > 0;
             if (has_local || !handle.inject.is_empty()) && handle.idle.unpark_worker_by_id(index) {
                 core.is_searching = !has_local && handle.idle.transition_worker_to_searching();
