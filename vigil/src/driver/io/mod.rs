@@ -4,9 +4,10 @@
 //! There is one shared epoll instance, which the thread asleep in the
 //! driver waits in, and on a multi-thread runtime one more per worker,
 //! nested in the shared one: a worker harvests its own registrations and
-//! the tasks they wake run on it (`worker_epolls`), and a registration
-//! lives in the epoll of the worker its task runs on, or, for one end of
-//! a loopback connection within the process, near its data (`placement`).
+//! the tasks they wake run on it (`worker_epolls`). Registrations live in
+//! the shared epoll, except the two ends of a loopback connection within
+//! the process, which move into worker epolls so that they meet on one
+//! worker (`placement`).
 //!
 //! Each I/O object registers its descriptor once, edge-triggered for both
 //! directions, and owns a [`ScheduledIo`] (behind an `Arc`) for as long as it

@@ -10,26 +10,37 @@
 //! all runs about 1.5x faster with each connection's two ends on one
 //! thread than with them placed by chance, 1.7x faster than with every
 //! connection split across the two CPUs, and 1.2x faster on per-thread
-//! epolls than on one shared instance). With an epoll per worker, a worker harvests its
-//! own registrations, the tasks they wake run on it, and where a
-//! registration lives decides where its task runs; `placement` decides
-//! that.
+//! epolls than on one shared instance). With an epoll per worker, a
+//! worker harvests its own registrations and the tasks they wake run on
+//! it, so where a registration lives decides where its task runs.
+//! `placement` decides which registrations leave the shared epoll (the two
+//! ends of a loopback connection within the process) and where they go.
 //!
 //! How the pieces fit:
 //!
 //! * A worker harvests its own epoll without waiting: whenever its run
 //!   queue is empty and every `event_interval` ticks, next to its turn of
 //!   the shared driver. Events wake tasks into its own queues.
+//! * A worker with nothing to run and nothing to steal harvests the other
+//!   workers' epolls (it steals I/O as it steals tasks), and the thread
+//!   asleep in the shared driver wakes every millisecond to do the same
+//!   while another worker is busy with registrations of its own: a worker
+//!   held up by a long poll, or by the OS running another thread on its
+//!   CPU, does not hold up its connections for longer.
 //! * Each worker epoll is itself registered in the shared epoll, so the
-//!   thread asleep in the shared driver hears of events that no worker is
-//!   about to harvest: those of an idle worker (one that found nothing to
-//!   run, or that the watchdog found blocked). The report is one-shot,
-//!   armed when the worker goes idle and again after each harvest done for
-//!   it, so a busy worker's events stay with it and wake nobody else.
+//!   thread asleep in the shared driver hears at once of events that no
+//!   worker is about to harvest: those of an idle worker (one that is
+//!   about to sleep, or that the watchdog found blocked). The report is
+//!   one-shot, armed when the worker goes idle and again after each
+//!   harvest done for it, so a busy worker's events stay with it and wake
+//!   nobody else.
 //! * The idle handshake loses nothing: a worker sets its flag, then
-//!   harvests once more before it looks elsewhere or sleeps. An event that
-//!   arrives after that last harvest notifies the shared epoll after the
-//!   flag was set, so whoever takes that notification sees the flag.
+//!   harvests once more before it sleeps. An event that arrives after that
+//!   last harvest reaches the shared epoll after the flag was set, so
+//!   whoever takes that report sees the flag. A registration that moves
+//!   into an idle worker's epoll arms its report itself.
+//! * An epoll with no registrations is never harvested nor reported, so a
+//!   runtime whose connections all stay in the shared epoll pays nothing.
 //! * At most one thread harvests a given epoll at a time; a thread that
 //!   asks meanwhile has the harvester look again (`harvest_gate`). The
 //!   gate's count of finished harvests is what lets the reactor free a

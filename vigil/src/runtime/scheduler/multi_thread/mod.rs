@@ -14,13 +14,15 @@
 //! half of another worker's queue, and only then sleeps; see [`idle`] for
 //! how sleepers are woken one at a time.
 //!
-//! Each worker has an epoll instance of its own (`driver::io::worker_epolls`)
-//! and harvests it whenever its queues run dry and every `event_interval`
-//! ticks, so the tasks woken by its registrations run on it. Before it
-//! looks elsewhere for work it marks itself idle and harvests once more;
-//! from then until it finds work, the thread asleep in the driver takes its
-//! events for it. The watchdog's rescue of a blocked worker marks that
-//! worker idle too, so its connections keep being served.
+//! Each worker has an epoll instance of its own (`driver::io::worker_epolls`),
+//! which holds the ends of loopback connections within the process that
+//! placement put there. It harvests it whenever its queues run dry and
+//! every `event_interval` ticks, so the tasks woken by those registrations
+//! run on it; with nothing to run or steal it harvests the others' too.
+//! Before it sleeps it marks itself idle and harvests once more; from then
+//! until it finds work, the thread asleep in the driver takes its events
+//! for it. The watchdog's rescue of a blocked worker marks that worker idle
+//! too, so its connections keep being served.
 //!
 //! The LIFO slot and the list of yielded tasks are the worker's alone, with
 //! plain access, except when the worker blocks inside a poll: the
