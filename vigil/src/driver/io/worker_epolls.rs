@@ -357,14 +357,15 @@ impl Handle {
                 continue;
             }
             let ptr = (token & ADDRESS_MASK) as usize as *const ScheduledIo;
-            // SAFETY: the token was made by `token()` from a `ScheduledIo`
-            // the reactor still holds a reference to: it is dropped only
-            // after the kernel confirmed the descriptor left every epoll set
+            // The token was made by `token()` from a `ScheduledIo` the
+            // reactor still holds a reference to: it is dropped only after
+            // the kernel confirmed the descriptor left every epoll set
             // (`deregister`), the shared driver began a later turn, and
             // every harvest of a worker epoll running at that point finished
             // (`release_deregistered`), or never while the reactor lives
             // (orphans). This harvest holds the events it was given, so it
-            // is one of those, and the pointee is alive.
+            // is one of those.
+            // SAFETY: so the pointee is alive (see above).
             let io = unsafe { &*ptr };
             let generation = (token >> ADDRESS_BITS) as u16;
             if io.set_readiness(tick, Ready::from_epoll(bits), generation) {
