@@ -41,6 +41,11 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// Queue a task that was woken.
     fn schedule(&self, task: Notified<Self>);
 
+    /// Queue a task that was just spawned.
+    fn schedule_new(&self, task: Notified<Self>) {
+        self.schedule(task)
+    }
+
     /// Queue a task that woke itself during its poll; it goes behind the
     /// others.
     fn yield_now(&self, task: Notified<Self>) {
@@ -162,7 +167,7 @@ where
     if owned.bind(task.raw()) {
         // The list now owns that reference.
         let _ = task.into_raw();
-        scheduler.schedule(notified);
+        scheduler.schedule_new(notified);
     } else {
         drop(notified);
         task.shutdown(true);

@@ -55,7 +55,9 @@ impl Idle {
         Some(worker)
     }
 
-    fn should_notify(&self) -> bool {
+    /// Whether new work would wake a sleeping worker now: nobody is
+    /// searching and somebody sleeps.
+    pub(crate) fn should_notify(&self) -> bool {
         let state = self.state.load(SeqCst);
         searching(state) == 0 && unparked(state) < self.num_workers
     }
@@ -111,6 +113,12 @@ impl Idle {
         } else {
             false
         }
+    }
+
+    /// Whether any worker is awake (as seen by a worker that is itself
+    /// counted as parked).
+    pub(crate) fn any_awake(&self) -> bool {
+        unparked(self.state.load(SeqCst)) > 0
     }
 
     /// `true` while `worker` is listed as asleep.

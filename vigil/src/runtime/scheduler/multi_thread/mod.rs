@@ -14,6 +14,14 @@
 //! half of another worker's queue, and only then sleeps; see [`idle`] for
 //! how sleepers are woken one at a time.
 //!
+//! A sleeping worker is woken for a spawned or yielded task at once, but for
+//! a *woken* task only when the queue it lands in would take its worker a
+//! while ([`backlog`]): a short queue is drained faster by its own worker
+//! than a sibling can wake, and a sibling on a busy machine only takes a CPU
+//! from someone. For the same reason a worker that goes to sleep while
+//! another is awake leaves the driver to it, and one of them keeps watch
+//! for a long poll that holds up I/O, timers or queued tasks ([`park`]).
+//!
 //! Each worker has an epoll instance of its own (`driver::io::worker_epolls`),
 //! which holds the ends of loopback connections within the process that
 //! placement put there. It harvests it whenever its queues run dry and
@@ -29,6 +37,7 @@
 //! watchdog's monitor then takes them over through the protocol in
 //! [`stash`], which puts the cost of the hand-over on the monitor.
 
+mod backlog;
 mod idle;
 #[cfg(all(test, loom))]
 mod loom_queue;

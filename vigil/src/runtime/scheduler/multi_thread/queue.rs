@@ -194,6 +194,19 @@ impl<S: 'static> Steal<S> {
         self.ring.len() as usize
     }
 
+    /// The position after the last task queued so far, to pass to
+    /// [`holds_since`](Self::holds_since) later.
+    pub(crate) fn mark(&self) -> u64 {
+        self.ring.tail.load(Acquire)
+    }
+
+    /// Whether a task queued before `mark` was taken is still in the queue
+    /// (neither run nor stolen since).
+    pub(crate) fn holds_since(&self, mark: u64) -> bool {
+        let head = self.ring.head.load(Acquire);
+        (mark.wrapping_sub(head) as i64) > 0
+    }
+
     /// Moves about half of this queue into `dst` (the caller's own queue) and
     /// returns one of the stolen tasks to run right away.
     pub(crate) fn steal_into(&self, dst: &mut Local<S>) -> Option<Notified<S>> {

@@ -11,6 +11,7 @@ pub(crate) mod block_in_place;
 mod replacement;
 mod run_loop;
 
+use super::backlog::Backlog;
 use super::idle::Idle;
 use super::park::{self, Parker, SharedDriver, Unparker};
 use super::queue::{self, Local, Steal};
@@ -90,6 +91,11 @@ pub(crate) struct Core {
     parked: bool,
     parker: Option<Parker>,
     rand: u32,
+    /// Whether tasks woken into the run queue are worth a sibling's help.
+    backlog: Backlog,
+    /// Where each worker's queue ended when this one went to sleep beside
+    /// a busy one (see `run_loop`'s `queue_waited`).
+    queue_marks: Vec<u64>,
     /// The monitor's slot for the polls run with this core (for a worker,
     /// its `Remote`'s). It goes wherever the core goes, so the slot keeps a
     /// single writer when `block_in_place` moves the core to another thread.
@@ -97,6 +103,18 @@ pub(crate) struct Core {
     /// Set on a replacement's core: the blocked polls it stands in for, by
     /// worker (see `replacement`).
     stands_in_for: Option<Box<[u64]>>,
+}
+
+/// How a task came to be scheduled, which decides whether a sleeping
+/// worker is woken for it (see `backlog`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Arrival {
+    /// Woken by an event, a timer or another task.
+    Woken,
+    /// Just spawned.
+    Spawned,
+    /// Woke itself during its poll (`yield_now`, or out of budget).
+    Yielded,
 }
 
 impl Core {
@@ -118,6 +136,8 @@ impl Core {
             parked: false,
             parker,
             rand: (index as u32).wrapping_mul(0x9E37_79B9) | 1,
+            backlog: Backlog::new(),
+            queue_marks: Vec::new(),
             slot,
             stands_in_for: None,
         }
@@ -249,12 +269,12 @@ impl Handle {
         task::bind_and_schedule(&self.owned, future, self.clone(), meta)
     }
 
-    fn schedule_task(self: &Arc<Self>, task: Task, is_yield: bool) {
+    fn schedule_task(self: &Arc<Self>, task: Task, arrival: Arrival) {
         context::with_scheduler(|cx| {
             if let Some(crate::runtime::scheduler::Context::MultiThread(cx)) = cx {
                 if Arc::ptr_eq(&cx.handle, self) {
                     if let Some(core) = cx.core.borrow_mut().as_mut() {
-                        self.schedule_local(core, task, is_yield);
+                        self.schedule_local(core, task, arrival);
                         return;
                     }
                 }
@@ -264,9 +284,9 @@ impl Handle {
         })
     }
 
-    fn schedule_local(&self, core: &mut Core, task: Task, is_yield: bool) {
+    fn schedule_local(&self, core: &mut Core, task: Task, arrival: Arrival) {
         let mut task = Some(task);
-        let to_share = if is_yield {
+        let to_share = if arrival == Arrival::Yielded {
             core.stash_from_wake(|s| s.deferred.push(task.take().expect("task")));
             // Refused only while the stash is being taken over: the task
             // then goes where others can reach it.
@@ -284,6 +304,9 @@ impl Handle {
         };
         core.run_queue.push_back(to_share, &self.inject);
         if core.parked {
+            return;
+        }
+        if arrival == Arrival::Woken && !core.backlog.worth_help(core.run_queue.len()) {
             return;
         }
         self.notify_parked();
@@ -373,11 +396,15 @@ impl Handle {
 
 impl Schedule for Arc<Handle> {
     fn schedule(&self, task: Notified<Self>) {
-        self.schedule_task(task, false);
+        self.schedule_task(task, Arrival::Woken);
+    }
+
+    fn schedule_new(&self, task: Notified<Self>) {
+        self.schedule_task(task, Arrival::Spawned);
     }
 
     fn yield_now(&self, task: Notified<Self>) {
-        self.schedule_task(task, true);
+        self.schedule_task(task, Arrival::Yielded);
     }
 
     fn release(&self, task: RawTask) -> bool {

@@ -54,6 +54,11 @@ impl Context {
         io.record_worker_cpu(core.index);
         while !handle.is_shutdown() {
             core.tick = core.tick.wrapping_add(1);
+            if core.run_queue.len() > 0 && handle.idle.should_notify() {
+                core.backlog.timed_tick(std::time::Instant::now());
+            } else {
+                core.backlog.untimed_tick();
+            }
             if core.tick % CPU_CHECK_INTERVAL == 0 {
                 io.record_worker_cpu(core.index);
             }
@@ -261,6 +266,25 @@ impl Context {
         core
     }
 
+    /// Notes where each other worker's queue ends now.
+    fn mark_queues(&self, core: &mut Core) {
+        let remotes = &self.handle.remotes;
+        core.queue_marks.clear();
+        core.queue_marks
+            .extend(remotes.iter().map(|remote| remote.steal.mark()));
+    }
+
+    /// Whether another worker's queue still holds a task it held at the
+    /// last [`mark_queues`](Self::mark_queues).
+    fn queue_waited(&self, core: &Core) -> bool {
+        let remotes = &self.handle.remotes;
+        remotes
+            .iter()
+            .zip(&core.queue_marks)
+            .enumerate()
+            .any(|(i, (remote, &mark))| i != core.index && remote.steal.holds_since(mark))
+    }
+
     fn park(&self, mut core: Box<Core>) -> Box<Core> {
         let handle = &*self.handle;
         let index = core.index;
@@ -285,7 +309,21 @@ impl Context {
             // Tasks that timers wake while we sit in the driver land in our
             // own queue rather than the global one.
             core.parked = true;
-            core = self.with_core_in_context(core, || parker.park());
+            // Beside a worker that is awake, leave the driver to it (see
+            // `park::Parker::park_beside_busy`), and note what its queue
+            // holds now.
+            let beside_busy = handle.idle.any_awake();
+            if beside_busy {
+                self.mark_queues(&mut core);
+            }
+            let mut watched = false;
+            core = self.with_core_in_context(core, || {
+                if beside_busy {
+                    watched = parker.park_beside_busy();
+                } else {
+                    parker.park();
+                }
+            });
             core.parked = false;
             handle.watchdog.refresh_clock();
             if let Some(monitor) = handle.monitor.get() {
@@ -303,7 +341,13 @@ impl Context {
             // for work, including I/O left waiting in busy workers' epolls.
             core = self.harvest_others(core).0;
             let has_local = core.has_lifo() || core.run_queue.len() > 0;
-            if (has_local || !handle.inject.is_empty()) && handle.idle.unpark_worker_by_id(index) {
+            // A task that has waited in a busy worker's queue for the whole
+            // watch is worth stealing, small as that worker's backlog looked
+            // (it may be in a long poll).
+            let waited = watched && self.queue_waited(&core);
+            if (has_local || waited || !handle.inject.is_empty())
+                && handle.idle.unpark_worker_by_id(index)
+            {
                 core.is_searching = !has_local && handle.idle.transition_worker_to_searching();
                 break;
             }
@@ -312,7 +356,8 @@ impl Context {
         handle.driver.io.record_worker_cpu(index);
         remote.poll_slot.unparked();
         handle.config.hooks.after_unpark();
-        if core.run_queue.len() > 0 {
+        core.backlog.untimed_tick();
+        if core.backlog.worth_help(core.run_queue.len()) {
             // Tasks woken while we slept are more than we run next: share.
             handle.notify_parked();
         }
