@@ -18,6 +18,13 @@
 //!   waits from, at once the first time, then when its task waits from
 //!   another worker twice in a row (work stealing moved it).
 //!
+//! Nothing of this happens during a registration's first few read waits
+//! ([`FIRST_LOOKUP_AT`]): finding out whether a socket is one end of a
+//! loopback pair costs two system calls and a move two more, which a
+//! connection that lives for one request and its reply (the `churn`
+//! benchmark: a third more system calls per connection) would pay for
+//! nothing.
+//!
 //! So the pair meets on the worker of the end that follows its task, and
 //! work stealing spreads the pairs over the workers. If both ends followed
 //! their data, each would move to where the other just was, and they would
@@ -46,8 +53,12 @@ pub(super) const SHARED: u32 = u32::MAX;
 const AWAY_WAITS: u8 = 2;
 /// A follow-the-data end checks where its data arrives every this many waits.
 const DATA_CHECK_EVERY: u32 = 16;
+/// Read waits before a registration asks whether it is a loopback
+/// connection at all (two system calls): a short-lived connection (connect,
+/// a request or two, close) never pays for placement.
+pub(super) const FIRST_LOOKUP_AT: u32 = 4;
 /// Waits during which a loopback end looks for its peer among the
-/// reactor's registrations before it settles for following its task.
+/// reactor's registrations before it settles for the shared epoll.
 const PEER_LOOKUPS: u32 = 8;
 
 const UNDECIDED: u8 = 0;
@@ -161,14 +172,18 @@ impl Handle {
         }
     }
 
-    /// The rule for `p`, deciding it on the first waits.
+    /// The rule for `p`, deciding it from its [`FIRST_LOOKUP_AT`]th wait.
     fn rule_of(&self, key: usize, p: &Placement, fd: RawFd) -> u8 {
         let rule = p.rule.load(Relaxed);
         if rule != UNDECIDED {
             return rule;
         }
+        let waits = p.waits.fetch_add(1, Relaxed) + 1;
+        if waits < FIRST_LOOKUP_AT {
+            return UNDECIDED;
+        }
         if p.local_port.load(Relaxed) == 0 {
-            // First wait: is this a loopback TCP connection?
+            // First look: is this a loopback TCP connection?
             match crate::sys::cpu::endpoints(fd) {
                 Ok((local, peer))
                     if local.ip().is_loopback()
@@ -200,7 +215,7 @@ impl Handle {
             FOLLOW_DATA
         } else if peer_is_ours {
             FOLLOW_TASK
-        } else if p.waits.fetch_add(1, Relaxed) + 1 >= PEER_LOOKUPS {
+        } else if waits >= FIRST_LOOKUP_AT + PEER_LOOKUPS {
             SHARED_ONLY
         } else {
             return UNDECIDED;

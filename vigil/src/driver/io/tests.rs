@@ -221,10 +221,21 @@ impl Pair {
         as_worker(handle, k, |h| h.on_read_wait(*key, io, self.fd(end)));
     }
 
-    /// Both ends wait once from worker `k` (each looks for the other, so
-    /// the second decides both rules), the first again; returns the end
-    /// that follows its task, which is now in worker `k`'s epoll.
+    /// The waits of a young connection, which leave it alone.
+    fn young_waits(&self, handle: &Arc<Handle>, k: usize) {
+        for _ in 1..placement::FIRST_LOOKUP_AT {
+            for end in [0, 1] {
+                self.wait(handle, k, end);
+            }
+        }
+    }
+
+    /// Once past their young waits, both ends wait once from worker `k`
+    /// (each looks for the other, so the second decides both rules), the
+    /// first again; returns the end that follows its task, which is now in
+    /// worker `k`'s epoll.
     fn settle_on(&self, handle: &Arc<Handle>, k: usize) -> usize {
+        self.young_waits(handle, k);
         for end in [0, 1, 0] {
             self.wait(handle, k, end);
         }
@@ -267,6 +278,22 @@ fn registrations_start_shared_and_only_in_process_pairs_move() {
     assert_eq!(pair.io(1 - task_end).placement.follows_data(), Some(true));
     pair.deregister(&handle);
     assert!(handle.lock().loopback_ports.is_empty(), "ports forgotten");
+}
+
+#[test]
+fn a_young_connection_is_left_alone() {
+    let (_driver, handle) = reactor_with_workers(2);
+    let pair = Pair::new(&handle);
+    pair.young_waits(&handle, 1);
+    for end in [0, 1] {
+        let placement = &pair.io(end).placement;
+        assert_eq!(placement.home(), placement::SHARED);
+        assert_eq!(placement.follows_data(), None);
+        assert!(!placement.shared_only());
+        assert_eq!(placement.loopback_port(), None, "no lookup yet");
+    }
+    assert!(handle.lock().loopback_ports.is_empty());
+    pair.deregister(&handle);
 }
 
 #[test]
