@@ -358,7 +358,8 @@ impl Context {
         handle.config.hooks.after_unpark();
         core.backlog.untimed_tick();
         if core.backlog.worth_help(core.run_queue.len()) {
-            // Tasks woken while we slept are more than we run next: share.
+            // Tasks woken while we slept would keep us busy a while: share
+            // (see `backlog`).
             handle.notify_parked();
         }
         core
